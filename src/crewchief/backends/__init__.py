@@ -1,0 +1,1 @@
+"""Worker backends: the seam between a task and whatever edits the code."""

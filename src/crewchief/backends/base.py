@@ -1,0 +1,79 @@
+"""The WorkerBackend and Planner seams, and the registry built-ins and plugins share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Protocol
+
+from crewchief.errors import UserError
+from crewchief.records import ChangeRequest, Plan, Task, WorkerResult
+
+
+@dataclass(frozen=True)
+class WorkContext:
+    """Where and how one attempt runs. ``worktree`` is the only place a backend may write."""
+
+    worktree: Path
+    base_commit: str
+    attempt_id: str
+    timeout_s: float
+    extra_instruction: str | None = None
+
+
+class WorkerBackend(Protocol):
+    """Turns a task into edits inside ``ctx.worktree``; the dispatcher takes the diff afterwards.
+
+    Implementations run inside the attempt's own process group, so any child process they start
+    is killed with it on timeout or Ctrl-C. They return a WorkerResult without a patch.
+    """
+
+    name: str
+
+    def run(self, task: Task, ctx: WorkContext) -> WorkerResult: ...
+
+
+class Planner(Protocol):
+    """Turns a ChangeRequest into a Plan for the repository at ``repo`` (its HEAD commit)."""
+
+    name: str
+
+    def plan(self, request: ChangeRequest, repo: Path) -> Plan: ...
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A deterministic planner and worker pair: mechanical changes with no model at all."""
+
+    name: str
+    summary: str
+    planner: Planner
+    backend: WorkerBackend
+
+
+RECIPE_GROUP = "crewchief.recipes"
+
+
+def load_recipe(name: str) -> Recipe:
+    """The recipe registered under ``name`` (built-ins register through entry points too)."""
+    found = {ep.name: ep for ep in entry_points(group=RECIPE_GROUP)}
+    if name not in found:
+        known = ", ".join(sorted(found)) or "none"
+        raise UserError(f"unknown recipe {name!r} (known: {known})")
+    recipe = found[name].load()
+    if not isinstance(recipe, Recipe):
+        raise UserError(f"entry point {name!r} in {RECIPE_GROUP} is not a Recipe")
+    return recipe
+
+
+def recipe_names() -> list[str]:
+    return sorted(ep.name for ep in entry_points(group=RECIPE_GROUP))
+
+
+def backend_for(task: Task) -> WorkerBackend:
+    """Resolve a task's ``backend`` string (``recipe:<name>``) to its implementation."""
+    kind, _, name = task.backend.partition(":")
+    if kind == "recipe":
+        return load_recipe(name).backend
+    raise UserError(f"task {task.id}: unknown backend {task.backend!r}")

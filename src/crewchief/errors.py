@@ -1,0 +1,35 @@
+"""The error tree. The CLI maps these to exit codes; library code raises, never prints."""
+
+from __future__ import annotations
+
+
+class CrewchiefError(Exception):
+    """Base of every error crewchief raises on purpose."""
+
+    exit_code = 1
+
+
+class UserError(CrewchiefError):
+    """Bad input or bad configuration: the user can fix it. Exit code 2; nothing was changed."""
+
+    exit_code = 2
+
+
+class RunError(CrewchiefError):
+    """A run could not finish (git failed, a worker crashed, the suite is red). Exit code 1."""
+
+    exit_code = 1
+
+
+class IllegalTransition(RunError):  # noqa: N818 - the name says what happened
+    """A lifecycle was asked to move along an edge its transition table does not have."""
+
+
+class GitError(RunError):
+    """A git command failed in a way crewchief cannot handle."""
+
+    def __init__(self, args: list[str], returncode: int, stderr: str) -> None:
+        self.git_args = args
+        self.returncode = returncode
+        self.stderr = stderr
+        super().__init__(f"git {' '.join(args)} failed ({returncode}): {stderr.strip()}")

@@ -1,0 +1,150 @@
+"""Typed records that flow through a run. Frozen; the ledger stores them as JSON.
+
+Paths in records are repository-relative POSIX paths. An owned path that ends in ``/`` owns the
+whole directory below it; any other owned path owns exactly that file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+
+Risk = Literal["low", "medium", "high"]
+CheckKind = Literal["scope", "policy", "apply", "fast", "acceptance", "suite", "review"]
+Decision = Literal["approve", "revise", "reject"]
+WorkerStatus = Literal["ok", "error", "timeout", "cancelled"]
+
+
+class Record(BaseModel):
+    """Base of every record: frozen, unknown fields refused, bytes as base64 in JSON."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64"
+    )
+
+
+class ChangeRequest(Record):
+    """What a person asked for: a goal in words or a recipe with its arguments."""
+
+    goal: str
+    recipe: str | None = None
+    recipe_args: dict[str, JsonValue] = Field(default_factory=dict)
+    focus: tuple[str, ...] = ()
+
+
+class Task(Record):
+    """One bounded piece of work: who may touch what, after what, checked how."""
+
+    id: str
+    title: str
+    instructions: str
+    owned_paths: tuple[str, ...]
+    context_paths: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    risk: Risk = "low"
+    checks: tuple[str, ...] = ()
+    backend: str
+    spec: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @field_validator("owned_paths", "context_paths")
+    @classmethod
+    def _relative_posix(cls, paths: tuple[str, ...]) -> tuple[str, ...]:
+        for p in paths:
+            if not p or p.startswith("/") or "\\" in p or ".." in p.split("/"):
+                raise ValueError(f"path {p!r} must be repository-relative POSIX without '..'")
+        return paths
+
+    def owns(self, path: str) -> bool:
+        """Whether ``path`` lies inside this task's owned paths."""
+        return any(path == o or (o.endswith("/") and path.startswith(o)) for o in self.owned_paths)
+
+    def instruction_digest(self) -> str:
+        """sha256 of the exact instruction a worker receives (the task as JSON, sorted keys)."""
+        body = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(body).hexdigest()
+
+
+class Plan(Record):
+    """A manager's (or a recipe's) breakdown of a ChangeRequest."""
+
+    goal: str
+    planner: str
+    tasks: tuple[Task, ...]
+    parallel_groups: tuple[tuple[str, ...], ...] = ()
+    files: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()
+    open_questions: tuple[str, ...] = ()
+
+    def task(self, task_id: str) -> Task:
+        for t in self.tasks:
+            if t.id == task_id:
+                return t
+        raise KeyError(task_id)
+
+
+class Usage(Record):
+    """Tokens and cost of the model calls behind one result; None means the backend can't tell."""
+
+    model: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    cost_usd: float | None = None
+
+
+class WorkerResult(Record):
+    """What one attempt produced: the patch (``git diff --binary`` bytes) and why."""
+
+    status: WorkerStatus
+    patch: bytes = b""
+    rationale: str = ""
+    assumptions: tuple[str, ...] = ()
+    log: str = ""
+    error: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    duration_s: float = 0.0
+
+    def patch_digest(self) -> str:
+        return hashlib.sha256(self.patch).hexdigest()
+
+
+class CheckResult(Record):
+    """One gate check on one attempt (or the full suite on an integration commit)."""
+
+    name: str
+    kind: CheckKind
+    passed: bool
+    output: str = ""
+    duration_s: float = 0.0
+
+
+class HunkVerdict(Record):
+    path: str
+    hunk: int
+    ok: bool
+    note: str = ""
+
+
+class Verdict(Record):
+    """A reviewer's decision on one attempt."""
+
+    decision: Decision
+    reviewer: str
+    reasons: tuple[str, ...] = ()
+    feedback: str | None = None
+    hunks: tuple[HunkVerdict, ...] = ()
+
+
+class Attempt(Record):
+    """One try at a task, at one base commit, by one backend."""
+
+    id: str
+    run_id: str
+    task_id: str
+    number: int
+    base_commit: str
+    backend: str
+    extra_instruction: str | None = None
