@@ -1,0 +1,103 @@
+"""The one way crewchief talks to git: the git CLI in a subprocess, bytes in and out.
+
+Lock contention between concurrent git processes (``index.lock``, ``*.lock`` on refs, the
+worktree list) is retried with a short backoff: eight workers starting at once must not fail.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from crewchief.errors import GitError, UserError
+
+_LOCK_RETRIES = 40
+_LOCK_BACKOFF_S = 0.05
+_LOCK_MARKERS = (b".lock': File exists", b"Unable to create", b"could not lock", b"is locked")
+
+#: Environment for every git call: no pager, no prompts, stable output, our own identity default.
+_GIT_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_PAGER": "cat",
+    "LC_ALL": "C",
+    "GIT_AUTHOR_NAME": os.environ.get("GIT_AUTHOR_NAME", "crewchief"),
+    "GIT_AUTHOR_EMAIL": os.environ.get("GIT_AUTHOR_EMAIL", "crewchief@localhost"),
+    "GIT_COMMITTER_NAME": os.environ.get("GIT_COMMITTER_NAME", "crewchief"),
+    "GIT_COMMITTER_EMAIL": os.environ.get("GIT_COMMITTER_EMAIL", "crewchief@localhost"),
+}
+
+
+def run(
+    args: list[str],
+    cwd: Path,
+    *,
+    input: bytes | None = None,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``git args`` in ``cwd``; retry on lock contention; raise GitError if ``check``."""
+    full_env = {**os.environ, **_GIT_ENV, **(env or {})}
+    for attempt in range(_LOCK_RETRIES):
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, input=input, capture_output=True, env=full_env, check=False
+        )
+        if proc.returncode == 0 or not any(m in proc.stderr for m in _LOCK_MARKERS):
+            break
+        time.sleep(_LOCK_BACKOFF_S * (1 + attempt % 5))
+    if check and proc.returncode != 0:
+        raise GitError(args, proc.returncode, proc.stderr.decode(errors="replace"))
+    return proc
+
+
+def out(args: list[str], cwd: Path, *, input: bytes | None = None) -> str:
+    """stdout of a successful git command, decoded, trailing newline stripped."""
+    return run(args, cwd, input=input).stdout.decode(errors="surrogateescape").rstrip("\n")
+
+
+def repo_root(path: Path) -> Path:
+    """The top of the working tree containing ``path``; UserError if there is none."""
+    proc = run(["rev-parse", "--show-toplevel"], path, check=False)
+    if proc.returncode != 0:
+        raise UserError(f"{path} is not inside a git repository")
+    return Path(proc.stdout.decode().strip())
+
+
+def head_commit(repo: Path) -> str:
+    """The commit HEAD points to; UserError if the repository has no commits yet."""
+    proc = run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], repo, check=False)
+    if proc.returncode != 0:
+        raise UserError(f"{repo} has no commits yet: commit something first")
+    return proc.stdout.decode().strip()
+
+
+def rev_parse(repo: Path, rev: str) -> str | None:
+    """The object id ``rev`` names, or None if it names nothing."""
+    proc = run(["rev-parse", "--verify", "--quiet", rev], repo, check=False)
+    return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+
+def current_branch(repo: Path) -> str | None:
+    """The branch checked out in ``repo``, or None when HEAD is detached."""
+    proc = run(["symbolic-ref", "--quiet", "--short", "HEAD"], repo, check=False)
+    return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+
+def is_dirty(repo: Path) -> bool:
+    """Whether the checkout has staged, unstaged or untracked (non-ignored) changes."""
+    return bool(run(["status", "--porcelain", "-z"], repo).stdout)
+
+
+def diff_worktree(worktree: Path, base: str) -> bytes:
+    """Everything changed in ``worktree`` relative to ``base`` as ``git diff --binary`` bytes.
+
+    Includes untracked (non-ignored) files, deletions, renames, mode changes and any commits the
+    worker made itself (they are squashed: the diff is from ``base`` to the working tree). Uses the
+    worktree's own index, never the user's.
+    """
+    run(["add", "--all", "--", "."], worktree)
+    return run(
+        ["diff", "--cached", "--binary", "--find-renames", "--no-color", "--no-ext-diff", base],
+        worktree,
+    ).stdout
