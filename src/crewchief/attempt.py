@@ -1,0 +1,56 @@
+"""The body of one attempt, run as ``python -m crewchief.attempt JOB RESULT`` in its own process.
+
+A job is plain data (the task and where to work), the result is a WorkerResult without its patch:
+the same pure function a remote executor runs. Running it in a child process gives every backend,
+in-process ones included, a process group that a timeout or Ctrl-C can kill whole.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from crewchief.backends.base import WorkContext, backend_for
+from crewchief.records import Task, WorkerResult
+
+
+class AttemptJob(BaseModel):
+    """Everything a worker process needs; serialisable so any executor can carry it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task: Task
+    attempt_id: str
+    worktree: str
+    base_commit: str
+    timeout_s: float
+    extra_instruction: str | None = None
+
+
+def execute(job: AttemptJob) -> WorkerResult:
+    """Run the task's backend in ``job.worktree``; errors become an ``error`` result."""
+    start = time.monotonic()
+    ctx = WorkContext(Path(job.worktree), job.base_commit, job.attempt_id, job.timeout_s,
+                      job.extra_instruction)
+    try:
+        result = backend_for(job.task).run(job.task, ctx)
+    except Exception as e:  # a backend bug must become a recorded failure, not a lost attempt
+        result = WorkerResult(status="error", error=f"{type(e).__name__}: {e}",
+                              log=traceback.format_exc())
+    return result.model_copy(update={"duration_s": time.monotonic() - start})
+
+
+def main(argv: list[str]) -> int:
+    job_path, result_path = Path(argv[0]), Path(argv[1])
+    job = AttemptJob.model_validate_json(job_path.read_text())
+    result = execute(job)
+    result_path.write_text(result.model_dump_json())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

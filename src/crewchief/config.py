@@ -1,0 +1,140 @@
+"""One typed configuration: defaults < crewchief.toml < environment (CREWCHIEF_*) < CLI flags.
+
+Each field is documented once, here; ``render_toml`` writes those docs into the file ``init``
+creates, so the file and the code cannot disagree.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from crewchief.errors import UserError
+
+CONFIG_FILE = "crewchief.toml"
+
+
+class Config(BaseModel):
+    """Settings of crewchief for one repository."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    language: str | None = Field(
+        default=None, description="Main language of the repository (detected by init)."
+    )
+    test_command: str | None = Field(
+        default=None,
+        description="Full test suite, run on the integration result before anything merges.",
+    )
+    fast_checks: list[str] = Field(
+        default_factory=list,
+        description="Quick commands run in each attempt's worktree; {files} = the changed files.",
+    )
+    workers: int = Field(default=4, ge=1, le=64, description="Attempts run at once.")
+    task_timeout_s: float = Field(default=600.0, gt=0, description="Wall clock per attempt.")
+    check_timeout_s: float = Field(default=300.0, gt=0, description="Wall clock per fast check.")
+    suite_timeout_s: float = Field(default=1800.0, gt=0, description="Wall clock per suite run.")
+    target_branch: str | None = Field(
+        default=None, description="Branch a run merges into; default: the branch checked out."
+    )
+    protected_paths: list[str] = Field(
+        default_factory=lambda: [".github/**", "**/auth/**"],
+        description="Globs that always need an explicit human approval at the gate.",
+    )
+    max_attempts: int = Field(
+        default=2, ge=1, le=10, description="Attempts per task (revisions and conflict re-runs)."
+    )
+    max_tasks: int = Field(default=200, ge=1, description="Largest plan a run accepts.")
+    sparse_worktrees: bool = Field(
+        default=False,
+        description="Check out only a task's owned and context paths (fast checks see only those).",
+    )
+
+
+_ENV_PREFIX = "CREWCHIEF_"
+
+
+def load(repo: Path, overrides: dict[str, Any] | None = None) -> Config:
+    """The configuration for ``repo``: defaults, then the file, then the environment, then flags.
+
+    ``overrides`` holds CLI flags; None values mean "not given".
+    """
+    data: dict[str, Any] = {}
+    path = repo / CONFIG_FILE
+    if path.exists():
+        try:
+            data.update(tomllib.loads(path.read_text()))
+        except tomllib.TOMLDecodeError as e:
+            raise UserError(f"{path}: not valid TOML: {e}") from e
+    for name in Config.model_fields:
+        env = os.environ.get(_ENV_PREFIX + name.upper())
+        if env is not None:
+            data[name] = _parse_env(name, env)
+    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return Config.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UserError(f"bad configuration: {where}: {first['msg']}") from e
+
+
+def _parse_env(name: str, value: str) -> Any:
+    annotation = str(Config.model_fields[name].annotation)
+    if "list" in annotation:
+        return [v for v in value.split(os.pathsep) if v]
+    return value
+
+
+def detect(repo: Path) -> Config:
+    """Guess language, full test command and fast checks from the files in ``repo``."""
+    files = {p.name for p in repo.iterdir()}
+    if files & {"pyproject.toml", "setup.py", "setup.cfg"} or any(repo.glob("*.py")):
+        checks = ["python -m compileall -q {files}"]
+        if shutil.which("ruff"):
+            checks.append("ruff check --select E9,F63,F7,F82 {files}")
+        tests = "python -m pytest -q" if _has_python_tests(repo) else None
+        return Config(language="python", test_command=tests, fast_checks=checks)
+    if "package.json" in files:
+        return Config(language="javascript", test_command="npm test", fast_checks=[])
+    if "go.mod" in files:
+        return Config(language="go", test_command="go test ./...", fast_checks=["go vet ./..."])
+    if "Cargo.toml" in files:
+        return Config(language="rust", test_command="cargo test", fast_checks=["cargo check"])
+    return Config()
+
+
+def _has_python_tests(repo: Path) -> bool:
+    if (repo / "tests").is_dir() or (repo / "test").is_dir() or (repo / "pytest.ini").exists():
+        return True
+    return any(repo.rglob("test_*.py"))
+
+
+def render_toml(cfg: Config) -> str:
+    """``cfg`` as a commented crewchief.toml; unset fields appear commented out with the default."""
+    lines = ["# crewchief configuration. Precedence: defaults < this file < CREWCHIEF_* < flags.", ""]
+    for name, info in Config.model_fields.items():
+        lines.append(f"# {info.description}")
+        value = getattr(cfg, name)
+        if value is None:
+            lines.append(f"# {name} = ")
+        else:
+            lines.append(f"{name} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'

@@ -1,0 +1,127 @@
+"""Subprocesses in their own process groups, with timeouts and bounded output.
+
+Every process crewchief starts for a worker, a check or the suite goes through ``run``: it gets a
+new session (so a timeout, or Ctrl-C in the driver, kills it and every child it forked) and its
+output goes to a temporary file of which only the tail is kept.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+#: Output kept per process (the tail): enough to see a traceback, bounded against floods.
+MAX_OUTPUT_BYTES = 64 * 1024
+_KILL_GRACE_S = 2.0
+
+_live: set[int] = set()
+_live_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ProcResult:
+    returncode: int | None
+    output: str
+    timed_out: bool
+    duration_s: float
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+
+def run(
+    cmd: list[str] | str,
+    cwd: Path,
+    *,
+    timeout_s: float,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+    max_output: int = MAX_OUTPUT_BYTES,
+) -> ProcResult:
+    """Run ``cmd`` (a shell string or an argv) in its own session; kill its group on timeout."""
+    start = time.monotonic()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, shell=isinstance(cmd, str), env=env, start_new_session=True,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+        with _live_lock:
+            _live.add(proc.pid)
+        timed_out = False
+        try:
+            if input is not None:
+                _feed(proc, input)
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+        except BaseException:
+            _kill_group(proc)
+            raise
+        finally:
+            _reap_group(proc.pid)
+            with _live_lock:
+                _live.discard(proc.pid)
+        text, truncated = _tail(out, max_output)
+    return ProcResult(None if timed_out else proc.returncode, text, timed_out,
+                      time.monotonic() - start, truncated)
+
+
+def kill_all() -> None:
+    """Kill every process group started through ``run`` that is still alive (Ctrl-C path)."""
+    with _live_lock:
+        pids = list(_live)
+    for pid in pids:
+        _signal_group(pid, signal.SIGKILL)
+
+
+def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(data)
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    _signal_group(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=_KILL_GRACE_S)
+    except subprocess.TimeoutExpired:
+        pass
+    _signal_group(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _reap_group(pid: int) -> None:
+    """Children that outlived their leader (daemonized helpers of a check) die with the group."""
+    _signal_group(pid, signal.SIGKILL)
+
+
+def _tail(f: IO[bytes], limit: int) -> tuple[str, bool]:
+    size = f.seek(0, os.SEEK_END)
+    truncated = size > limit
+    f.seek(max(0, size - limit))
+    data = f.read()
+    text = data.decode("utf-8", errors="replace")
+    if truncated:
+        text = f"[... {size - limit} bytes cut ...]\n" + text
+    return text, truncated
