@@ -23,7 +23,7 @@ from crewchief.errors import UserError
 from crewchief.recipes import rewrite
 from crewchief.recipes.args import RecipeArgs
 from crewchief.recipes.files import TrackedFile, read_blobs, select_files
-from crewchief.recipes.split import TaskTemplate, group_files, make_tasks, unit_label
+from crewchief.recipes.split import TaskTemplate, counted, group_files, make_tasks, unit_label
 from crewchief.records import ChangeRequest, Plan, Risk, Task, WorkerResult
 
 NAME = "codemod"
@@ -56,9 +56,8 @@ def _matching(
 
 def _nothing_matched(rule: rewrite.Rule, searched: int) -> UserError:
     hint = "" if rule.parses_cleanly() else f" (it does not parse as {rule.language.name})"
-    return UserError(
-        f"pattern {rule.pattern!r} matched nothing in {searched} {rule.language.name} files{hint}"
-    )
+    files = counted(searched, f"{rule.language.name} file")
+    return UserError(f"pattern {rule.pattern!r} matched nothing in {files}{hint}")
 
 
 def _describe(rule: rewrite.Rule) -> TaskTemplate:
@@ -66,8 +65,8 @@ def _describe(rule: rewrite.Rule) -> TaskTemplate:
         title = f"codemod {rule.pattern} → {rule.rewrite} in {unit_label(unit)}"
         instructions = (
             f"Rewrite every match of the ast-grep {rule.language.name} pattern `{rule.pattern}` "
-            f"to `{rule.rewrite}` in these {len(files)} files, and change nothing else: "
-            + ", ".join(files)
+            f"to `{rule.rewrite}` in these {counted(len(files), 'file')}, and change nothing "
+            "else: " + ", ".join(files)
         )
         return title, instructions
 
@@ -95,7 +94,8 @@ class CodemodPlanner:
         if rule.matches_everything:
             risks.append(f"pattern {rule.pattern!r} is a bare metavariable: it matches every node")
         if not_utf8:
-            risks.append(f"skipped {len(not_utf8)} files that are not UTF-8: {', '.join(not_utf8)}")
+            skipped = counted(len(not_utf8), "file")
+            risks.append(f"skipped {skipped} that are not UTF-8: {', '.join(not_utf8)}")
         return Plan(
             goal=request.goal,
             planner=self.name,
@@ -144,7 +144,8 @@ class CodemodWorker:
         log = "\n".join(f"{p.relative_to(ctx.worktree)}: {c}" for p, (_, c) in results.items())
         return WorkerResult(
             status="ok",
-            rationale=f"rewrote {total} matches of `{rule.pattern}` in {changed} files",
+            rationale=f"rewrote {counted(total, 'match')} of `{rule.pattern}` "
+            f"in {counted(changed, 'file')}",
             log=log,
             duration_s=time.monotonic() - start,
         )

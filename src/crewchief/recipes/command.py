@@ -29,7 +29,7 @@ from crewchief.errors import UserError
 from crewchief.recipes.args import RecipeArgs
 from crewchief.recipes.files import select_files
 from crewchief.recipes.languages import resolve_language
-from crewchief.recipes.split import TaskTemplate, group_files, make_tasks, unit_label
+from crewchief.recipes.split import TaskTemplate, counted, group_files, make_tasks, unit_label
 from crewchief.records import ChangeRequest, Plan, Task, WorkerResult
 
 NAME = "command"
@@ -63,7 +63,8 @@ def _template(command: str, ok_codes: tuple[int, ...]) -> TaskTemplate:
         title = f"run `{command}` on {unit_label(unit)}"
         instructions = (
             f"Run the shell command `{command}` in the worktree, {FILES_PLACEHOLDER} standing "
-            f"for these {len(files)} files, and keep only its changes to them: " + ", ".join(files)
+            f"for these {counted(len(files), 'file')}, and keep only its changes to them: "
+            + ", ".join(files)
         )
         return title, instructions
 
@@ -141,7 +142,7 @@ class CommandWorker:
             return WorkerResult(status=status, error=failure, log=log, duration_s=duration)
         return WorkerResult(
             status="ok",
-            rationale=f"ran `{task.spec['command']}` on {len(task.owned_paths)} files: "
+            rationale=f"ran `{task.spec['command']}` on {counted(len(task.owned_paths), 'file')}: "
             f"exit code {result.returncode}",
             log=log,
             duration_s=duration,

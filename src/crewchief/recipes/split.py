@@ -102,3 +102,10 @@ def make_tasks(groups: dict[str, tuple[str, ...]], template: TaskTemplate) -> tu
 def unit_label(unit: str) -> str:
     """How a unit name reads in a title."""
     return "the repository root" if unit == ROOT_UNIT else unit
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1 (``1 file``, ``3 files``, ``2 matches``)."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun}es" if noun.endswith(("s", "sh", "ch", "x")) else f"{n} {noun}s"
