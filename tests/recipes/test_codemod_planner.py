@@ -211,3 +211,16 @@ def test_repository_without_commits_is_a_user_error(tmp_path: Path) -> None:
     )
     with pytest.raises(UserError, match="no commits"):
         RECIPE.planner.plan(request, tmp_path)
+
+
+def test_selector_is_checked_and_carried_in_the_task_spec(make_repo: MakeRepo) -> None:
+    repo = make_repo({"main.go": 'package main\n\nfunc main() {\n\tfmt.Println("hi")\n}\n'})
+    p = plan(
+        repo,
+        lang="go",
+        pattern="func t() { fmt.Println($$$A) }",
+        selector="call_expression",
+        rewrite="log.Print($$$A)",
+    )
+    assert p.files == ("main.go",)
+    assert p.tasks[0].spec["selector"] == "call_expression"

@@ -191,3 +191,13 @@ def test_worker_never_writes_outside_its_worktree(
     ctx = make_worktree(repo)
     run(ctx, ("a.py",), "old($A)", "new($A)")
     assert (repo / "a.py").read_text() == "old(1)\n"
+
+
+def test_owned_symlink_is_an_error_and_its_target_untouched(
+    make_repo: MakeRepo, make_worktree: MakeWorktree
+) -> None:
+    ctx = make_worktree(make_repo({"a.py": "old(1)\n"}))
+    (ctx.worktree / "link.py").symlink_to("a.py")
+    result = run(ctx, ("link.py",), "old($A)", "new($A)")
+    assert result.status == "error"
+    assert read(ctx, "a.py") == b"old(1)\n"

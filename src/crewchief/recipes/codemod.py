@@ -5,6 +5,9 @@ Arguments (``ChangeRequest.recipe_args``):
 - ``lang`` (required): an ast-grep language or alias (``python``, ``ts``, ``go``…);
 - ``pattern`` (required) and ``rewrite`` (required): ast-grep syntax, ``$A`` / ``$$$ARGS``
   metavariables (see ``crewchief.recipes.rewrite`` for how the rewrite is filled in);
+- ``selector`` (optional): a node kind; the pattern is then parsed as context and the node of
+  that kind inside it is matched (ast-grep's pattern object, for fragments that parse as
+  something else on their own);
 - ``split``: ``file`` | ``dir`` | ``package`` (default) — see ``crewchief.recipes.split``;
 - ``paths`` and ``glob``: selectors limiting the files searched (``crewchief.recipes.files``);
   without ``paths`` the request's ``focus`` is used, without either the whole repository.
@@ -18,6 +21,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from pydantic import JsonValue
+
 from crewchief.backends.base import Recipe, WorkContext
 from crewchief.errors import UserError
 from crewchief.recipes import rewrite
@@ -28,12 +33,16 @@ from crewchief.records import ChangeRequest, Plan, Risk, Task, WorkerResult
 
 NAME = "codemod"
 BACKEND = f"recipe:{NAME}"
-_ARGS = ("lang", "pattern", "rewrite", "split", "paths", "glob")
+_SPEC_ARGS = ("lang", "pattern", "rewrite", "selector")
+_ARGS = (*_SPEC_ARGS, "split", "paths", "glob")
 
 
 def _rule_from(args: RecipeArgs) -> rewrite.Rule:
     return rewrite.compile_rule(
-        args.required_str("lang"), args.required_str("pattern"), args.required_str("rewrite")
+        args.required_str("lang"),
+        args.required_str("pattern"),
+        args.required_str("rewrite"),
+        args.optional_str("selector"),
     )
 
 
@@ -70,7 +79,13 @@ def _describe(rule: rewrite.Rule) -> TaskTemplate:
         )
         return title, instructions
 
-    spec = {"lang": rule.language.name, "pattern": rule.pattern, "rewrite": rule.rewrite}
+    spec: dict[str, JsonValue] = {
+        "lang": rule.language.name,
+        "pattern": rule.pattern,
+        "rewrite": rule.rewrite,
+    }
+    if rule.selector is not None:
+        spec["selector"] = rule.selector
     risk: Risk = "medium" if rule.matches_everything else "low"
     return TaskTemplate(backend=BACKEND, spec=dict(spec), describe=describe, risk=risk)
 
@@ -130,7 +145,7 @@ class CodemodWorker:
         spec, a missing or non-UTF-8 file (then no file is written)."""
         start = time.monotonic()
         try:
-            args = RecipeArgs(NAME, task.spec, ("lang", "pattern", "rewrite"))
+            args = RecipeArgs(NAME, task.spec, _SPEC_ARGS)
             rule = _rule_from(args)
             results = _rewrite_files(task, rule, ctx.worktree)
         except (UserError, ValueError) as exc:

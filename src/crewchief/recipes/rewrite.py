@@ -26,7 +26,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from ast_grep_py import SgNode, SgRoot
+from ast_grep_py import Pattern, SgNode, SgRoot
 
 from crewchief.errors import UserError
 from crewchief.recipes.languages import Language, resolve_language
@@ -51,6 +51,14 @@ class Rule:
     pattern: str
     rewrite: str
     template: tuple[str | _Ref, ...]
+    selector: str | None = None
+
+    def matcher(self) -> str | Pattern:
+        """What ``find_all(pattern=...)`` takes: the pattern, or with a selector the pattern as
+        context and the selected node kind inside it as the match."""
+        if self.selector is None:
+            return self.pattern
+        return Pattern(context=self.pattern, selector=self.selector, strictness=None)
 
     @property
     def matches_everything(self) -> bool:
@@ -81,29 +89,33 @@ def _parse_template(rewrite: str) -> tuple[str | _Ref, ...]:
     return tuple(p for p in parts if p != "")
 
 
-def compile_rule(lang: str, pattern: str, rewrite: str) -> Rule:
+def compile_rule(lang: str, pattern: str, rewrite: str, selector: str | None = None) -> Rule:
     """Check ``pattern`` and ``rewrite`` for ``lang``; UserError with one line on bad input.
 
+    With ``selector`` (a node kind), ``pattern`` is parsed as context and the node of that kind
+    in it is what gets matched: ``fmt.Println($$$A)`` alone parses as a type conversion in Go,
+    ``func t() { fmt.Println($$$A) }`` with selector ``call_expression`` is the call.
+
     Refused: an unknown language, a blank pattern, a pattern ast-grep cannot build a matcher from
-    (no AST node, several top-level nodes), a rewrite using a metavariable the pattern does not
-    capture.
+    (no AST node, several top-level nodes, an unknown selector kind), a rewrite using a
+    metavariable the pattern does not capture.
     """
     language = resolve_language(lang)
     if not pattern.strip():
         raise UserError("codemod: the pattern is empty")
+    rule = Rule(language, pattern, rewrite, _parse_template(rewrite), selector)
     try:
-        SgRoot("", language.name).root().find_all(pattern=pattern)
+        SgRoot("", language.name).root().find_all(pattern=rule.matcher())
     except RuntimeError as exc:
         reason = _error_reason(exc)
         raise UserError(f"invalid {language.name} pattern {pattern!r}: {reason}") from exc
     captured = {a or b for a, b in _METAVAR.findall(pattern)}
-    template = _parse_template(rewrite)
-    for part in template:
+    for part in rule.template:
         if isinstance(part, _Ref) and (part.name not in captured or part.name.startswith("_")):
             raise UserError(
                 f"rewrite {rewrite!r} uses ${part.name}, which pattern {pattern!r} does not capture"
             )
-    return Rule(language, pattern, rewrite, template)
+    return rule
 
 
 @dataclass(frozen=True)
@@ -129,7 +141,7 @@ def _find(rule: Rule, source: str) -> list[_Match]:
     """Matches sorted by start, longer first; ties keep ast-grep's order (ancestors first)."""
     names = {p.name for p in rule.template if isinstance(p, _Ref)}
     found = []
-    for node in SgRoot(source, rule.language.name).root().find_all(pattern=rule.pattern):
+    for node in SgRoot(source, rule.language.name).root().find_all(pattern=rule.matcher()):
         r = node.range()
         spans = {n: span for n in names if (span := _capture(node, n)) is not None}
         line_start = source.rfind("\n", 0, r.start.index) + 1
@@ -178,7 +190,7 @@ class _Renderer:
 
 def count_matches(rule: Rule, source: str) -> int:
     """How many nodes of ``source`` the pattern matches (nested ones included)."""
-    return len(SgRoot(source, rule.language.name).root().find_all(pattern=rule.pattern))
+    return len(SgRoot(source, rule.language.name).root().find_all(pattern=rule.matcher()))
 
 
 def apply(rule: Rule, source: str) -> tuple[str, int]:
