@@ -34,13 +34,15 @@ class AttemptJob(BaseModel):
 def execute(job: AttemptJob) -> WorkerResult:
     """Run the task's backend in ``job.worktree``; errors become an ``error`` result."""
     start = time.monotonic()
-    ctx = WorkContext(Path(job.worktree), job.base_commit, job.attempt_id, job.timeout_s,
-                      job.extra_instruction)
+    ctx = WorkContext(
+        Path(job.worktree), job.base_commit, job.attempt_id, job.timeout_s, job.extra_instruction
+    )
     try:
         result = backend_for(job.task).run(job.task, ctx)
     except Exception as e:  # a backend bug must become a recorded failure, not a lost attempt
-        result = WorkerResult(status="error", error=f"{type(e).__name__}: {e}",
-                              log=traceback.format_exc())
+        result = WorkerResult(
+            status="error", error=f"{type(e).__name__}: {e}", log=traceback.format_exc()
+        )
     return result.model_copy(update={"duration_s": time.monotonic() - start})
 
 

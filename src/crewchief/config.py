@@ -50,6 +50,11 @@ class Config(BaseModel):
         default=2, ge=1, le=10, description="Attempts per task (revisions and conflict re-runs)."
     )
     max_tasks: int = Field(default=200, ge=1, description="Largest plan a run accepts.")
+    allow_mode_changes: bool = Field(
+        default=False, description="Let patches change file modes (e.g. set the exec bit)."
+    )
+    allow_binary: bool = Field(default=False, description="Let patches add or change binaries.")
+    max_patch_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest patch accepted.")
     sparse_worktrees: bool = Field(
         default=False,
         description="Check out only a task's owned and context paths (fast checks see only those).",
@@ -117,7 +122,10 @@ def _has_python_tests(repo: Path) -> bool:
 
 def render_toml(cfg: Config) -> str:
     """``cfg`` as a commented crewchief.toml; unset fields appear commented out with the default."""
-    lines = ["# crewchief configuration. Precedence: defaults < this file < CREWCHIEF_* < flags.", ""]
+    lines = [
+        "# crewchief configuration. Precedence: defaults < this file < CREWCHIEF_* < flags.",
+        "",
+    ]
     for name, info in Config.model_fields.items():
         lines.append(f"# {info.description}")
         value = getattr(cfg, name)

@@ -21,7 +21,7 @@ class RunError(CrewchiefError):
     exit_code = 1
 
 
-class IllegalTransition(RunError):  # noqa: N818 - the name says what happened
+class IllegalTransition(RunError):
     """A lifecycle was asked to move along an edge its transition table does not have."""
 
 

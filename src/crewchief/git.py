@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,9 +52,12 @@ def run(
     return proc
 
 
-def out(args: list[str], cwd: Path, *, input: bytes | None = None) -> str:
+def out(
+    args: list[str], cwd: Path, *, input: bytes | None = None, env: dict[str, str] | None = None
+) -> str:
     """stdout of a successful git command, decoded, trailing newline stripped."""
-    return run(args, cwd, input=input).stdout.decode(errors="surrogateescape").rstrip("\n")
+    proc = run(args, cwd, input=input, env=env)
+    return proc.stdout.decode(errors="surrogateescape").rstrip("\n")
 
 
 def repo_root(path: Path) -> Path:
@@ -101,3 +105,32 @@ def diff_worktree(worktree: Path, base: str) -> bytes:
         ["diff", "--cached", "--binary", "--find-renames", "--no-color", "--no-ext-diff", base],
         worktree,
     ).stdout
+
+
+def tree_with_patch(repo: Path, base: str, patch: bytes) -> tuple[str | None, str]:
+    """Apply ``patch`` to ``base``'s tree in a private index; (tree id, "") or (None, reason).
+
+    Never touches a working tree or the user's index. No fuzz: a hunk applies exactly or not at
+    all (NOTES: fuzzy patching put hunks into the wrong function and still exited 0).
+    """
+    with tempfile.TemporaryDirectory(prefix="crewchief-idx-") as d:
+        env = {"GIT_INDEX_FILE": str(Path(d) / "index")}
+        run(["read-tree", base], repo, env=env)
+        if patch:
+            proc = run(
+                ["apply", "--cached", "--binary", "-"], repo, input=patch, env=env, check=False
+            )
+            if proc.returncode != 0:
+                return None, proc.stderr.decode(errors="replace").strip()
+        return out(["write-tree"], repo, env=env), ""
+
+
+def changed_paths(patch_repo: Path, base: str) -> list[str]:
+    """Paths that still exist after the staged change in ``patch_repo`` (a worktree)."""
+    proc = run(["diff", "--cached", "--name-only", "-z", "--diff-filter=d", base], patch_repo)
+    return [p for p in proc.stdout.decode(errors="surrogateescape").split("\0") if p]
+
+
+def common_dir(repo: Path) -> Path:
+    """The repository's shared git directory (``.git`` of the main checkout)."""
+    return Path(out(["rev-parse", "--path-format=absolute", "--git-common-dir"], repo))

@@ -97,7 +97,7 @@ class Ledger:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -162,19 +162,25 @@ class Ledger:
         with self.tx() as db:
             self._event(db, run_id, kind, data, ids.get("task_id"), ids.get("attempt_id"))
 
-    def create_run(
-        self, request: ChangeRequest, base: str, target: str, config_json: str
-    ) -> str:
+    def create_run(self, request: ChangeRequest, base: str, target: str, config_json: str) -> str:
         run_id = new_run_id()
         with self.tx() as db:
             db.execute(
                 "INSERT INTO runs (id, created_at, request_json, base_commit, target_branch, "
                 "state, config_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, _now(), request.model_dump_json(), base, target, RunState.PLANNED,
-                 config_json),
+                (
+                    run_id,
+                    _now(),
+                    request.model_dump_json(),
+                    base,
+                    target,
+                    RunState.PLANNED,
+                    config_json,
+                ),
             )
-            self._event(db, run_id, "run_created", {"base": base, "target": target,
-                                                    "goal": request.goal})
+            self._event(
+                db, run_id, "run_created", {"base": base, "target": target, "goal": request.goal}
+            )
         return run_id
 
     def record_plan(self, run_id: str, plan: Plan) -> int:
@@ -184,13 +190,21 @@ class Ledger:
                 "SELECT COALESCE(MAX(version), 0) FROM plans WHERE run_id=?", (run_id,)
             ).fetchone()
             version = int(row[0]) + 1
-            db.execute("INSERT INTO plans VALUES (?, ?, ?, ?)",
-                       (run_id, version, plan.model_dump_json(), _now()))
+            db.execute(
+                "INSERT INTO plans VALUES (?, ?, ?, ?)",
+                (run_id, version, plan.model_dump_json(), _now()),
+            )
             for pos, task in enumerate(plan.tasks):
-                db.execute("INSERT OR IGNORE INTO tasks VALUES (?, ?, ?, ?)",
-                           (run_id, task.id, pos, TaskState.PLANNED))
-            self._event(db, run_id, "plan_recorded",
-                        {"version": version, "tasks": len(plan.tasks), "planner": plan.planner})
+                db.execute(
+                    "INSERT OR IGNORE INTO tasks VALUES (?, ?, ?, ?)",
+                    (run_id, task.id, pos, TaskState.PLANNED),
+                )
+            self._event(
+                db,
+                run_id,
+                "plan_recorded",
+                {"version": version, "tasks": len(plan.tasks), "planner": plan.planner},
+            )
         return version
 
     def set_run_state(self, run_id: str, new: RunState, **data: JsonValue) -> None:
@@ -205,29 +219,42 @@ class Ledger:
     def set_task_state(self, run_id: str, task_id: str, new: TaskState, **data: JsonValue) -> None:
         """Move a task along its lifecycle (IllegalTransition otherwise), with an event."""
         with self.tx() as db:
-            row = db.execute("SELECT state FROM tasks WHERE run_id=? AND task_id=?",
-                             (run_id, task_id)).fetchone()
+            row = db.execute(
+                "SELECT state FROM tasks WHERE run_id=? AND task_id=?", (run_id, task_id)
+            ).fetchone()
             if row is None:
                 raise UserError(f"run {run_id} has no task {task_id}")
             old = TaskState(row["state"])
             check_task_transition(old, new)
-            db.execute("UPDATE tasks SET state=? WHERE run_id=? AND task_id=?",
-                       (new, run_id, task_id))
-            self._event(db, run_id, "task_state", {"from": old, "to": new, **data},
-                        task_id=task_id)
+            db.execute(
+                "UPDATE tasks SET state=? WHERE run_id=? AND task_id=?", (new, run_id, task_id)
+            )
+            self._event(db, run_id, "task_state", {"from": old, "to": new, **data}, task_id=task_id)
 
     def start_attempt(self, attempt: Attempt) -> None:
         with self.tx() as db:
             db.execute(
                 "INSERT INTO attempts (id, run_id, task_id, number, base_commit, backend, "
                 "extra_instruction, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (attempt.id, attempt.run_id, attempt.task_id, attempt.number,
-                 attempt.base_commit, attempt.backend, attempt.extra_instruction, _now()),
+                (
+                    attempt.id,
+                    attempt.run_id,
+                    attempt.task_id,
+                    attempt.number,
+                    attempt.base_commit,
+                    attempt.backend,
+                    attempt.extra_instruction,
+                    _now(),
+                ),
             )
-            self._event(db, attempt.run_id, "attempt_started",
-                        {"number": attempt.number, "base": attempt.base_commit,
-                         "backend": attempt.backend},
-                        task_id=attempt.task_id, attempt_id=attempt.id)
+            self._event(
+                db,
+                attempt.run_id,
+                "attempt_started",
+                {"number": attempt.number, "base": attempt.base_commit, "backend": attempt.backend},
+                task_id=attempt.task_id,
+                attempt_id=attempt.id,
+            )
 
     def finish_attempt(self, run_id: str, attempt_id: str, result: WorkerResult) -> None:
         """Store the worker's result; the patch goes in content-addressed, once."""
@@ -238,63 +265,117 @@ class Ledger:
                 db.execute("INSERT OR IGNORE INTO patches VALUES (?, ?)", (digest, result.patch))
             db.execute(
                 "UPDATE attempts SET ended_at=?, status=?, result_json=?, patch_digest=? "
-                "WHERE id=?", (_now(), result.status, body, digest, attempt_id))
-            task_id = db.execute("SELECT task_id FROM attempts WHERE id=?",
-                                 (attempt_id,)).fetchone()[0]
-            self._event(db, run_id, "attempt_finished",
-                        {"status": result.status, "patch": digest,
-                         "duration_s": result.duration_s},
-                        task_id=task_id, attempt_id=attempt_id)
+                "WHERE id=?",
+                (_now(), result.status, body, digest, attempt_id),
+            )
+            task_id = db.execute(
+                "SELECT task_id FROM attempts WHERE id=?", (attempt_id,)
+            ).fetchone()[0]
+            self._event(
+                db,
+                run_id,
+                "attempt_finished",
+                {"status": result.status, "patch": digest, "duration_s": result.duration_s},
+                task_id=task_id,
+                attempt_id=attempt_id,
+            )
 
-    def record_check(self, run_id: str, check: CheckResult, *, task_id: str | None = None,
-                     attempt_id: str | None = None, commit: str | None = None) -> None:
+    def record_check(
+        self,
+        run_id: str,
+        check: CheckResult,
+        *,
+        task_id: str | None = None,
+        attempt_id: str | None = None,
+        commit: str | None = None,
+    ) -> None:
         with self.tx() as db:
             db.execute(
                 "INSERT INTO checks (run_id, task_id, attempt_id, commit_id, name, kind, passed, "
                 "output, duration_s, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, task_id, attempt_id, commit, check.name, check.kind, int(check.passed),
-                 check.output, check.duration_s, _now()))
-            self._event(db, run_id, "check", {"name": check.name, "kind": check.kind,
-                                              "passed": check.passed, "commit": commit},
-                        task_id=task_id, attempt_id=attempt_id)
+                (
+                    run_id,
+                    task_id,
+                    attempt_id,
+                    commit,
+                    check.name,
+                    check.kind,
+                    int(check.passed),
+                    check.output,
+                    check.duration_s,
+                    _now(),
+                ),
+            )
+            self._event(
+                db,
+                run_id,
+                "check",
+                {"name": check.name, "kind": check.kind, "passed": check.passed, "commit": commit},
+                task_id=task_id,
+                attempt_id=attempt_id,
+            )
 
     def record_verdict(self, run_id: str, task_id: str, attempt_id: str, v: Verdict) -> None:
         with self.tx() as db:
-            db.execute("INSERT INTO verdicts (run_id, task_id, attempt_id, verdict_json, at) "
-                       "VALUES (?, ?, ?, ?, ?)",
-                       (run_id, task_id, attempt_id, v.model_dump_json(), _now()))
-            self._event(db, run_id, "verdict", {"decision": v.decision, "reviewer": v.reviewer,
-                                                "reasons": list(v.reasons)},
-                        task_id=task_id, attempt_id=attempt_id)
+            db.execute(
+                "INSERT INTO verdicts (run_id, task_id, attempt_id, verdict_json, at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (run_id, task_id, attempt_id, v.model_dump_json(), _now()),
+            )
+            self._event(
+                db,
+                run_id,
+                "verdict",
+                {"decision": v.decision, "reviewer": v.reviewer, "reasons": list(v.reasons)},
+                task_id=task_id,
+                attempt_id=attempt_id,
+            )
 
-    def record_integration(self, run_id: str, build: int, chain: list[tuple[str, str, str]],
-                           tip: str) -> None:
+    def record_integration(
+        self, run_id: str, build: int, chain: list[tuple[str, str, str]], tip: str
+    ) -> None:
         """Record one integration build: (task, attempt, commit) in order, and its tip."""
         with self.tx() as db:
             for pos, (task_id, attempt_id, commit) in enumerate(chain):
                 db.execute(
                     "INSERT INTO integrations (run_id, build, position, task_id, attempt_id, "
                     "commit_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (run_id, build, pos, task_id, attempt_id, commit, _now()))
-            db.execute("UPDATE runs SET integration_commit=?, suite_passed=NULL WHERE id=?",
-                       (tip, run_id))
-            self._event(db, run_id, "integrated", {"build": build, "tip": tip,
-                                                   "tasks": [c[0] for c in chain]})
+                    (run_id, build, pos, task_id, attempt_id, commit, _now()),
+                )
+            db.execute(
+                "UPDATE runs SET integration_commit=?, suite_passed=NULL WHERE id=?", (tip, run_id)
+            )
+            self._event(
+                db,
+                run_id,
+                "integrated",
+                {"build": build, "tip": tip, "tasks": [c[0] for c in chain]},
+            )
 
     def record_suite(self, run_id: str, commit: str, check: CheckResult) -> None:
         self.record_check(run_id, check, commit=commit)
         with self.tx() as db:
-            db.execute("UPDATE runs SET suite_passed=? WHERE id=? AND integration_commit=?",
-                       (int(check.passed), run_id, commit))
+            db.execute(
+                "UPDATE runs SET suite_passed=? WHERE id=? AND integration_commit=?",
+                (int(check.passed), run_id, commit),
+            )
 
-    def record_approval(self, run_id: str, task_id: str | None, decision: str, who: str,
-                        comment: str = "") -> None:
+    def record_approval(
+        self, run_id: str, task_id: str | None, decision: str, who: str, comment: str = ""
+    ) -> None:
         with self.tx() as db:
-            db.execute("INSERT INTO approvals (run_id, task_id, decision, who, comment, at) "
-                       "VALUES (?, ?, ?, ?, ?, ?)",
-                       (run_id, task_id, decision, who, comment, _now()))
-            self._event(db, run_id, "approval", {"decision": decision, "who": who,
-                                                 "comment": comment}, task_id=task_id)
+            db.execute(
+                "INSERT INTO approvals (run_id, task_id, decision, who, comment, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (run_id, task_id, decision, who, comment, _now()),
+            )
+            self._event(
+                db,
+                run_id,
+                "approval",
+                {"decision": decision, "who": who, "comment": comment},
+                task_id=task_id,
+            )
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -327,15 +408,17 @@ class Ledger:
         return ChangeRequest.model_validate_json(self.run(run_id)["request_json"])
 
     def plan(self, run_id: str) -> Plan:
-        row = self.db.execute("SELECT plan_json FROM plans WHERE run_id=? ORDER BY version DESC "
-                              "LIMIT 1", (run_id,)).fetchone()
+        row = self.db.execute(
+            "SELECT plan_json FROM plans WHERE run_id=? ORDER BY version DESC LIMIT 1", (run_id,)
+        ).fetchone()
         if row is None:
             raise UserError(f"run {run_id} has no plan yet")
         return Plan.model_validate_json(row[0])
 
     def task_states(self, run_id: str) -> dict[str, TaskState]:
-        rows = self.db.execute("SELECT task_id, state FROM tasks WHERE run_id=? ORDER BY position",
-                               (run_id,))
+        rows = self.db.execute(
+            "SELECT task_id, state FROM tasks WHERE run_id=? ORDER BY position", (run_id,)
+        )
         return {r["task_id"]: TaskState(r["state"]) for r in rows}
 
     def attempts(self, run_id: str, task_id: str | None = None) -> list[sqlite3.Row]:
@@ -347,8 +430,9 @@ class Ledger:
 
     def result(self, attempt_id: str) -> WorkerResult | None:
         """The stored result of a finished attempt with its patch, or None if it never finished."""
-        row = self.db.execute("SELECT result_json, patch_digest FROM attempts WHERE id=?",
-                              (attempt_id,)).fetchone()
+        row = self.db.execute(
+            "SELECT result_json, patch_digest FROM attempts WHERE id=?", (attempt_id,)
+        ).fetchone()
         if row is None or row["result_json"] is None:
             return None
         result = WorkerResult.model_validate_json(row["result_json"])
@@ -362,34 +446,44 @@ class Ledger:
 
     def checks(self, run_id: str, attempt_id: str | None = None) -> list[sqlite3.Row]:
         if attempt_id is None:
-            return self.db.execute("SELECT * FROM checks WHERE run_id=? ORDER BY id",
-                                   (run_id,)).fetchall()
-        return self.db.execute("SELECT * FROM checks WHERE attempt_id=? ORDER BY id",
-                               (attempt_id,)).fetchall()
+            return self.db.execute(
+                "SELECT * FROM checks WHERE run_id=? ORDER BY id", (run_id,)
+            ).fetchall()
+        return self.db.execute(
+            "SELECT * FROM checks WHERE attempt_id=? ORDER BY id", (attempt_id,)
+        ).fetchall()
 
     def verdicts(self, run_id: str, task_id: str | None = None) -> list[tuple[str, Verdict]]:
         rows = self.db.execute("SELECT * FROM verdicts WHERE run_id=? ORDER BY id", (run_id,))
-        return [(r["attempt_id"], Verdict.model_validate_json(r["verdict_json"]))
-                for r in rows if task_id is None or r["task_id"] == task_id]
+        return [
+            (r["attempt_id"], Verdict.model_validate_json(r["verdict_json"]))
+            for r in rows
+            if task_id is None or r["task_id"] == task_id
+        ]
 
     def integration_chain(self, run_id: str) -> list[sqlite3.Row]:
         """The newest integration build: (task_id, attempt_id, commit_id) in merge order."""
         return self.db.execute(
             "SELECT * FROM integrations WHERE run_id=? AND build=(SELECT MAX(build) FROM "
-            "integrations WHERE run_id=?) ORDER BY position", (run_id, run_id)).fetchall()
+            "integrations WHERE run_id=?) ORDER BY position",
+            (run_id, run_id),
+        ).fetchall()
 
     def next_build(self, run_id: str) -> int:
-        row = self.db.execute("SELECT COALESCE(MAX(build), 0) FROM integrations WHERE run_id=?",
-                              (run_id,)).fetchone()
+        row = self.db.execute(
+            "SELECT COALESCE(MAX(build), 0) FROM integrations WHERE run_id=?", (run_id,)
+        ).fetchone()
         return int(row[0]) + 1
 
     def approvals(self, run_id: str) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM approvals WHERE run_id=? ORDER BY id",
-                               (run_id,)).fetchall()
+        return self.db.execute(
+            "SELECT * FROM approvals WHERE run_id=? ORDER BY id", (run_id,)
+        ).fetchall()
 
     def events(self, run_id: str) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM events WHERE run_id=? ORDER BY seq",
-                               (run_id,)).fetchall()
+        return self.db.execute(
+            "SELECT * FROM events WHERE run_id=? ORDER BY seq", (run_id,)
+        ).fetchall()
 
 
 def _statements(sql: str) -> list[str]:
@@ -402,3 +496,9 @@ def _statements(sql: str) -> list[str]:
             out.append(buf.strip())
             buf = ""
     return [s for s in out if s]
+
+
+def accepted_attempt(ledger: Ledger, run_id: str, task_id: str) -> str | None:
+    """The newest attempt of ``task_id`` whose verdict was approve, or None."""
+    approved = [a for a, v in ledger.verdicts(run_id, task_id) if v.decision == "approve"]
+    return approved[-1] if approved else None

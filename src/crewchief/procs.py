@@ -7,6 +7,7 @@ output goes to a temporary file of which only the tail is kept.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -51,9 +52,14 @@ def run(
     start = time.monotonic()
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(
-            cmd, cwd=cwd, shell=isinstance(cmd, str), env=env, start_new_session=True,
+            cmd,
+            cwd=cwd,
+            shell=isinstance(cmd, str),
+            env=env,
+            start_new_session=True,
             stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-            stdout=out, stderr=subprocess.STDOUT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         with _live_lock:
             _live.add(proc.pid)
@@ -73,8 +79,9 @@ def run(
             with _live_lock:
                 _live.discard(proc.pid)
         text, truncated = _tail(out, max_output)
-    return ProcResult(None if timed_out else proc.returncode, text, timed_out,
-                      time.monotonic() - start, truncated)
+    return ProcResult(
+        None if timed_out else proc.returncode, text, timed_out, time.monotonic() - start, truncated
+    )
 
 
 def kill_all() -> None:
@@ -95,18 +102,14 @@ def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     _signal_group(proc.pid, signal.SIGTERM)
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=_KILL_GRACE_S)
-    except subprocess.TimeoutExpired:
-        pass
     _signal_group(proc.pid, signal.SIGKILL)
     proc.wait()
 

@@ -76,7 +76,9 @@ class WorkspacePool:
             self._free.append(ws)
 
     @contextmanager
-    def workspace(self, base: str, sparse_paths: Sequence[str] | None = None) -> Iterator[Workspace]:
+    def workspace(
+        self, base: str, sparse_paths: Sequence[str] | None = None
+    ) -> Iterator[Workspace]:
         ws = self.acquire(base, sparse_paths)
         try:
             yield ws

@@ -1,0 +1,146 @@
+"""The human gate and the landing: per-task decisions, then one compare-and-swap move of the
+target branch to the tested integration commit. Nothing else ever touches the user's branches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from crewchief import git
+from crewchief.config import Config
+from crewchief.errors import RunError, UserError
+from crewchief.ledger import Ledger, accepted_attempt
+from crewchief.lifecycle import RunState, TaskState
+from crewchief.verify import needs_person
+
+S = TaskState
+
+
+def decide(
+    ledger: Ledger, run_id: str, task_id: str, approve: bool, who: str, comment: str = ""
+) -> None:
+    """A person's approve or reject of one verified task, recorded with who and when."""
+    states = ledger.task_states(run_id)
+    if task_id not in states:
+        raise UserError(f"run {run_id} has no task {task_id}")
+    if states[task_id] != S.VERIFIED:
+        raise UserError(
+            f"task {task_id} is {states[task_id]}; only verified tasks await a decision"
+        )
+    ledger.set_task_state(run_id, task_id, S.APPROVED if approve else S.REJECTED, who=who)
+    ledger.record_approval(run_id, task_id, "approve" if approve else "reject", who, comment)
+
+
+def person_reasons(ledger: Ledger, run_id: str, task_id: str, cfg: Config) -> list[str]:
+    """Why ``task_id`` needs an explicit human decision (empty: ``--yes`` may approve it)."""
+    task = ledger.plan(run_id).task(task_id)
+    attempt = accepted_attempt(ledger, run_id, task_id)
+    result = ledger.result(attempt) if attempt else None
+    touched = _patch_paths(result.patch) if result else []
+    return needs_person(task, touched, cfg.protected_paths)
+
+
+def _patch_paths(patch: bytes) -> list[str]:
+    paths = []
+    for line in patch.split(b"\n"):
+        if line.startswith(b"diff --git a/"):
+            paths.append(line.split(b" b/", 1)[-1].decode(errors="replace"))
+    return paths
+
+
+def approve_all(ledger: Ledger, run_id: str, cfg: Config, who: str) -> list[str]:
+    """Approve every verified task that needs no person; return the ids left for a person."""
+    left = []
+    for task_id, state in ledger.task_states(run_id).items():
+        if state != S.VERIFIED:
+            continue
+        if person_reasons(ledger, run_id, task_id, cfg):
+            left.append(task_id)
+        else:
+            decide(ledger, run_id, task_id, True, who, "approved with --yes/--approve-all")
+    return left
+
+
+@dataclass(frozen=True)
+class Landing:
+    target: str
+    old: str
+    new: str
+    how: str
+
+
+def check_mergeable(ledger: Ledger, run_id: str) -> set[str]:
+    """The approved task ids, if the run may merge once they are integrated; else UserError."""
+    state = RunState(ledger.run(run_id)["state"])
+    if state != RunState.AWAITING_APPROVAL:
+        raise UserError(f"run {run_id} is {state}, not awaiting approval")
+    states = ledger.task_states(run_id)
+    undecided = [t for t, s in states.items() if s == S.VERIFIED]
+    if undecided:
+        raise UserError(
+            f"{len(undecided)} task(s) still await a decision: "
+            f"{', '.join(undecided)} (crewchief review {run_id})"
+        )
+    approved = {t for t, s in states.items() if s == S.APPROVED}
+    if not approved:
+        raise UserError(f"run {run_id} has no approved task to merge")
+    return approved
+
+
+def land(repo: Path, ledger: Ledger, run_id: str, who: str) -> Landing:
+    """Move the target branch from the run's base to its green, approved integration commit."""
+    run = ledger.run(run_id)
+    tip, base, target = run["integration_commit"], run["base_commit"], run["target_branch"]
+    chain = {row["task_id"] for row in ledger.integration_chain(run_id)}
+    approved = {t for t, s in ledger.task_states(run_id).items() if s == S.APPROVED}
+    if chain != approved or not run["suite_passed"]:
+        raise RunError(
+            f"run {run_id}: the integration commit is not the tested build of the "
+            "approved tasks; run `crewchief merge` again to rebuild it"
+        )
+    ref = f"refs/heads/{target}"
+    current = git.rev_parse(repo, ref)
+    if current != base:
+        raise RunError(
+            f"{target} moved from {base[:12]} to {(current or 'nothing')[:12]} since run {run_id} "
+            f"started; nothing was changed. Start a new run on the current {target}."
+        )
+    how = _move(repo, ref, tip, base)
+    for task_id in approved:
+        ledger.set_task_state(run_id, task_id, S.MERGED)
+    ledger.set_run_state(
+        run_id, RunState.MERGED, target=target, from_commit=base, to_commit=tip, who=who
+    )
+    return Landing(target, base, tip, how)
+
+
+def _move(repo: Path, ref: str, new: str, old: str) -> str:
+    """Fast-forward the checkout that has ``ref`` checked out, or CAS-update the bare ref."""
+    checkout = _checked_out_at(repo, ref)
+    if checkout is None:
+        git.run(["update-ref", "-m", "crewchief merge", ref, new, old], repo)
+        return "compare-and-swap ref update"
+    if git.run(["status", "--porcelain", "--untracked-files=no"], checkout).stdout:
+        raise RunError(
+            f"{checkout} has {ref.removeprefix('refs/heads/')} checked out with "
+            "uncommitted changes; commit or stash them, then run merge again. "
+            "Nothing was changed."
+        )
+    proc = git.run(["merge", "--ff-only", "--quiet", new], checkout, check=False)
+    if proc.returncode != 0:
+        raise RunError(
+            f"fast-forward of {checkout} failed, nothing was changed: "
+            f"{proc.stderr.decode(errors='replace').strip()}"
+        )
+    return f"fast-forward of the checkout at {checkout}"
+
+
+def _checked_out_at(repo: Path, ref: str) -> Path | None:
+    lines = git.out(["worktree", "list", "--porcelain"], repo).splitlines()
+    path: Path | None = None
+    for line in lines:
+        if line.startswith("worktree "):
+            path = Path(line.removeprefix("worktree "))
+        elif line == f"branch {ref}":
+            return path
+    return None

@@ -1,0 +1,294 @@
+"""The orchestrator: one run through dispatch → verify → integrate, every step in the ledger first.
+
+``drive`` is the whole story; the rooms it calls (dispatch, verify, integrate) hold the detail.
+Resuming is driving again: finished attempts are read back from the ledger, abandoned ones retried.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from contextlib import contextmanager
+from pathlib import Path
+
+from crewchief import git, integrate
+from crewchief.config import Config
+from crewchief.dispatch import AttemptOutcome, run_attempt
+from crewchief.errors import UserError
+from crewchief.executor import Executor
+from crewchief.integrate import Chain, Pick
+from crewchief.ledger import Ledger, accepted_attempt
+from crewchief.lifecycle import RunState, TaskState
+from crewchief.plan import ancestors
+from crewchief.records import Attempt, Plan, Task, WorkerResult
+from crewchief.suite import SuiteRunner
+from crewchief.verify import Reviewer, RuleReviewer
+from crewchief.workspace import WorkspacePool, crewchief_dir
+
+S = TaskState
+DONE_OK = frozenset({S.VERIFIED, S.APPROVED, S.MERGED})
+DEAD = frozenset({S.REJECTED, S.FAILED, S.BLOCKED, S.CONFLICTED, S.CANCELLED})
+
+
+class Orchestrator:
+    def __init__(
+        self,
+        repo: Path,
+        ledger: Ledger,
+        cfg: Config,
+        executor: Executor,
+        reviewer: Reviewer | None = None,
+    ) -> None:
+        self.repo, self.ledger, self.cfg, self.executor = repo, ledger, cfg, executor
+        self.reviewer = reviewer or RuleReviewer()
+        self.pool = WorkspacePool(repo)
+        self.suite = SuiteRunner(repo, ledger, cfg, self.pool)
+
+    def drive(self, run_id: str) -> RunState:
+        """Run (or resume) ``run_id`` up to the human gate. Ctrl-C leaves it resumable."""
+        with run_lock(self.repo, run_id):
+            try:
+                self._prepare(run_id)
+                self._dispatch(run_id)
+                self._integrate(run_id, self._verified(run_id))
+            except KeyboardInterrupt:
+                self.executor.cancel()
+                self._abandon_running(run_id)
+                self.ledger.set_run_state(run_id, RunState.INTERRUPTED)
+                raise
+            finally:
+                self.pool.close()
+        return RunState(self.ledger.run(run_id)["state"])
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    def _prepare(self, run_id: str) -> None:
+        state = RunState(self.ledger.run(run_id)["state"])
+        if state in (RunState.MERGED, RunState.CANCELLED):
+            raise UserError(f"run {run_id} is {state}: nothing to resume")
+        self._abandon_running(run_id)
+        for task_id, st in self.ledger.task_states(run_id).items():
+            if st == S.PLANNED:
+                self.ledger.set_task_state(run_id, task_id, S.READY)
+        if state != RunState.RUNNING:
+            self.ledger.set_run_state(run_id, RunState.RUNNING)
+
+    def _abandon_running(self, run_id: str) -> None:
+        for task_id, st in self.ledger.task_states(run_id).items():
+            if st == S.RUNNING:
+                self.ledger.set_task_state(run_id, task_id, S.READY, reason="interrupted")
+
+    def _dispatch(self, run_id: str) -> None:
+        plan = self.ledger.plan(run_id)
+        inflight: dict[Future[AttemptOutcome], str] = {}
+        while True:
+            self._block_orphans(run_id, plan)
+            for task in self._startable(run_id, plan, set(inflight.values())):
+                inflight[self._start(run_id, plan, task)] = task.id
+            if not inflight:
+                return
+            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            for fut in done:
+                inflight.pop(fut)
+                self._record(run_id, plan.task(fut.result().task_id), fut.result())
+
+    def _startable(self, run_id: str, plan: Plan, inflight: set[str]) -> list[Task]:
+        states = self.ledger.task_states(run_id)
+        return [
+            t
+            for t in plan.tasks
+            if states[t.id] == S.READY
+            and t.id not in inflight
+            and all(states[d] in DONE_OK for d in t.depends_on)
+        ]
+
+    def _block_orphans(self, run_id: str, plan: Plan) -> None:
+        states = self.ledger.task_states(run_id)
+        for t in plan.tasks:
+            dead = [d for d in t.depends_on if states[d] in DEAD]
+            if states[t.id] == S.READY and dead:
+                self.ledger.set_task_state(run_id, t.id, S.BLOCKED, because=", ".join(dead))
+
+    def _start(
+        self, run_id: str, plan: Plan, task: Task, base: str | None = None
+    ) -> Future[AttemptOutcome]:
+        number = len(self.ledger.attempts(run_id, task.id)) + 1
+        attempt = Attempt(
+            id=f"{run_id}.{task.id}.{number}",
+            run_id=run_id,
+            task_id=task.id,
+            number=number,
+            base_commit=base or self._base_for(run_id, plan, task),
+            backend=task.backend,
+            extra_instruction=self._feedback(run_id, task.id),
+        )
+        self.ledger.start_attempt(attempt)
+        self.ledger.set_task_state(run_id, task.id, S.RUNNING, attempt=attempt.id)
+        return self.executor.submit(lambda: self._attempt_body(task, attempt))
+
+    def _attempt_body(self, task: Task, attempt: Attempt) -> AttemptOutcome:
+        try:
+            return run_attempt(
+                self.repo,
+                self.pool,
+                self.cfg,
+                task,
+                attempt.id,
+                attempt.base_commit,
+                attempt.extra_instruction,
+            )
+        except Exception as e:  # a crash in our own plumbing fails the attempt, not the run
+            result = WorkerResult(status="error", error=f"{type(e).__name__}: {e}")
+            return AttemptOutcome(task.id, attempt.id, result, ())
+
+    def _record(self, run_id: str, task: Task, out: AttemptOutcome) -> None:
+        self.ledger.finish_attempt(run_id, out.attempt_id, out.result)
+        for check in out.checks:
+            self.ledger.record_check(run_id, check, task_id=task.id, attempt_id=out.attempt_id)
+        if out.result.status != "ok":
+            self.ledger.set_task_state(run_id, task.id, S.FAILED, reason=out.result.error or "")
+            return
+        self.ledger.set_task_state(run_id, task.id, S.PRODUCED)
+        verdict = self.reviewer.review(task, out.result, out.checks)
+        self.ledger.record_verdict(run_id, task.id, out.attempt_id, verdict)
+        attempts_left = self._attempts_used(run_id, task.id) < self.cfg.max_attempts
+        if verdict.decision == "approve":
+            self.ledger.set_task_state(run_id, task.id, S.VERIFIED)
+        elif verdict.decision == "revise" and attempts_left:
+            self.ledger.set_task_state(run_id, task.id, S.READY, reason="revise")
+        else:
+            self.ledger.set_task_state(run_id, task.id, S.REJECTED, reasons=list(verdict.reasons))
+
+    def _attempts_used(self, run_id: str, task_id: str) -> int:
+        """Finished attempts; one abandoned by an interruption does not count."""
+        return sum(1 for a in self.ledger.attempts(run_id, task_id) if a["ended_at"] is not None)
+
+    def _feedback(self, run_id: str, task_id: str) -> str | None:
+        verdicts = self.ledger.verdicts(run_id, task_id)
+        if verdicts and verdicts[-1][1].decision == "revise":
+            return verdicts[-1][1].feedback
+        return None
+
+    def _base_for(self, run_id: str, plan: Plan, task: Task) -> str:
+        """The run's base, plus the accepted changes of every task ``task`` depends on."""
+        base = str(self.ledger.run(run_id)["base_commit"])
+        deps = ancestors(plan, task.id)
+        if not deps:
+            return base
+        picks = [self._pick(run_id, plan, d) for d in integrate.merge_order(plan, deps)]
+        return integrate.build_chain(self.repo, run_id, base, picks).tip
+
+    def _pick(self, run_id: str, plan: Plan, task_id: str) -> Pick:
+        attempt_id = accepted_attempt(self.ledger, run_id, task_id)
+        assert attempt_id is not None, f"task {task_id} has no accepted attempt"
+        row = next(a for a in self.ledger.attempts(run_id, task_id) if a["id"] == attempt_id)
+        result = self.ledger.result(attempt_id)
+        assert result is not None
+        return Pick(
+            plan.task(task_id),
+            attempt_id,
+            row["base_commit"],
+            result.patch,
+            row["backend"],
+            result.rationale,
+        )
+
+    def _verified(self, run_id: str) -> set[str]:
+        return {t for t, s in self.ledger.task_states(run_id).items() if s in DONE_OK}
+
+    # -- integrate ------------------------------------------------------------------------------
+
+    def _integrate(self, run_id: str, task_ids: set[str]) -> None:
+        """Commit ``task_ids`` in merge order, re-run conflicts once, then make the suite green."""
+        self.ledger.set_run_state(run_id, RunState.INTEGRATING)
+        plan = self.ledger.plan(run_id)
+        base = str(self.ledger.run(run_id)["base_commit"])
+        picks = [self._pick(run_id, plan, t) for t in integrate.merge_order(plan, task_ids)]
+        chain = self._settle_conflicts(
+            run_id, plan, integrate.build_chain(self.repo, run_id, base, picks)
+        )
+        while chain.links:
+            self._publish(run_id, chain)
+            if self.suite.result(run_id, chain.tip).passed:
+                self.ledger.set_run_state(run_id, RunState.AWAITING_APPROVAL)
+                return
+            dropped = self._drop_culprit(run_id, plan, chain)
+            if dropped is None:
+                return
+            chain = dropped
+        self.ledger.set_run_state(run_id, RunState.FAILED, reason="no patch left to integrate")
+
+    def _settle_conflicts(self, run_id: str, plan: Plan, chain: Chain) -> Chain:
+        """Each pick that conflicts on the tip is re-run once on that tip, then appended."""
+        for pick in chain.conflicts:
+            self.ledger.set_task_state(run_id, pick.task.id, S.CONFLICTED, tip=chain.tip)
+            if self._attempts_used(run_id, pick.task.id) >= self.cfg.max_attempts:
+                continue
+            self.ledger.set_task_state(run_id, pick.task.id, S.READY, reason="re-run on new base")
+            out = self._start(run_id, plan, pick.task, base=chain.tip).result()
+            self._record(run_id, pick.task, out)
+            if self.ledger.task_states(run_id)[pick.task.id] == S.VERIFIED:
+                new = integrate.build_chain(
+                    self.repo, run_id, chain.tip, [self._pick(run_id, plan, pick.task.id)]
+                )
+                chain = Chain(chain.start, new.tip, chain.links + new.links, ())
+        return Chain(chain.start, chain.tip, chain.links, ())
+
+    def _drop_culprit(self, run_id: str, plan: Plan, chain: Chain) -> Chain | None:
+        """Reject the first patch whose commit turns the suite red; rebuild the rest after it."""
+        idx = integrate.find_culprit(chain, lambda c: self.suite.result(run_id, c))
+        if idx is None:
+            self.ledger.set_run_state(
+                run_id, RunState.FAILED, reason="the full suite fails on the base commit"
+            )
+            return None
+        culprit = chain.links[idx][0]
+        output = self.suite.result(run_id, chain.links[idx][2]).output
+        self.ledger.set_task_state(
+            run_id, culprit, S.REJECTED, reason="broke the full suite", output=output[-4000:]
+        )
+        start = chain.links[idx - 1][2] if idx else chain.start
+        rest = [self._pick(run_id, plan, link[0]) for link in chain.links[idx + 1 :]]
+        tail = self._settle_conflicts(
+            run_id, plan, integrate.build_chain(self.repo, run_id, start, rest)
+        )
+        return Chain(chain.start, tail.tip, chain.links[:idx] + tail.links, ())
+
+    def _publish(self, run_id: str, chain: Chain) -> None:
+        integrate.publish(self.repo, run_id, chain.tip)
+        self.ledger.record_integration(
+            run_id, self.ledger.next_build(run_id), list(chain.links), chain.tip
+        )
+
+    def rebuild(self, run_id: str, task_ids: set[str]) -> RunState:
+        """Integrate only ``task_ids`` again (after a person rejected others) and re-test."""
+        with run_lock(self.repo, run_id):
+            try:
+                self._integrate(run_id, task_ids)
+            finally:
+                self.pool.close()
+        return RunState(self.ledger.run(run_id)["state"])
+
+
+@contextmanager
+def run_lock(repo: Path, run_id: str) -> Iterator[None]:
+    """Exclusive hold on a run for this process; UserError if another process is driving it.
+
+    Also clears stale git lock files on the run's own ref: only a dead holder of this lock could
+    have left them (NOTES: SIGKILL during update-ref left such locks in 11 of 200 runs).
+    """
+    locks = crewchief_dir(repo) / "locks"
+    locks.mkdir(exist_ok=True)
+    fd = os.open(locks / f"{run_id}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise UserError(f"run {run_id} is being driven by another crewchief process") from None
+    try:
+        (git.common_dir(repo) / (integrate.run_ref(run_id) + ".lock")).unlink(missing_ok=True)
+        yield
+    finally:
+        os.close(fd)
