@@ -384,7 +384,7 @@ def demo(directory: Annotated[Path | None, typer.Option("--dir")] = None) -> Non
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns typer.Exit's code instead of raising it
     except CrewchiefError as e:
         err.print(f"[red]error:[/red] {e}", highlight=False)
         sys.exit(e.exit_code)
@@ -399,3 +399,4 @@ def main() -> None:
         if hasattr(e, "show"):
             e.show()
         sys.exit(code)
+    sys.exit(code if isinstance(code, int) else 0)

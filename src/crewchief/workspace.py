@@ -57,6 +57,7 @@ class WorkspacePool:
         self._free: list[Workspace] = []
         self._held: dict[str, Workspace] = {}
         self._mutex = threading.Lock()
+        self._admin_mutex = threading.Lock()
 
     def acquire(self, base: str, sparse_paths: Sequence[str] | None = None) -> Workspace:
         """A worktree whose HEAD, index and files are exactly ``base`` (only ``sparse_paths``
@@ -92,7 +93,20 @@ class WorkspacePool:
             self._free, self._held = [], {}
         for ws in all_ws:
             self._remove(ws)
-        git.run(["worktree", "prune"], self.repo, check=False)
+        with self._admin():
+            git.run(["worktree", "prune"], self.repo, check=False)
+
+    @contextmanager
+    def _admin(self) -> Iterator[None]:
+        """Serialize changes to git's list of worktrees across threads and processes: a
+        ``worktree prune`` racing a ``worktree add`` deletes the half-made one."""
+        with self._admin_mutex:
+            fd = os.open(self.root / ".admin.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)
 
     def _take(self) -> Workspace:
         with self._mutex:
@@ -115,9 +129,15 @@ class WorkspacePool:
         if not _is_worktree(ws.path):
             if ws.path.exists():
                 shutil.rmtree(ws.path)
-            git.run(["worktree", "prune"], self.repo, check=False)
-            git.run(["worktree", "add", "--detach", "--no-checkout", str(ws.path), base], self.repo)
+            with self._admin():
+                # --force: the path may still be registered by a dead process's worktree.
+                git.run(
+                    ["worktree", "add", "--force", "--detach", "--no-checkout", str(ws.path), base],
+                    self.repo,
+                )
         admin = Path(git.out(["rev-parse", "--absolute-git-dir"], ws.path))
+        # Only a dead holder of this workspace's flock can have left an index lock behind.
+        (admin / "index.lock").unlink(missing_ok=True)
         (admin / "info").mkdir(exist_ok=True)
         patterns = ["/*"] if sparse is None else [f"/{p}" for p in sparse]
         (admin / "info" / "sparse-checkout").write_text("\n".join(patterns) + "\n")
@@ -132,7 +152,10 @@ class WorkspacePool:
         self._remove(ws)
 
     def _remove(self, ws: Workspace) -> None:
-        git.run(["worktree", "remove", "--force", "--force", str(ws.path)], self.repo, check=False)
+        with self._admin():
+            git.run(
+                ["worktree", "remove", "--force", "--force", str(ws.path)], self.repo, check=False
+            )
         if ws.path.exists():
             shutil.rmtree(ws.path, ignore_errors=True)
         if ws._lock_fd >= 0:

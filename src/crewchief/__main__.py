@@ -1,0 +1,5 @@
+"""``python -m crewchief`` is the ``crewchief`` command."""
+
+from crewchief.cli import main
+
+main()

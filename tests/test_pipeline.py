@@ -1,0 +1,185 @@
+"""End to end through the real CLI on real git repositories: the spine's behaviours."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from conftest import CODEMOD, GIT_ENV, crewchief, git, refs, status_json, task_states
+
+
+def write_plan(repo: Path, tasks: list[dict[str, Any]]) -> Path:
+    """A plan file of ``command`` tasks: each dict has id, owns, command (and depends_on)."""
+    plan = {
+        "goal": "test plan",
+        "planner": "hand-written",
+        "tasks": [
+            {"id": t["id"], "title": f"task {t['id']}", "instructions": t["command"],
+             "owned_paths": t["owns"], "depends_on": t.get("depends_on", []),
+             "backend": "recipe:command", "spec": {"command": t["command"]}}
+            for t in tasks
+        ],
+    }
+    path = repo.parent / "plan.json"
+    path.write_text(json.dumps(plan))
+    return path
+
+
+def trailers(repo: Path, rev: str) -> dict[str, str]:
+    raw = git(repo, "log", "-1", "--format=%(trailers:only,unfold)", rev)
+    return dict(line.split(": ", 1) for line in raw.splitlines() if line)
+
+
+def test_happy_path_merges_every_task_with_provenance(project: Path) -> None:
+    base = git(project, "rev-parse", "main")
+    proc = crewchief(project, "run", *CODEMOD, "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    commits = git(project, "rev-list", f"{base}..main").split()
+    assert len(commits) == 3  # alpha, beta, gamma: one task per package
+    assert "old_api(" not in (project / "beta/b.py").read_text()
+    assert (project / "gamma/c.py").read_text().count("new_api(") == 2
+    status = status_json(project)
+    assert status["state"] == "merged" and status["suite_passed"] is True
+    for sha in commits:
+        t = trailers(project, sha)
+        assert t.keys() >= {"Crewchief-Run", "Crewchief-Task", "Crewchief-Attempt",
+                            "Crewchief-Worker", "Crewchief-Instruction"}
+        assert t["Crewchief-Run"] == status["run"]
+        assert t["Crewchief-Instruction"].startswith("sha256:")
+    assert git(project, "status", "--porcelain") == ""
+    assert not list((project / ".crewchief" / "worktrees").glob("wt-*/"))
+
+
+def test_patch_outside_its_scope_is_rejected_and_never_lands(project: Path) -> None:
+    plan = write_plan(project, [
+        {"id": "good", "owns": ["alpha/a.py"], "command": "sed -i 's/+ 1/+ 1  # ok/' alpha/a.py"},
+        {"id": "sneaky", "owns": ["beta/b.py"],
+         "command": "echo '# edited' >> beta/b.py && echo 'x = 1' >> lib/api.py"},
+    ])
+    proc = crewchief(project, "run", "--plan", str(plan), "--yes")
+    assert proc.returncode == 1
+    assert task_states(project) == {"good": "merged", "sneaky": "rejected"}
+    assert "x = 1" not in (project / "lib/api.py").read_text()
+    assert "# edited" not in (project / "beta/b.py").read_text()
+    sneaky = next(t for t in status_json(project)["task_list"] if t["task"] == "sneaky")
+    assert [c["kind"] for c in sneaky["checks"] if not c["passed"]] == ["scope"]
+
+
+def test_task_whose_fast_check_fails_is_rejected_with_the_output(project: Path) -> None:
+    plan = write_plan(project, [
+        {"id": "broken", "owns": ["alpha/a.py"], "command": "echo 'def (' >> alpha/a.py"},
+    ])
+    proc = crewchief(project, "run", "--plan", str(plan), "--yes")
+    assert proc.returncode == 1
+    assert task_states(project) == {"broken": "rejected"}
+    db = sqlite3.connect(project / ".crewchief/ledger.db")
+    kind, passed, output = db.execute(
+        "SELECT kind, passed, output FROM checks WHERE task_id='broken' AND passed=0").fetchone()
+    assert (kind, passed) == ("fast", 0) and "SyntaxError" in output
+
+
+def test_conflicting_tasks_second_is_rerun_on_the_new_base(project: Path) -> None:
+    plan = write_plan(project, [
+        {"id": "first", "owns": ["lib/api.py"], "command": "sed -i '1s/$/  # first/' lib/api.py"},
+        {"id": "second", "owns": ["lib/api.py"],
+         "command": "sed -i '1s/$/  # second/' lib/api.py"},
+    ])
+    proc = crewchief(project, "run", "--plan", str(plan), "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert task_states(project) == {"first": "merged", "second": "merged"}
+    first_line = (project / "lib/api.py").read_text().splitlines()[0]
+    assert first_line.endswith("# first  # second")
+    rows = {t["task"]: t["attempts"] for t in status_json(project)["task_list"]}
+    assert rows == {"first": 1, "second": 2}
+
+
+def test_full_suite_failure_is_bisected_to_the_culprit(project: Path) -> None:
+    plan = write_plan(project, [
+        {"id": "fine1", "owns": ["alpha/a.py"], "command": "echo '# fine' >> alpha/a.py"},
+        {"id": "culprit", "owns": ["beta/b.py"], "command": "sed -i 's/+ api/- api/' beta/b.py"},
+        {"id": "fine2", "owns": ["gamma/c.py"], "command": "echo '# fine' >> gamma/c.py"},
+    ])
+    proc = crewchief(project, "run", "--plan", str(plan), "--yes")
+    assert proc.returncode == 1
+    assert task_states(project) == {"fine1": "merged", "culprit": "rejected", "fine2": "merged"}
+    assert "- api" not in (project / "beta/b.py").read_text()
+    log = json.loads(crewchief(project, "log", "--json").stdout)
+    dropped = [e for e in log if e["task"] == "culprit" and e["data"].get("to") == "rejected"]
+    assert dropped[0]["data"]["reason"] == "broke the full suite"
+    assert "test_g" in dropped[0]["data"]["output"]
+
+
+def test_merge_refuses_when_the_target_moved(project: Path) -> None:
+    assert crewchief(project, "run", *CODEMOD).returncode == 0
+    (project / "README").write_text("someone else's work\n")
+    git(project, "add", "README")
+    git(project, "commit", "-q", "-m", "meanwhile")
+    before = refs(project)
+    assert crewchief(project, "review", "--approve-all").returncode == 0
+    proc = crewchief(project, "merge")
+    assert proc.returncode == 1
+    assert "main moved from" in proc.stderr and "nothing was changed" in proc.stderr
+    assert refs(project) == before
+
+
+def test_person_rejects_one_task_and_merge_rebuilds_without_it(project: Path) -> None:
+    assert crewchief(project, "run", *CODEMOD).returncode == 0
+    assert crewchief(project, "review", "--reject", "t2", "--comment", "not now").returncode == 0
+    assert crewchief(project, "review", "--approve-all").returncode == 0
+    proc = crewchief(project, "merge")
+    assert proc.returncode == 1, proc.stdout  # t2 did not make it
+    assert task_states(project) == {"t1": "merged", "t2": "rejected", "t3": "merged"}
+    assert "old_api(" in (project / "beta/b.py").read_text()
+    assert "old_api(" not in (project / "alpha/a.py").read_text()
+
+
+def test_sigkill_mid_run_then_resume_finishes_without_redoing_work(project: Path) -> None:
+    plan = write_plan(project, [
+        {"id": f"s{i}", "owns": [f"{pkg}/{mod}.py"],
+         "command": f"sleep 1 && echo '# {i}' >> {pkg}/{mod}.py"}
+        for i, (pkg, mod) in enumerate([("alpha", "a"), ("beta", "b"), ("gamma", "c")])
+    ])
+    args = [sys.executable, "-m", "crewchief", "run", "--plan", str(plan), "--workers", "1"]
+    proc = subprocess.Popen(args, cwd=project, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ, **GIT_ENV},
+                            start_new_session=True)
+    db_path = project / ".crewchief/ledger.db"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if db_path.exists() and _state(db_path, "s0") == "verified":
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert _state(db_path, "s0") == "verified" and _state(db_path, "s2") != "verified"
+    resumed = crewchief(project, "resume", "--yes")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert task_states(project) == {"s0": "merged", "s1": "merged", "s2": "merged"}
+    attempts = {t["task"]: t["attempts"] for t in status_json(project)["task_list"]}
+    assert attempts["s0"] == 1
+
+
+def _state(db_path: Path, task_id: str) -> str | None:
+    with sqlite3.connect(db_path, timeout=10) as db:
+        try:
+            row = db.execute("SELECT state FROM tasks WHERE task_id=?", (task_id,)).fetchone()
+        except sqlite3.OperationalError:
+            return None
+    return row[0] if row else None
+
+
+def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
+    proc = crewchief(tmp_path, "demo", "--dir", str(tmp_path / "demo"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    demo = tmp_path / "demo"
+    assert "Crewchief-Instruction: sha256:" in proc.stdout
+    assert len(git(demo, "rev-list", "main").split()) == 6  # initial + one per package
+    assert "fetch_user(" not in (demo / "orders/checkout.py").read_text()
+    assert status_json(demo)["state"] == "merged"
