@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from conftest import MakeRepo, git, write_files
 from pydantic import JsonValue
 
 from crewchief.errors import UserError
 from crewchief.recipes.codemod import RECIPE
 from crewchief.records import ChangeRequest, Plan
+
+from .recipe_repos import RepoWith, git, write_files
 
 FILES: dict[str, str | bytes] = {
     "setup.py": "f(5)\n",
@@ -48,15 +49,15 @@ def owned(p: Plan) -> list[tuple[str, ...]]:
 
 
 def test_plan_lists_exactly_the_tracked_files_of_the_language_that_match(
-    make_repo: MakeRepo,
+    repo_with: RepoWith,
 ) -> None:
-    assert plan(make_repo(FILES)).files == MATCHING
+    assert plan(repo_with(FILES)).files == MATCHING
 
 
 def test_package_split_groups_by_outermost_python_package_then_top_directory(
-    make_repo: MakeRepo,
+    repo_with: RepoWith,
 ) -> None:
-    assert owned(plan(make_repo(FILES), split="package")) == [
+    assert owned(plan(repo_with(FILES), split="package")) == [
         ("setup.py",),
         ("src/app/core.py", "src/app/sub/deep.py"),
         ("src/other/mod.py",),
@@ -64,13 +65,13 @@ def test_package_split_groups_by_outermost_python_package_then_top_directory(
     ]
 
 
-def test_package_is_the_default_split(make_repo: MakeRepo) -> None:
-    repo = make_repo(FILES)
+def test_package_is_the_default_split(repo_with: RepoWith) -> None:
+    repo = repo_with(FILES)
     assert owned(plan(repo)) == owned(plan(repo, split="package"))
 
 
-def test_dir_split_makes_one_task_per_directory(make_repo: MakeRepo) -> None:
-    assert owned(plan(make_repo(FILES), split="dir")) == [
+def test_dir_split_makes_one_task_per_directory(repo_with: RepoWith) -> None:
+    assert owned(plan(repo_with(FILES), split="dir")) == [
         ("setup.py",),
         ("src/app/core.py",),
         ("src/app/sub/deep.py",),
@@ -79,20 +80,20 @@ def test_dir_split_makes_one_task_per_directory(make_repo: MakeRepo) -> None:
     ]
 
 
-def test_file_split_makes_one_task_per_file(make_repo: MakeRepo) -> None:
-    assert owned(plan(make_repo(FILES), split="file")) == [(f,) for f in MATCHING]
+def test_file_split_makes_one_task_per_file(repo_with: RepoWith) -> None:
+    assert owned(plan(repo_with(FILES), split="file")) == [(f,) for f in MATCHING]
 
 
-def test_tasks_own_disjoint_files_that_together_are_the_plan_files(make_repo: MakeRepo) -> None:
-    p = plan(make_repo(FILES))
+def test_tasks_own_disjoint_files_that_together_are_the_plan_files(repo_with: RepoWith) -> None:
+    p = plan(repo_with(FILES))
     all_owned = [path for t in p.tasks for path in t.owned_paths]
     assert sorted(all_owned) == sorted(p.files)
     assert len(all_owned) == len(set(all_owned))
     assert not any(path.endswith("/") for path in all_owned)
 
 
-def test_tasks_are_numbered_in_order_and_carry_the_recipe_spec(make_repo: MakeRepo) -> None:
-    p = plan(make_repo(FILES))
+def test_tasks_are_numbered_in_order_and_carry_the_recipe_spec(repo_with: RepoWith) -> None:
+    p = plan(repo_with(FILES))
     assert [t.id for t in p.tasks] == ["t1", "t2", "t3", "t4"]
     assert p.parallel_groups == (("t1", "t2", "t3", "t4"),)
     for t in p.tasks:
@@ -103,66 +104,66 @@ def test_tasks_are_numbered_in_order_and_carry_the_recipe_spec(make_repo: MakeRe
         assert all(path in t.instructions for path in t.owned_paths)
 
 
-def test_planning_twice_gives_the_same_plan(make_repo: MakeRepo) -> None:
-    repo = make_repo(FILES)
+def test_planning_twice_gives_the_same_plan(repo_with: RepoWith) -> None:
+    repo = repo_with(FILES)
     assert plan(repo) == plan(repo)
 
 
-def test_plan_reads_head_not_the_working_tree(make_repo: MakeRepo) -> None:
-    repo = make_repo(FILES)
+def test_plan_reads_head_not_the_working_tree(repo_with: RepoWith) -> None:
+    repo = repo_with(FILES)
     write_files(repo, {"src/other/mod.py": "nothing here\n", "untracked.py": "f(9)\n"})
     (repo / ".gitignore").write_text("ignored.py\n")
     write_files(repo, {"ignored.py": "f(10)\n"})
     assert plan(repo).files == MATCHING
 
 
-def test_paths_limit_the_search(make_repo: MakeRepo) -> None:
-    repo = make_repo(FILES)
+def test_paths_limit_the_search(repo_with: RepoWith) -> None:
+    repo = repo_with(FILES)
     assert plan(repo, paths=["src/other", "tests/"]).files == (
         "src/other/mod.py",
         "tests/test_a.py",
     )
 
 
-def test_paths_accept_globs(make_repo: MakeRepo) -> None:
-    assert plan(make_repo(FILES), paths=["src/**/deep.py"]).files == ("src/app/sub/deep.py",)
+def test_paths_accept_globs(repo_with: RepoWith) -> None:
+    assert plan(repo_with(FILES), paths=["src/**/deep.py"]).files == ("src/app/sub/deep.py",)
 
 
-def test_request_focus_limits_the_search_when_paths_are_absent(make_repo: MakeRepo) -> None:
-    assert plan(make_repo(FILES), focus=("tests",)).files == ("tests/test_a.py",)
+def test_request_focus_limits_the_search_when_paths_are_absent(repo_with: RepoWith) -> None:
+    assert plan(repo_with(FILES), focus=("tests",)).files == ("tests/test_a.py",)
 
 
-def test_language_alias_selects_that_languages_files(make_repo: MakeRepo) -> None:
-    p = plan(make_repo(FILES), lang="js", pattern="f($A)", rewrite="g($A)")
+def test_language_alias_selects_that_languages_files(repo_with: RepoWith) -> None:
+    p = plan(repo_with(FILES), lang="js", pattern="f($A)", rewrite="g($A)")
     assert p.files == ("web/app.js",)
     assert p.tasks[0].spec["lang"] == "javascript"
 
 
-def test_typescript_plan_skips_javascript_files(make_repo: MakeRepo) -> None:
-    repo = make_repo(
+def test_typescript_plan_skips_javascript_files(repo_with: RepoWith) -> None:
+    repo = repo_with(
         {"web/a.ts": "console.log(1);\n", "web/b.js": "console.log(2);\n", "web/c.tsx": "x;\n"}
     )
     p = plan(repo, lang="ts", pattern="console.log($$$A)", rewrite="logger.debug($$$A)")
     assert p.files == ("web/a.ts",)
 
 
-def test_symlinks_are_not_planned(make_repo: MakeRepo) -> None:
-    repo = make_repo(FILES)
+def test_symlinks_are_not_planned(repo_with: RepoWith) -> None:
+    repo = repo_with(FILES)
     (repo / "link.py").symlink_to("setup.py")
     git(repo, "add", "link.py")
     git(repo, "commit", "-q", "-m", "link")
     assert "link.py" not in plan(repo).files
 
 
-def test_non_utf8_files_are_skipped_and_named_in_the_risks(make_repo: MakeRepo) -> None:
-    repo = make_repo({**FILES, "latin.py": "f('caf\xe9')\n".encode("latin-1")})
+def test_non_utf8_files_are_skipped_and_named_in_the_risks(repo_with: RepoWith) -> None:
+    repo = repo_with({**FILES, "latin.py": "f('caf\xe9')\n".encode("latin-1")})
     p = plan(repo)
     assert "latin.py" not in p.files
     assert any("latin.py" in r and "UTF-8" in r for r in p.risks)
 
 
-def test_bare_metavariable_pattern_is_allowed_but_flagged(make_repo: MakeRepo) -> None:
-    p = plan(make_repo(FILES), pattern="$A", rewrite="$A")
+def test_bare_metavariable_pattern_is_allowed_but_flagged(repo_with: RepoWith) -> None:
+    p = plan(repo_with(FILES), pattern="$A", rewrite="$A")
     assert p.risks and "bare metavariable" in p.risks[0]
     assert {t.risk for t in p.tasks} == {"medium"}
 
@@ -192,9 +193,9 @@ BAD_INPUTS: Mapping[str, tuple[dict[str, JsonValue], str]] = {
 
 @pytest.mark.parametrize("args, message", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
 def test_bad_input_is_a_user_error_with_a_one_line_message(
-    make_repo: MakeRepo, args: dict[str, JsonValue], message: str
+    repo_with: RepoWith, args: dict[str, JsonValue], message: str
 ) -> None:
-    repo = make_repo(FILES)
+    repo = repo_with(FILES)
     base: dict[str, JsonValue] = {"lang": "python", "pattern": "f($A)", "rewrite": "g($A)"}
     merged = {k: v for k, v in {**base, **args}.items() if v is not None}
     request = ChangeRequest(goal="g", recipe="codemod", recipe_args=merged)
@@ -213,8 +214,8 @@ def test_repository_without_commits_is_a_user_error(tmp_path: Path) -> None:
         RECIPE.planner.plan(request, tmp_path)
 
 
-def test_selector_is_checked_and_carried_in_the_task_spec(make_repo: MakeRepo) -> None:
-    repo = make_repo({"main.go": 'package main\n\nfunc main() {\n\tfmt.Println("hi")\n}\n'})
+def test_selector_is_checked_and_carried_in_the_task_spec(repo_with: RepoWith) -> None:
+    repo = repo_with({"main.go": 'package main\n\nfunc main() {\n\tfmt.Println("hi")\n}\n'})
     p = plan(
         repo,
         lang="go",

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-
-from conftest import MakeRepo, MakeWorktree
 
 from crewchief.backends.base import WorkContext
 from crewchief.recipes.codemod import RECIPE
 from crewchief.records import ChangeRequest, Task, WorkerResult
 
-ChangedFiles = Callable[[WorkContext], list[str]]
+from .recipe_repos import RepoWith, WorktreeOf, changed_files
 
 
 def task(files: tuple[str, ...], pattern: str, rewrite: str, lang: str = "python") -> Task:
@@ -33,18 +30,18 @@ def read(ctx: WorkContext, rel: str) -> bytes:
     return (ctx.worktree / rel).read_bytes()
 
 
-def test_single_metavariable_is_filled_in(make_repo: MakeRepo, make_worktree: MakeWorktree) -> None:
-    ctx = make_worktree(make_repo({"a.py": "x = old(a + 1)\n"}))
+def test_single_metavariable_is_filled_in(repo_with: RepoWith, worktree_of: WorktreeOf) -> None:
+    ctx = worktree_of(repo_with({"a.py": "x = old(a + 1)\n"}))
     result = run(ctx, ("a.py",), "old($A)", "new($A)")
     assert result.status == "ok"
     assert read(ctx, "a.py") == b"x = new(a + 1)\n"
 
 
 def test_multi_metavariable_keeps_separators_comments_and_line_breaks(
-    make_repo: MakeRepo, make_worktree: MakeWorktree
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
     source = "call(1,\n     two=2,  # keep me\n     *rest)\ncall()\n"
-    ctx = make_worktree(make_repo({"a.py": source}))
+    ctx = worktree_of(repo_with({"a.py": source}))
     run(ctx, ("a.py",), "call($$$ARGS)", "invoke(ctx, $$$ARGS)")
     assert read(ctx, "a.py") == (
         b"invoke(ctx, 1,\n     two=2,  # keep me\n     *rest)\ninvoke(ctx, )\n"
@@ -52,95 +49,89 @@ def test_multi_metavariable_keeps_separators_comments_and_line_breaks(
 
 
 def test_metavariables_can_be_reordered_and_repeated(
-    make_repo: MakeRepo, make_worktree: MakeWorktree
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
-    ctx = make_worktree(make_repo({"a.py": "assertEqual(got, want)\n"}))
+    ctx = worktree_of(repo_with({"a.py": "assertEqual(got, want)\n"}))
     run(ctx, ("a.py",), "assertEqual($A, $B)", "assert $B == $A, ($A, $B)")
     assert read(ctx, "a.py") == b"assert want == got, (got, want)\n"
 
 
-def test_nested_calls_are_all_rewritten_once(
-    make_repo: MakeRepo, make_worktree: MakeWorktree
-) -> None:
-    ctx = make_worktree(make_repo({"a.py": "y = f(f(f(x)), f(1))\n"}))
+def test_nested_calls_are_all_rewritten_once(repo_with: RepoWith, worktree_of: WorktreeOf) -> None:
+    ctx = worktree_of(repo_with({"a.py": "y = f(f(f(x)), f(1))\n"}))
     result = run(ctx, ("a.py",), "f($$$A)", "g($$$A)")
     assert read(ctx, "a.py") == b"y = g(g(g(x)), g(1))\n"
     assert result.rationale.startswith("rewrote 4 matches")
 
 
 def test_rewrite_that_still_matches_its_pattern_is_applied_only_once(
-    make_repo: MakeRepo, make_worktree: MakeWorktree
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
-    ctx = make_worktree(make_repo({"a.py": "f(x)\n"}))
+    ctx = worktree_of(repo_with({"a.py": "f(x)\n"}))
     run(ctx, ("a.py",), "f($$$A)", "f($$$A, strict=True)")
     assert read(ctx, "a.py") == b"f(x, strict=True)\n"
 
 
 def test_crlf_file_without_final_newline_keeps_its_bytes(
-    make_repo: MakeRepo, make_worktree: MakeWorktree
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
     source = b"import os\r\n\r\n# caf\xc3\xa9\r\nx = old(1)\r\ny = old(2)"
-    ctx = make_worktree(make_repo({"a.py": source}))
+    ctx = worktree_of(repo_with({"a.py": source}))
     run(ctx, ("a.py",), "old($A)", "new($A)")
     assert read(ctx, "a.py") == source.replace(b"old", b"new")
 
 
 def test_multi_line_rewrite_follows_the_files_line_endings_and_indentation(
-    make_repo: MakeRepo, make_worktree: MakeWorktree
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
-    ctx = make_worktree(make_repo({"a.py": b"def h():\r\n    print(x)\r\n"}))
+    ctx = worktree_of(repo_with({"a.py": b"def h():\r\n    print(x)\r\n"}))
     run(ctx, ("a.py",), "print($A)", "if DEBUG:\n    log($A)")
     assert read(ctx, "a.py") == b"def h():\r\n    if DEBUG:\r\n        log(x)\r\n"
 
 
-def test_byte_order_mark_is_kept(make_repo: MakeRepo, make_worktree: MakeWorktree) -> None:
-    ctx = make_worktree(make_repo({"a.py": b"\xef\xbb\xbfold(1)\n"}))
+def test_byte_order_mark_is_kept(repo_with: RepoWith, worktree_of: WorktreeOf) -> None:
+    ctx = worktree_of(repo_with({"a.py": b"\xef\xbb\xbfold(1)\n"}))
     run(ctx, ("a.py",), "old($A)", "new($A)")
     assert read(ctx, "a.py") == b"\xef\xbb\xbfnew(1)\n"
 
 
 def test_owned_files_without_matches_and_unowned_files_are_untouched(
-    make_repo: MakeRepo, make_worktree: MakeWorktree, changed_files: ChangedFiles
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
-    ctx = make_worktree(make_repo({"a.py": "old(1)\n", "b.py": "other(1)\n", "c.py": "old(3)\n"}))
+    ctx = worktree_of(repo_with({"a.py": "old(1)\n", "b.py": "other(1)\n", "c.py": "old(3)\n"}))
     result = run(ctx, ("a.py", "b.py"), "old($A)", "new($A)")
     assert changed_files(ctx) == ["a.py"]
     assert result.rationale == "rewrote 1 match of `old($A)` in 1 file"
 
 
 def test_non_utf8_file_is_an_error_and_nothing_is_written(
-    make_repo: MakeRepo, make_worktree: MakeWorktree, changed_files: ChangedFiles
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
-    ctx = make_worktree(
-        make_repo({"a.py": "old(1)\n", "b.py": "old('caf\xe9')\n".encode("latin-1")})
-    )
+    ctx = worktree_of(repo_with({"a.py": "old(1)\n", "b.py": "old('caf\xe9')\n".encode("latin-1")}))
     result = run(ctx, ("a.py", "b.py"), "old($A)", "new($A)")
     assert result.status == "error"
     assert result.error is not None and "b.py is not UTF-8" in result.error
     assert changed_files(ctx) == []
 
 
-def test_missing_owned_file_is_an_error(make_repo: MakeRepo, make_worktree: MakeWorktree) -> None:
-    ctx = make_worktree(make_repo({"a.py": "old(1)\n"}))
+def test_missing_owned_file_is_an_error(repo_with: RepoWith, worktree_of: WorktreeOf) -> None:
+    ctx = worktree_of(repo_with({"a.py": "old(1)\n"}))
     result = run(ctx, ("gone.py",), "old($A)", "new($A)")
     assert result.status == "error"
     assert result.error == "gone.py is not a regular file in the worktree"
 
 
 def test_bad_spec_is_an_error_result_not_an_exception(
-    make_repo: MakeRepo, make_worktree: MakeWorktree
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
-    ctx = make_worktree(make_repo({"a.py": "old(1)\n"}))
+    ctx = worktree_of(repo_with({"a.py": "old(1)\n"}))
     result = RECIPE.backend.run(task(("a.py",), "old($A)", "new($A)", lang="klingon"), ctx)
     assert result.status == "error"
     assert result.error is not None and "unknown language 'klingon'" in result.error
 
 
-def test_typescript_codemod_rewrites_calls(
-    make_repo: MakeRepo, make_worktree: MakeWorktree
-) -> None:
+def test_typescript_codemod_rewrites_calls(repo_with: RepoWith, worktree_of: WorktreeOf) -> None:
     source = "export function f(a: number): void {\n  console.log(`a=${a}`, a as any);\n}\n"
-    ctx = make_worktree(make_repo({"web/a.ts": source}))
+    ctx = worktree_of(repo_with({"web/a.ts": source}))
     result = RECIPE.backend.run(
         task(("web/a.ts",), "console.log($$$ARGS)", "logger.debug($$$ARGS)", lang="ts"), ctx
     )
@@ -149,9 +140,9 @@ def test_typescript_codemod_rewrites_calls(
 
 
 def test_javascript_codemod_rewrites_member_calls(
-    make_repo: MakeRepo, make_worktree: MakeWorktree
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
-    ctx = make_worktree(make_repo({"a.js": "const x = $.ajax(url, {cache: false});\n"}))
+    ctx = worktree_of(repo_with({"a.js": "const x = $.ajax(url, {cache: false});\n"}))
     result = RECIPE.backend.run(
         task(("a.js",), "$.ajax($U, $O)", "fetchJson($U, $O)", lang="javascript"), ctx
     )
@@ -160,9 +151,9 @@ def test_javascript_codemod_rewrites_member_calls(
 
 
 def test_running_every_planned_task_changes_exactly_the_planned_files(
-    make_repo: MakeRepo, make_worktree: MakeWorktree, changed_files: ChangedFiles
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
-    repo = make_repo(
+    repo = repo_with(
         {
             "pkg/__init__.py": "",
             "pkg/a.py": "old(1)\n",
@@ -177,7 +168,7 @@ def test_running_every_planned_task_changes_exactly_the_planned_files(
         recipe_args={"lang": "python", "pattern": "old($A)", "rewrite": "new($A)"},
     )
     plan = RECIPE.planner.plan(request, repo)
-    ctx = make_worktree(repo)
+    ctx = worktree_of(repo)
     results = [RECIPE.backend.run(t, ctx) for t in plan.tasks]
     assert {r.status for r in results} == {"ok"}
     assert changed_files(ctx) == sorted(plan.files) == ["main.py", "pkg/a.py", "tools/c.py"]
@@ -185,18 +176,18 @@ def test_running_every_planned_task_changes_exactly_the_planned_files(
 
 
 def test_worker_never_writes_outside_its_worktree(
-    make_repo: MakeRepo, make_worktree: MakeWorktree, tmp_path: Path
+    repo_with: RepoWith, worktree_of: WorktreeOf, tmp_path: Path
 ) -> None:
-    repo = make_repo({"a.py": "old(1)\n"})
-    ctx = make_worktree(repo)
+    repo = repo_with({"a.py": "old(1)\n"})
+    ctx = worktree_of(repo)
     run(ctx, ("a.py",), "old($A)", "new($A)")
     assert (repo / "a.py").read_text() == "old(1)\n"
 
 
 def test_owned_symlink_is_an_error_and_its_target_untouched(
-    make_repo: MakeRepo, make_worktree: MakeWorktree
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
-    ctx = make_worktree(make_repo({"a.py": "old(1)\n"}))
+    ctx = worktree_of(repo_with({"a.py": "old(1)\n"}))
     (ctx.worktree / "link.py").symlink_to("a.py")
     result = run(ctx, ("link.py",), "old($A)", "new($A)")
     assert result.status == "error"

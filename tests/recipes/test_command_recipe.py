@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MakeRepo, MakeWorktree
 from pydantic import JsonValue
 
 from crewchief.backends.base import WorkContext
@@ -15,7 +13,7 @@ from crewchief.procs import MAX_OUTPUT_BYTES
 from crewchief.recipes.command import RECIPE
 from crewchief.records import ChangeRequest, Plan, Task, WorkerResult
 
-ChangedFiles = Callable[[WorkContext], list[str]]
+from .recipe_repos import RepoWith, WorktreeOf, changed_files
 
 FILES: dict[str, str | bytes] = {
     "pkg/__init__.py": "",
@@ -47,14 +45,14 @@ def run(ctx: WorkContext, files: tuple[str, ...], command: str, **spec: JsonValu
     return RECIPE.backend.run(command_task(files, command, **spec), ctx)
 
 
-def test_plan_covers_every_tracked_file_by_default(make_repo: MakeRepo) -> None:
-    assert plan(make_repo(FILES), command="true {files}").files == tuple(sorted(FILES))
+def test_plan_covers_every_tracked_file_by_default(repo_with: RepoWith) -> None:
+    assert plan(repo_with(FILES), command="true {files}").files == tuple(sorted(FILES))
 
 
 def test_plan_makes_one_task_per_package_with_the_command_in_the_spec(
-    make_repo: MakeRepo,
+    repo_with: RepoWith,
 ) -> None:
-    p = plan(make_repo(FILES), command="ruff check --fix {files}")
+    p = plan(repo_with(FILES), command="ruff check --fix {files}")
     assert [t.owned_paths for t in p.tasks] == [
         ("README.md",),
         ("docs/index.md", "docs/my notes.txt"),
@@ -64,20 +62,20 @@ def test_plan_makes_one_task_per_package_with_the_command_in_the_spec(
     assert p.tasks[0].spec == {"command": "ruff check --fix {files}", "ok_exit_codes": [0, 1]}
 
 
-def test_glob_selects_files_by_name(make_repo: MakeRepo) -> None:
-    assert plan(make_repo(FILES), command="x {files}", glob="*.md").files == (
+def test_glob_selects_files_by_name(repo_with: RepoWith) -> None:
+    assert plan(repo_with(FILES), command="x {files}", glob="*.md").files == (
         "README.md",
         "docs/index.md",
     )
 
 
-def test_lang_selects_that_languages_files(make_repo: MakeRepo) -> None:
-    p = plan(make_repo(FILES), command="x {files}", lang="python", split="file")
+def test_lang_selects_that_languages_files(repo_with: RepoWith) -> None:
+    p = plan(repo_with(FILES), command="x {files}", lang="python", split="file")
     assert [t.owned_paths for t in p.tasks] == [("pkg/__init__.py",), ("pkg/a.py",)]
 
 
-def test_command_without_files_placeholder_is_flagged(make_repo: MakeRepo) -> None:
-    p = plan(make_repo(FILES), command="make fmt")
+def test_command_without_files_placeholder_is_flagged(repo_with: RepoWith) -> None:
+    p = plan(repo_with(FILES), command="make fmt")
     assert p.risks == ("command has no {files}: every task runs the same command",)
 
 
@@ -99,9 +97,9 @@ BAD_INPUTS: dict[str, tuple[dict[str, JsonValue], str]] = {
 
 @pytest.mark.parametrize("args, message", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
 def test_bad_input_is_a_user_error_with_a_one_line_message(
-    make_repo: MakeRepo, args: dict[str, JsonValue], message: str
+    repo_with: RepoWith, args: dict[str, JsonValue], message: str
 ) -> None:
-    repo = make_repo(FILES)
+    repo = repo_with(FILES)
     with pytest.raises(UserError) as caught:
         plan(repo, **args)
     assert message in str(caught.value)
@@ -109,9 +107,9 @@ def test_bad_input_is_a_user_error_with_a_one_line_message(
 
 
 def test_files_placeholder_expands_to_the_tasks_files_shell_quoted(
-    make_repo: MakeRepo, make_worktree: MakeWorktree, changed_files: ChangedFiles
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
-    ctx = make_worktree(make_repo(FILES))
+    ctx = worktree_of(repo_with(FILES))
     files = ("docs/index.md", "docs/my notes.txt")
     result = run(ctx, files, 'for f in {files}; do echo edited >> "$f"; done')
     assert result.status == "ok"
@@ -121,9 +119,9 @@ def test_files_placeholder_expands_to_the_tasks_files_shell_quoted(
 
 
 def test_exit_code_one_is_accepted_by_default_and_logged(
-    make_repo: MakeRepo, make_worktree: MakeWorktree
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
-    ctx = make_worktree(make_repo(FILES))
+    ctx = worktree_of(repo_with(FILES))
     result = run(ctx, ("pkg/a.py",), "echo unfixable issue; exit 1", ok_exit_codes=[0, 1])
     assert result.status == "ok"
     assert "exit code: 1" in result.log
@@ -131,41 +129,41 @@ def test_exit_code_one_is_accepted_by_default_and_logged(
 
 
 def test_exit_code_outside_ok_exit_codes_is_an_error(
-    make_repo: MakeRepo, make_worktree: MakeWorktree
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
-    ctx = make_worktree(make_repo(FILES))
+    ctx = worktree_of(repo_with(FILES))
     result = run(ctx, ("pkg/a.py",), "exit 2", ok_exit_codes=[0, 1])
     assert result.status == "error"
     assert result.error == "exit code 2 is not in ok_exit_codes [0, 1]"
 
 
 def test_ok_exit_codes_decide_what_counts_as_success(
-    make_repo: MakeRepo, make_worktree: MakeWorktree
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
-    ctx = make_worktree(make_repo(FILES))
+    ctx = worktree_of(repo_with(FILES))
     assert run(ctx, ("pkg/a.py",), "exit 2", ok_exit_codes=[0, 2]).status == "ok"
     assert run(ctx, ("pkg/a.py",), "exit 1", ok_exit_codes=[0]).status == "error"
 
 
-def test_command_not_found_is_an_error(make_repo: MakeRepo, make_worktree: MakeWorktree) -> None:
-    ctx = make_worktree(make_repo(FILES))
+def test_command_not_found_is_an_error(repo_with: RepoWith, worktree_of: WorktreeOf) -> None:
+    ctx = worktree_of(repo_with(FILES))
     result = run(ctx, ("pkg/a.py",), "no-such-tool-crewchief {files}")
     assert result.status == "error"
     assert result.error is not None and "could not run (exit 127)" in result.error
 
 
 def test_command_running_past_the_timeout_is_killed(
-    make_repo: MakeRepo, make_worktree: MakeWorktree
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
-    ctx = make_worktree(make_repo(FILES), timeout_s=0.5)
+    ctx = worktree_of(repo_with(FILES), timeout_s=0.5)
     result = run(ctx, ("pkg/a.py",), "sleep 30; echo never")
     assert result.status == "timeout"
     assert result.error == "timed out after 0.5s"
     assert result.duration_s < 10
 
 
-def test_output_is_bounded_to_its_tail(make_repo: MakeRepo, make_worktree: MakeWorktree) -> None:
-    ctx = make_worktree(make_repo(FILES))
+def test_output_is_bounded_to_its_tail(repo_with: RepoWith, worktree_of: WorktreeOf) -> None:
+    ctx = worktree_of(repo_with(FILES))
     result = run(ctx, ("pkg/a.py",), "yes line | head -c 300000; echo; echo THE-END")
     assert result.status == "ok"
     assert len(result.log) < MAX_OUTPUT_BYTES + 1000
@@ -173,10 +171,28 @@ def test_output_is_bounded_to_its_tail(make_repo: MakeRepo, make_worktree: MakeW
 
 
 def test_planned_tasks_run_in_a_worktree_change_only_their_files(
-    make_repo: MakeRepo, make_worktree: MakeWorktree, changed_files: ChangedFiles
+    repo_with: RepoWith, worktree_of: WorktreeOf
 ) -> None:
-    repo = make_repo(FILES)
+    repo = repo_with(FILES)
     p = plan(repo, command='for f in {files}; do echo x >> "$f"; done', glob="*.md")
-    ctx = make_worktree(repo)
+    ctx = worktree_of(repo)
     assert {RECIPE.backend.run(t, ctx).status for t in p.tasks} == {"ok"}
     assert changed_files(ctx) == ["README.md", "docs/index.md"]
+
+
+def test_untracked_byproducts_outside_the_task_are_removed_and_logged(
+    repo_with: RepoWith, worktree_of: WorktreeOf
+) -> None:
+    ctx = worktree_of(repo_with(FILES))
+    result = run(ctx, ("pkg/a.py",), "mkdir -p cache && echo x > cache/junk && echo y >> {files}")
+    assert result.status == "ok"
+    assert changed_files(ctx) == ["pkg/a.py"]
+    assert "removed files created outside the task: cache/junk" in result.log
+
+
+def test_tracked_files_changed_outside_the_task_are_left_for_the_gate(
+    repo_with: RepoWith, worktree_of: WorktreeOf
+) -> None:
+    ctx = worktree_of(repo_with(FILES))
+    run(ctx, ("pkg/a.py",), "echo y >> README.md")
+    assert changed_files(ctx) == ["README.md"]

@@ -14,7 +14,9 @@ Arguments (``ChangeRequest.recipe_args``):
 
 The worker runs the command through ``crewchief.procs.run`` in the task's worktree (its own
 process group, killed on timeout, output tail kept) and reports the exit code and output in the
-log. Whatever the command changes is the patch; the gate checks it stays inside the task's files.
+log. Untracked files the command creates outside the task's files (caches, bytecode, reports
+that no ``.gitignore`` covers) are deleted and listed in the log; any other change is the patch,
+and the gate checks it stays inside the task's files.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ import shlex
 import time
 from pathlib import Path
 
-from crewchief import procs
+from crewchief import git, procs
 from crewchief.backends.base import Recipe, WorkContext
-from crewchief.errors import UserError
+from crewchief.errors import GitError, UserError
 from crewchief.recipes.args import RecipeArgs
 from crewchief.recipes.files import select_files
 from crewchief.recipes.languages import resolve_language
@@ -117,6 +119,38 @@ def _outcome(result: procs.ProcResult, ok_codes: tuple[int, ...], timeout_s: flo
     return None
 
 
+def _untracked(worktree: Path) -> set[str]:
+    """Untracked, non-ignored files in ``worktree`` (repository-relative paths)."""
+    out = git.run(["status", "--porcelain=v1", "-z", "--untracked-files=all"], worktree).stdout
+    return {
+        entry[3:].decode(errors="surrogateescape")
+        for entry in out.split(b"\0")
+        if entry.startswith(b"?? ")
+    }
+
+
+def _remove_byproducts(task: Task, worktree: Path, before: set[str]) -> list[str]:
+    """Delete files the command created outside the task's files (caches, bytecode, reports);
+    return their paths. Changes to tracked files outside the task are left for the gate."""
+    stray = sorted(p for p in _untracked(worktree) - before if not task.owns(p))
+    for rel in stray:
+        (worktree / rel).unlink(missing_ok=True)
+    return stray
+
+
+def _run_in(
+    task: Task, ctx: WorkContext
+) -> tuple[str, tuple[int, ...], procs.ProcResult, list[str]]:
+    """(expanded command, ok exit codes, its result, removed byproducts); raises UserError on a
+    bad spec, OSError or GitError when the worktree is unusable."""
+    args = RecipeArgs(NAME, task.spec, ("command", "ok_exit_codes"))
+    command = expand_command(args.required_str("command"), task.owned_paths)
+    ok_codes = _ok_exit_codes(args)
+    before = _untracked(ctx.worktree)
+    result = procs.run(command, ctx.worktree, timeout_s=ctx.timeout_s)
+    return command, ok_codes, result, _remove_byproducts(task, ctx.worktree, before)
+
+
 class CommandWorker:
     """Runs a task's command in its worktree with ``{files}`` set to the task's files."""
 
@@ -124,17 +158,17 @@ class CommandWorker:
 
     def run(self, task: Task, ctx: WorkContext) -> WorkerResult:
         """Status "ok" when the exit code is in ok_exit_codes, "timeout" after ``ctx.timeout_s``,
-        "error" when the command could not run or exited otherwise; the log holds the command,
-        its exit code and the tail of its output (stdout and stderr merged)."""
+        "error" when the command could not run or exited otherwise. The log holds the command,
+        its exit code, the tail of its output (stdout and stderr merged) and the untracked files
+        it created outside the task's files, which are deleted."""
         start = time.monotonic()
         try:
-            args = RecipeArgs(NAME, task.spec, ("command", "ok_exit_codes"))
-            command = expand_command(args.required_str("command"), task.owned_paths)
-            ok_codes = _ok_exit_codes(args)
-            result = procs.run(command, ctx.worktree, timeout_s=ctx.timeout_s)
-        except (UserError, OSError) as exc:
+            command, ok_codes, result, removed = _run_in(task, ctx)
+        except (UserError, OSError, GitError) as exc:
             return WorkerResult(status="error", error=str(exc), duration_s=time.monotonic() - start)
         log = f"$ {command}\nexit code: {result.returncode}\n{result.output}"
+        if removed:
+            log += f"\nremoved files created outside the task: {', '.join(removed)}"
         failure = _outcome(result, ok_codes, ctx.timeout_s)
         duration = time.monotonic() - start
         if failure is not None:
