@@ -303,6 +303,9 @@ def review(
     approve_all: Annotated[bool, typer.Option("--approve-all")] = False,
     approve: Annotated[list[str], typer.Option(help="Approve TASK.")] = [],  # noqa: B006
     reject: Annotated[list[str], typer.Option(help="Reject TASK.")] = [],  # noqa: B006
+    send_back: Annotated[
+        list[str], typer.Option(help="Reject TASK and retry it with --comment as instruction.")
+    ] = [],  # noqa: B006
     comment: Annotated[str, typer.Option(help="Comment recorded with decisions.")] = "",
 ) -> None:
     """Show each verified task's diff and checks; approve or reject per task."""
@@ -314,12 +317,15 @@ def review(
         land.decide(ledger, rid, t, True, _who(), comment)
     for t in reject:
         land.decide(ledger, rid, t, False, _who(), comment)
+    for t in send_back:
+        land.send_back(ledger, rid, t, _who(), comment)
+        out.print(f"{t} goes back for another attempt: crewchief resume {rid}")
     if approve_all:
         left = land.approve_all(ledger, rid, cfg, _who())
         if left:
             out.print(f"needs an explicit decision (--approve TASK): {', '.join(left)}")
     pending = views.awaiting_decision(ledger, rid)
-    if approve or reject or approve_all:
+    if approve or reject or send_back or approve_all:
         out.print(f"{len(pending)} task(s) still await a decision")
         return
     _interactive_review(ledger, rid, cfg, pending)
@@ -359,18 +365,7 @@ def merge(run_id: RunArg = None, repo: RepoOpt = Path(".")) -> None:
 
 
 def _merge(root: Path, ledger: Ledger, run_id: str, cfg: config_mod.Config) -> None:
-    approved = land.check_mergeable(ledger, run_id)
-    chain = {r["task_id"] for r in ledger.integration_chain(run_id)}
-    if chain != approved:
-        out.print(f"rebuilding the integration with the {len(approved)} approved task(s)")
-        state = Orchestrator(root, ledger, cfg, LocalExecutor(cfg.workers)).rebuild(
-            run_id, approved
-        )
-        if state != RunState.AWAITING_APPROVAL:
-            out.print(f"[red]the rebuilt integration is not green: run is {state}[/red]")
-            raise typer.Exit(1)
-        approved = land.check_mergeable(ledger, run_id)
-    landing = land.land(root, ledger, run_id, _who())
+    landing = land.merge_run(root, ledger, run_id, cfg, _who())
     out.print(f"merged: {landing.target} {landing.old[:12]} → {landing.new[:12]} ({landing.how})")
 
 

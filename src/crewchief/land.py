@@ -9,8 +9,11 @@ from pathlib import Path
 from crewchief import git
 from crewchief.config import Config
 from crewchief.errors import RunError, UserError
+from crewchief.executor import LocalExecutor
 from crewchief.ledger import Ledger, accepted_attempt
 from crewchief.lifecycle import RunState, TaskState
+from crewchief.orchestrate import Orchestrator
+from crewchief.records import Verdict
 from crewchief.verify import needs_person
 
 S = TaskState
@@ -85,6 +88,38 @@ def check_mergeable(ledger: Ledger, run_id: str) -> set[str]:
     if not approved:
         raise UserError(f"run {run_id} has no approved task to merge")
     return approved
+
+
+def merge_run(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) -> Landing:
+    """The whole ``merge`` action: approvals complete, integration rebuilt and re-tested if a
+    person rejected part of it, then the compare-and-swap landing."""
+    approved = check_mergeable(ledger, run_id)
+    chain = {r["task_id"] for r in ledger.integration_chain(run_id)}
+    if chain != approved:
+        orchestrator = Orchestrator(repo, ledger, cfg, LocalExecutor(cfg.workers))
+        state = orchestrator.rebuild(run_id, approved)
+        if state != RunState.AWAITING_APPROVAL:
+            raise RunError(
+                f"the integration of the approved tasks is not green (run {run_id} is "
+                f"{state}); nothing was merged. See crewchief status {run_id}"
+            )
+        check_mergeable(ledger, run_id)
+    return land(repo, ledger, run_id, who)
+
+
+def send_back(ledger: Ledger, run_id: str, task_id: str, who: str, comment: str) -> None:
+    """Reject ``task_id`` and queue another attempt with ``comment`` as its added instruction;
+    the run goes back to running (drive it with ``crewchief resume``)."""
+    if not comment.strip():
+        raise UserError("sending a task back needs a comment: it becomes the next instruction")
+    decide(ledger, run_id, task_id, False, who, comment)
+    attempts = ledger.attempts(run_id, task_id)
+    verdict = Verdict(
+        decision="revise", reviewer=f"person:{who}", reasons=("sent back",), feedback=comment
+    )
+    ledger.record_verdict(run_id, task_id, attempts[-1]["id"], verdict)
+    ledger.set_task_state(run_id, task_id, S.READY, reason="sent back by a person", who=who)
+    ledger.set_run_state(run_id, RunState.RUNNING, reason=f"{task_id} sent back")
 
 
 def land(repo: Path, ledger: Ledger, run_id: str, who: str) -> Landing:

@@ -95,6 +95,31 @@ class Usage(Record):
     cost_usd: float | None = None
 
 
+Role = Literal["manager", "worker", "reviewer"]
+
+
+class ModelCall(Record):
+    """One request to a model: who asked, which model, what it cost, which prompt template."""
+
+    role: Role
+    model: str
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    latency_s: float = 0.0
+    cost_usd: float | None = None
+    prompt_digest: str = ""
+    at: float = 0.0
+
+
+class TranscriptEntry(Record):
+    """One step of an agent's conversation, exactly as sent or received (secrets redacted)."""
+
+    kind: Literal["system", "prompt", "tool_call", "tool_result", "response", "error"]
+    content: str
+    tool: str | None = None
+
+
 class WorkerResult(Record):
     """What one attempt produced: the patch (``git diff --binary`` bytes) and why."""
 
@@ -105,6 +130,8 @@ class WorkerResult(Record):
     log: str = ""
     error: str | None = None
     usage: Usage = Field(default_factory=Usage)
+    calls: tuple[ModelCall, ...] = ()
+    transcript: tuple[TranscriptEntry, ...] = ()
     duration_s: float = 0.0
 
     def patch_digest(self) -> str:
