@@ -1,0 +1,247 @@
+"""The symbol index of one repository: ``SymbolIndex`` keeps ``<repo>/.crewchief/index.db`` current.
+
+An update lists the working tree's source files with their git blob ids, parses only blobs the
+index has never seen (in a process pool when there are many), and records the new file list.
+Nothing is re-parsed for a file whose content is unchanged, whatever happened to its neighbours.
+
+    with SymbolIndex(repo) as index:
+        stats = index.update()           # UpdateStats(parsed=3, reused=2820, ...)
+        snap = index.snapshot()          # Snapshot: definitions, references, lookups
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from pathlib import Path
+from types import TracebackType
+
+from crewchief.intel import sources, store
+from crewchief.intel.extract import extract
+from crewchief.intel.records import UpdateStats
+from crewchief.intel.snapshot import Snapshot
+from crewchief.intel.sources import SourceFile
+
+#: Called as (files parsed so far, files to parse) while an update parses.
+Progress = Callable[[int, int], None]
+
+DEFAULT_WORKERS = 2
+#: Below this many files to parse, a process pool costs more than it saves.
+PARALLEL_MIN_FILES = 64
+_CHUNK_FILES = 16
+#: Files larger than this are generated or data, not code worth a symbol map.
+MAX_FILE_BYTES = 1 << 20
+_MINIFIED_PROBE = 4096
+_MINIFIED_LINE = 1000
+
+
+def default_db_path(repo: Path) -> Path:
+    """Where a repository's index lives: ``<repo>/.crewchief/index.db``."""
+    return repo / ".crewchief" / "index.db"
+
+
+class SymbolIndex:
+    """The persistent symbol index of the repository (or worktree) at ``repo``.
+
+    Not thread-safe; open one per thread or process. WAL mode lets other processes read while
+    this one writes.
+    """
+
+    def __init__(self, repo: Path, *, db_path: Path | None = None) -> None:
+        self.repo = repo.resolve()
+        self.db_path = db_path or default_db_path(self.repo)
+        self._conn: sqlite3.Connection = store.connect(self.db_path)
+
+    def __enter__(self) -> SymbolIndex:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._conn.close()
+
+    def update(
+        self,
+        *,
+        paths: Sequence[str] | None = None,
+        progress: Progress | None = None,
+        workers: int = DEFAULT_WORKERS,
+    ) -> UpdateStats:
+        """Bring the index up to date with the working tree; return what it took.
+
+        ``paths`` (files or directories, repository-relative) limits the scan to them: pass the
+        paths a patch touched to skip listing the rest of the tree. Only blobs never parsed
+        before are parsed; ``UpdateStats.parsed`` says how many.
+        """
+        started = time.perf_counter()
+        current = sources.worktree_files(self.repo, list(paths) if paths else None)
+        with store.transaction(self._conn) as conn:
+            previous = store.stored_files(conn)
+            if paths:
+                previous = {p: f for p, f in previous.items() if _under(p, paths)}
+            known = store.known_blobs(conn)
+            todo = _unique(f for f in current.values() if (f.blob, f.language) not in known)
+            removed = [p for p in previous if p not in current]
+            changed = [f for f in current.values() if previous.get(f.path) != f]
+            skipped = _parse_into(conn, todo, self.repo, None, progress, workers)
+            store.replace_files(conn, changed, removed)
+            store.collect_garbage(conn, known | {(f.blob, f.language) for f in todo})
+        total = self._conn.execute("SELECT count(*) FROM files").fetchone()[0]
+        return UpdateStats(
+            files=int(total),
+            parsed=len(todo),
+            reused=len(current) - len(todo),
+            removed=len(removed),
+            skipped=skipped,
+            seconds=time.perf_counter() - started,
+        )
+
+    def snapshot(self) -> Snapshot:
+        """The working tree's facts as of the last ``update``.
+
+        Its ``source()`` reads the files from disk now: call ``update`` first if they may have
+        changed since.
+        """
+        files = store.stored_files(self._conn)
+        keys = {(f.blob, f.language) for f in files.values()}
+        stored = store.load_blobs(self._conn, keys)
+        return Snapshot(files, stored, sources.disk_reader(self.repo))
+
+    def tree_snapshot(self, treeish: str, paths: Iterable[str] | None = None) -> Snapshot:
+        """A commit's (or tree's) source files, limited to ``paths`` if given.
+
+        Blobs never seen are read from git and parsed first, so this works for any commit.
+        """
+        files = sources.tree_files(self.repo, treeish)
+        if paths is not None:
+            wanted = list(paths)
+            files = {p: f for p, f in files.items() if _under(p, wanted)}
+        return self.files_snapshot(files)
+
+    def files_snapshot(self, files: dict[str, SourceFile]) -> Snapshot:
+        """A snapshot of exactly these files (blobs read from git and parsed when missing)."""
+        todo = self._unknown(files.values())
+        if todo:
+            contents = sources.read_blobs(self.repo, sorted({f.blob for f in todo}))
+            with store.transaction(self._conn) as conn:
+                todo = self._unknown(files.values())
+                _parse_into(conn, todo, self.repo, contents, None, DEFAULT_WORKERS)
+        keys = {(f.blob, f.language) for f in files.values()}
+        stored = store.load_blobs(self._conn, keys)
+        return Snapshot(files, stored, sources.blob_reader(self.repo))
+
+    def _unknown(self, files: Iterable[SourceFile]) -> list[SourceFile]:
+        known = store.known_blobs(self._conn)
+        return _unique(f for f in files if (f.blob, f.language) not in known)
+
+
+def parse_blob(source: bytes | None, blob: str, language: str) -> store.ParsedBlob:
+    """Parse one blob into the row the store keeps; oversized or minified content is skipped."""
+    if source is None or _skip(source):
+        return (blob, language, "skipped", [], "[]")
+    facts = extract(source, language)
+    refs = json.dumps(facts.refs, separators=(",", ":"), ensure_ascii=False)
+    return (blob, language, "error" if facts.has_error else "ok", list(facts.defs), refs)
+
+
+def _skip(source: bytes) -> bool:
+    if len(source) > MAX_FILE_BYTES:
+        return True
+    head = source[:_MINIFIED_PROBE]
+    return len(head) == _MINIFIED_PROBE and head.count(b"\n") < _MINIFIED_PROBE // _MINIFIED_LINE
+
+
+def _parse_chunk(
+    root: str, chunk: list[tuple[str, str, str, bytes | None]]
+) -> list[store.ParsedBlob]:
+    """Worker entry point: parse (path, blob, language, content or None to read from disk)."""
+    results = []
+    for path, blob, language, content in chunk:
+        if content is None:
+            try:
+                with open(os.path.join(root, path), "rb") as fh:
+                    content = fh.read(MAX_FILE_BYTES + 1)
+            except OSError:
+                content = None
+        results.append(parse_blob(content, blob, language))
+    return results
+
+
+def _parse_into(
+    conn: sqlite3.Connection,
+    todo: list[SourceFile],
+    repo: Path,
+    contents: dict[str, bytes] | None,
+    progress: Progress | None,
+    workers: int,
+) -> int:
+    """Parse ``todo`` (from ``contents`` or the working tree) into the store; count skipped."""
+    jobs = [(f.path, f.blob, f.language, contents.get(f.blob) if contents else None) for f in todo]
+    jobs.sort(key=lambda job: _size(repo, job), reverse=True)
+    chunks = [jobs[i : i + _CHUNK_FILES] for i in range(0, len(jobs), _CHUNK_FILES)]
+    skipped = done = 0
+    if progress:
+        progress(0, len(jobs))
+    pool_size = workers if len(jobs) >= PARALLEL_MIN_FILES else 1
+    for results in _run_chunks(str(repo), chunks, pool_size):
+        store.write_parsed(conn, results)
+        skipped += sum(1 for r in results if r[2] == "skipped")
+        done += len(results)
+        if progress:
+            progress(done, len(jobs))
+    return skipped
+
+
+def _run_chunks(
+    root: str, chunks: list[list[tuple[str, str, str, bytes | None]]], workers: int
+) -> Iterable[list[store.ParsedBlob]]:
+    if workers <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            yield _parse_chunk(root, chunk)
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
+        futures: list[Future[list[store.ParsedBlob]]] = [
+            pool.submit(_parse_chunk, root, chunk) for chunk in chunks
+        ]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    # fork is an order of magnitude cheaper to start than spawn; the children only parse
+    # and return, so they touch no lock another thread of the parent could hold.
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    return multiprocessing.get_context(method)
+
+
+def _size(repo: Path, job: tuple[str, str, str, bytes | None]) -> int:
+    if job[3] is not None:
+        return len(job[3])
+    try:
+        return os.stat(repo / job[0]).st_size
+    except OSError:
+        return 0
+
+
+def _unique(files: Iterable[SourceFile]) -> list[SourceFile]:
+    seen: dict[tuple[str, str], SourceFile] = {}
+    for f in files:
+        seen.setdefault((f.blob, f.language), f)
+    return list(seen.values())
+
+
+def _under(path: str, roots: Iterable[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
