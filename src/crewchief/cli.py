@@ -13,6 +13,7 @@ import typer
 from pydantic import JsonValue
 from rich.console import Console
 from rich.live import Live
+from rich.text import Text
 
 from crewchief import config as config_mod
 from crewchief import git, land, render, views
@@ -381,7 +382,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)  # returns typer.Exit's code instead of raising it
     except CrewchiefError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        err.print(Text.assemble(("error: ", "red"), str(e)), soft_wrap=True)
         sys.exit(e.exit_code)
     except typer.Exit as e:
         sys.exit(e.exit_code)

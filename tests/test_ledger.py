@@ -1,0 +1,69 @@
+"""The ledger: WAL SQLite, named migrations once, append-only events, transitions enforced."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from crewchief.errors import IllegalTransition, UserError
+from crewchief.ledger import Ledger
+from crewchief.lifecycle import TaskState
+from crewchief.records import ChangeRequest, Plan, Task, WorkerResult
+
+
+def _ledger_with_run(tmp_path: Path) -> tuple[Ledger, str]:
+    ledger = Ledger(tmp_path / "ledger.db")
+    run_id = ledger.create_run(ChangeRequest(goal="g"), "a" * 40, "main", "{}")
+    task = Task(id="t1", title="t", instructions="i", owned_paths=("x.py",), backend="recipe:x")
+    ledger.record_plan(run_id, Plan(goal="g", planner="p", tasks=(task,)))
+    return ledger, run_id
+
+
+def test_ledger_is_wal_and_migrations_apply_once(tmp_path: Path) -> None:
+    Ledger(tmp_path / "l.db").close()
+    ledger = Ledger(tmp_path / "l.db")
+    assert ledger.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    names = [r[0] for r in ledger.db.execute("SELECT name FROM migrations")]
+    assert names == ["0001_initial"]
+
+
+def test_events_are_append_only(tmp_path: Path) -> None:
+    ledger, run_id = _ledger_with_run(tmp_path)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        ledger.db.execute("UPDATE events SET kind='x'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        ledger.db.execute("DELETE FROM events")
+
+
+def test_illegal_transition_writes_nothing(tmp_path: Path) -> None:
+    ledger, run_id = _ledger_with_run(tmp_path)
+    before = len(ledger.events(run_id))
+    with pytest.raises(IllegalTransition):
+        ledger.set_task_state(run_id, "t1", TaskState.MERGED)
+    assert ledger.task_states(run_id)["t1"] == TaskState.PLANNED
+    assert len(ledger.events(run_id)) == before
+
+
+def test_patches_are_stored_once_by_content(tmp_path: Path) -> None:
+    from crewchief.records import Attempt
+
+    ledger, run_id = _ledger_with_run(tmp_path)
+    patch = b"diff --git a/x.py b/x.py\n\xe9 latin-1 bytes kept\n"
+    for n in (1, 2):
+        attempt = Attempt(id=f"a{n}", run_id=run_id, task_id="t1", number=n,
+                          base_commit="a" * 40, backend="recipe:x")
+        ledger.start_attempt(attempt)
+        ledger.finish_attempt(run_id, attempt.id, WorkerResult(status="ok", patch=patch))
+    assert ledger.db.execute("SELECT COUNT(*) FROM patches").fetchone()[0] == 1
+    stored = ledger.result("a2")
+    assert stored is not None and stored.patch == patch
+
+
+def test_runs_resolve_by_unique_prefix(tmp_path: Path) -> None:
+    ledger, run_id = _ledger_with_run(tmp_path)
+    assert ledger.resolve_run(run_id[:10]) == run_id
+    assert ledger.resolve_run(None) == run_id
+    with pytest.raises(UserError, match="matches no run"):
+        ledger.resolve_run("nope")
