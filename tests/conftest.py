@@ -23,8 +23,14 @@ TEST_COMMAND = f"{PY} -m pytest -q -p no:cacheprovider"
 
 
 def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV}, check=True)
+    proc = subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+        check=True,
+    )
     return proc.stdout.strip()
 
 
@@ -48,9 +54,12 @@ def make_repo(path: Path, files: dict[str, str], config: str | None = None) -> P
 
 
 def default_config(**extra: Any) -> str:
-    lines = [f'test_command = "{TEST_COMMAND}"',
-             f'fast_checks = ["{PY} -m compileall -q {{files}}"]',
-             "workers = 2", "task_timeout_s = 60"]
+    lines = [
+        f'test_command = "{TEST_COMMAND}"',
+        f'fast_checks = ["{PY} -m compileall -q {{files}}"]',
+        "workers = 2",
+        "task_timeout_s = 60",
+    ]
     lines += [f"{k} = {json.dumps(v)}" for k, v in extra.items()]
     return "\n".join(lines) + "\n"
 
@@ -61,29 +70,45 @@ def project(tmp_path: Path) -> Path:
     files = {
         "lib/__init__.py": "",
         "lib/api.py": "def old_api(x):\n    return x * 2\n\n\ndef new_api(x, fast=False):\n"
-                      "    return x * 2\n",
+        "    return x * 2\n",
         "alpha/__init__.py": "",
         "alpha/a.py": "from lib import api\n\n\ndef f(v):\n    return api.old_api(v) + 1\n",
         "beta/__init__.py": "",
-        "beta/b.py": "from lib import api\n\n\ndef g(v):\n    return api.old_api(v) + api.old_api(1)\n",
+        "beta/b.py": "from lib import api\n\n\ndef g(v):\n"
+        "    return api.old_api(v) + api.old_api(1)\n",
         "gamma/__init__.py": "",
-        "gamma/c.py": "from lib import api\n\n\ndef h(v):\n    return api.old_api(api.old_api(v))\n",
-        "tests/test_all.py": "from alpha.a import f\nfrom beta.b import g\nfrom gamma.c import h\n\n\n"
-                             "def test_f():\n    assert f(1) == 3\n\n\ndef test_g():\n"
-                             "    assert g(2) == 6\n\n\ndef test_h():\n    assert h(1) == 4\n",
+        "gamma/c.py": "from lib import api\n\n\ndef h(v):\n"
+        "    return api.old_api(api.old_api(v))\n",
+        "tests/test_all.py": "from alpha.a import f\nfrom beta.b import g\n"
+        "from gamma.c import h\n\n\n"
+        "def test_f():\n    assert f(1) == 3\n\n\ndef test_g():\n"
+        "    assert g(2) == 6\n\n\ndef test_h():\n    assert h(1) == 4\n",
     }
     return make_repo(tmp_path / "project", files, default_config())
 
 
-CODEMOD = ["--recipe", "codemod", "--lang", "python", "--pattern", "api.old_api($X)",
-           "--rewrite", "api.new_api($X, fast=True)"]
+CODEMOD = [
+    "--recipe",
+    "codemod",
+    "--lang",
+    "python",
+    "--pattern",
+    "api.old_api($X)",
+    "--rewrite",
+    "api.new_api($X, fast=True)",
+]
 
 
 def crewchief(repo: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in ``repo``; output captured as text."""
-    return subprocess.run([PY, "-m", "crewchief", *args], cwd=repo, capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, **GIT_ENV,
-                                                           "COLUMNS": "160"})
+    return subprocess.run(
+        [PY, "-m", "crewchief", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **GIT_ENV, "COLUMNS": "160"},
+    )
 
 
 def status_json(repo: Path, run: str | None = None) -> dict[str, Any]:
@@ -99,9 +124,15 @@ def task_states(repo: Path) -> dict[str, str]:
 
 def refs(repo: Path) -> str:
     """Every ref and what it points at, plus HEAD and the index: a fingerprint of user state."""
-    return "\n".join([git(repo, "for-each-ref", "--format=%(refname) %(objectname)",
-                          "refs/heads", "refs/tags"),
-                      git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain")])
+    return "\n".join(
+        [
+            git(
+                repo, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads", "refs/tags"
+            ),
+            git(repo, "rev-parse", "HEAD"),
+            git(repo, "status", "--porcelain"),
+        ]
+    )
 
 
 @pytest.fixture

@@ -27,26 +27,60 @@ def _dirty(project: Path) -> Path:
 
 
 def _no_test_command(tmp: Path) -> Path:
-    return make_repo(tmp / "notests", {"m.py": "def f():\n    return api.old_api(1)\n"},
-                     "fast_checks = []\n")
+    return make_repo(
+        tmp / "notests", {"m.py": "def f():\n    return api.old_api(1)\n"}, "fast_checks = []\n"
+    )
 
 
 CASES: dict[str, tuple[Callable[[Path, Path], Path], list[str], str]] = {
     "unknown recipe": (lambda p, t: p, ["run", "--recipe", "nope"], "unknown recipe 'nope'"),
-    "invalid pattern": (lambda p, t: p, ["run", "--recipe", "codemod", "--lang", "python",
-                                         "--pattern", "", "--rewrite", "x"], "pattern"),
-    "unknown language": (lambda p, t: p, ["run", "--recipe", "codemod", "--lang", "klingon",
-                                          "--pattern", "f($A)", "--rewrite", "g($A)"],
-                         "klingon"),
-    "pattern matches nothing": (lambda p, t: p, ["run", "--recipe", "codemod", "--lang", "python",
-                                                 "--pattern", "nowhere($A)", "--rewrite", "x($A)"],
-                                "matched nothing"),
-    "missing test command": (lambda p, t: _no_test_command(t), ["run", *CODEMOD],
-                             "no test command"),
+    "invalid pattern": (
+        lambda p, t: p,
+        ["run", "--recipe", "codemod", "--lang", "python", "--pattern", "", "--rewrite", "x"],
+        "pattern",
+    ),
+    "unknown language": (
+        lambda p, t: p,
+        [
+            "run",
+            "--recipe",
+            "codemod",
+            "--lang",
+            "klingon",
+            "--pattern",
+            "f($A)",
+            "--rewrite",
+            "g($A)",
+        ],
+        "klingon",
+    ),
+    "pattern matches nothing": (
+        lambda p, t: p,
+        [
+            "run",
+            "--recipe",
+            "codemod",
+            "--lang",
+            "python",
+            "--pattern",
+            "nowhere($A)",
+            "--rewrite",
+            "x($A)",
+        ],
+        "matched nothing",
+    ),
+    "missing test command": (
+        lambda p, t: _no_test_command(t),
+        ["run", *CODEMOD],
+        "no test command",
+    ),
     "dirty working tree": (lambda p, t: _dirty(p), ["run", *CODEMOD], "uncommitted changes"),
     "unknown run id": (lambda p, t: p, ["status", "zzz"], "no crewchief runs"),
-    "bad plan file": (lambda p, t: p, ["run", "--plan", "/nonexistent/plan.json"],
-                      "cannot read plan file"),
+    "bad plan file": (
+        lambda p, t: p,
+        ["run", "--plan", "/nonexistent/plan.json"],
+        "cannot read plan file",
+    ),
     "bad config value": (lambda p, t: p, ["run", *CODEMOD, "--workers", "0"], "workers"),
 }
 

@@ -17,8 +17,9 @@ def test_every_field_has_a_default_and_a_description() -> None:
     assert all(f.description for f in Config.model_fields.values())
 
 
-def test_precedence_defaults_file_environment_flags(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_precedence_defaults_file_environment_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "crewchief.toml").write_text("workers = 3\ntask_timeout_s = 10\nmax_tasks = 7\n")
     monkeypatch.setenv("CREWCHIEF_TASK_TIMEOUT_S", "20")
     monkeypatch.setenv("CREWCHIEF_MAX_TASKS", "8")

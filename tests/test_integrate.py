@@ -13,8 +13,14 @@ from crewchief.records import CheckResult, Plan, Task
 
 
 def _task(tid: str, deps: tuple[str, ...] = (), owns: str = "f.py") -> Task:
-    return Task(id=tid, title=f"do {tid}", instructions="x", owned_paths=(owns,),
-                depends_on=deps, backend="recipe:command")
+    return Task(
+        id=tid,
+        title=f"do {tid}",
+        instructions="x",
+        owned_paths=(owns,),
+        depends_on=deps,
+        backend="recipe:command",
+    )
 
 
 @st.composite
@@ -74,10 +80,23 @@ def test_chain_commits_carry_trailers_and_touch_no_checkout(tmp_path: Path) -> N
     repo = make_repo(tmp_path / "r", {"a.py": "a = 1\n", "b.py": "b = 1\n"})
     base = git(repo, "rev-parse", "HEAD")
     before = refs(repo)
-    picks = [Pick(_task("t1", owns="a.py"), "att1", base, _patch(repo, "a.py", "a = 2\n"),
-                  "recipe:command", "because"),
-             Pick(_task("t2", owns="b.py"), "att2", base, _patch(repo, "b.py", "b = 2\n"),
-                  "recipe:command")]
+    picks = [
+        Pick(
+            _task("t1", owns="a.py"),
+            "att1",
+            base,
+            _patch(repo, "a.py", "a = 2\n"),
+            "recipe:command",
+            "because",
+        ),
+        Pick(
+            _task("t2", owns="b.py"),
+            "att2",
+            base,
+            _patch(repo, "b.py", "b = 2\n"),
+            "recipe:command",
+        ),
+    ]
     chain = build_chain(repo, "run1", base, picks)
     assert not chain.conflicts and [link[0] for link in chain.links] == ["t1", "t2"]
     assert git(repo, "show", f"{chain.tip}:a.py") == "a = 2"
@@ -91,8 +110,10 @@ def test_chain_commits_carry_trailers_and_touch_no_checkout(tmp_path: Path) -> N
 def test_a_patch_that_no_longer_merges_is_reported_as_a_conflict(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {"a.py": "a = 1\n"})
     base = git(repo, "rev-parse", "HEAD")
-    picks = [Pick(_task("t1", owns="a.py"), "x1", base, _patch(repo, "a.py", "a = 2\n"), "w"),
-             Pick(_task("t2", owns="a.py"), "x2", base, _patch(repo, "a.py", "a = 3\n"), "w")]
+    picks = [
+        Pick(_task("t1", owns="a.py"), "x1", base, _patch(repo, "a.py", "a = 2\n"), "w"),
+        Pick(_task("t2", owns="a.py"), "x2", base, _patch(repo, "a.py", "a = 3\n"), "w"),
+    ]
     chain = build_chain(repo, "run1", base, picks)
     assert [link[0] for link in chain.links] == ["t1"]
     assert [p.task.id for p in chain.conflicts] == ["t2"]

@@ -30,7 +30,7 @@ def test_ledger_is_wal_and_migrations_apply_once(tmp_path: Path) -> None:
 
 
 def test_events_are_append_only(tmp_path: Path) -> None:
-    ledger, run_id = _ledger_with_run(tmp_path)
+    ledger, _run_id = _ledger_with_run(tmp_path)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         ledger.db.execute("UPDATE events SET kind='x'")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -52,8 +52,14 @@ def test_patches_are_stored_once_by_content(tmp_path: Path) -> None:
     ledger, run_id = _ledger_with_run(tmp_path)
     patch = b"diff --git a/x.py b/x.py\n\xe9 latin-1 bytes kept\n"
     for n in (1, 2):
-        attempt = Attempt(id=f"a{n}", run_id=run_id, task_id="t1", number=n,
-                          base_commit="a" * 40, backend="recipe:x")
+        attempt = Attempt(
+            id=f"a{n}",
+            run_id=run_id,
+            task_id="t1",
+            number=n,
+            base_commit="a" * 40,
+            backend="recipe:x",
+        )
         ledger.start_attempt(attempt)
         ledger.finish_attempt(run_id, attempt.id, WorkerResult(status="ok", patch=patch))
     assert ledger.db.execute("SELECT COUNT(*) FROM patches").fetchone()[0] == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from crewchief.errors import IllegalTransition
@@ -23,22 +25,35 @@ def test_every_state_has_a_row_in_the_table() -> None:
 
 
 def test_the_happy_path_is_legal() -> None:
-    for old, new in zip(HAPPY, HAPPY[1:], strict=False):
+    for old, new in itertools.pairwise(HAPPY):
         check_task_transition(TaskState(old), TaskState(new))
 
 
-@pytest.mark.parametrize(("old", "new"), [
-    ("planned", "merged"), ("ready", "verified"), ("running", "approved"),
-    ("merged", "ready"), ("cancelled", "ready"), ("produced", "merged"),
-])
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("planned", "merged"),
+        ("ready", "verified"),
+        ("running", "approved"),
+        ("merged", "ready"),
+        ("cancelled", "ready"),
+        ("produced", "merged"),
+    ],
+)
 def test_illegal_task_transitions_raise(old: str, new: str) -> None:
     with pytest.raises(IllegalTransition, match=f"from {old} to {new}"):
         check_task_transition(TaskState(old), TaskState(new))
 
 
 def test_side_exits_from_the_design_are_legal() -> None:
-    for old, new in [("produced", "ready"), ("verified", "conflicted"), ("conflicted", "ready"),
-                     ("ready", "blocked"), ("running", "failed"), ("rejected", "ready")]:
+    for old, new in [
+        ("produced", "ready"),
+        ("verified", "conflicted"),
+        ("conflicted", "ready"),
+        ("ready", "blocked"),
+        ("running", "failed"),
+        ("rejected", "ready"),
+    ]:
         check_task_transition(TaskState(old), TaskState(new))
 
 

@@ -21,9 +21,15 @@ def write_plan(repo: Path, tasks: list[dict[str, Any]]) -> Path:
         "goal": "test plan",
         "planner": "hand-written",
         "tasks": [
-            {"id": t["id"], "title": f"task {t['id']}", "instructions": t["command"],
-             "owned_paths": t["owns"], "depends_on": t.get("depends_on", []),
-             "backend": "recipe:command", "spec": {"command": t["command"]}}
+            {
+                "id": t["id"],
+                "title": f"task {t['id']}",
+                "instructions": t["command"],
+                "owned_paths": t["owns"],
+                "depends_on": t.get("depends_on", []),
+                "backend": "recipe:command",
+                "spec": {"command": t["command"]},
+            }
             for t in tasks
         ],
     }
@@ -49,8 +55,13 @@ def test_happy_path_merges_every_task_with_provenance(project: Path) -> None:
     assert status["state"] == "merged" and status["suite_passed"] is True
     for sha in commits:
         t = trailers(project, sha)
-        assert t.keys() >= {"Crewchief-Run", "Crewchief-Task", "Crewchief-Attempt",
-                            "Crewchief-Worker", "Crewchief-Instruction"}
+        assert t.keys() >= {
+            "Crewchief-Run",
+            "Crewchief-Task",
+            "Crewchief-Attempt",
+            "Crewchief-Worker",
+            "Crewchief-Instruction",
+        }
         assert t["Crewchief-Run"] == status["run"]
         assert t["Crewchief-Instruction"].startswith("sha256:")
     assert git(project, "status", "--porcelain") == ""
@@ -58,11 +69,21 @@ def test_happy_path_merges_every_task_with_provenance(project: Path) -> None:
 
 
 def test_patch_outside_its_scope_is_rejected_and_never_lands(project: Path) -> None:
-    plan = write_plan(project, [
-        {"id": "good", "owns": ["alpha/a.py"], "command": "sed -i 's/+ 1/+ 1  # ok/' alpha/a.py"},
-        {"id": "sneaky", "owns": ["beta/b.py"],
-         "command": "echo '# edited' >> beta/b.py && echo 'x = 1' >> lib/api.py"},
-    ])
+    plan = write_plan(
+        project,
+        [
+            {
+                "id": "good",
+                "owns": ["alpha/a.py"],
+                "command": "sed -i 's/+ 1/+ 1  # ok/' alpha/a.py",
+            },
+            {
+                "id": "sneaky",
+                "owns": ["beta/b.py"],
+                "command": "echo '# edited' >> beta/b.py && echo 'x = 1' >> lib/api.py",
+            },
+        ],
+    )
     proc = crewchief(project, "run", "--plan", str(plan), "--yes")
     assert proc.returncode == 1
     assert task_states(project) == {"good": "merged", "sneaky": "rejected"}
@@ -73,24 +94,38 @@ def test_patch_outside_its_scope_is_rejected_and_never_lands(project: Path) -> N
 
 
 def test_task_whose_fast_check_fails_is_rejected_with_the_output(project: Path) -> None:
-    plan = write_plan(project, [
-        {"id": "broken", "owns": ["alpha/a.py"], "command": "echo 'def (' >> alpha/a.py"},
-    ])
+    plan = write_plan(
+        project,
+        [
+            {"id": "broken", "owns": ["alpha/a.py"], "command": "echo 'def (' >> alpha/a.py"},
+        ],
+    )
     proc = crewchief(project, "run", "--plan", str(plan), "--yes")
     assert proc.returncode == 1
     assert task_states(project) == {"broken": "rejected"}
     db = sqlite3.connect(project / ".crewchief/ledger.db")
     kind, passed, output = db.execute(
-        "SELECT kind, passed, output FROM checks WHERE task_id='broken' AND passed=0").fetchone()
+        "SELECT kind, passed, output FROM checks WHERE task_id='broken' AND passed=0"
+    ).fetchone()
     assert (kind, passed) == ("fast", 0) and "SyntaxError" in output
 
 
 def test_conflicting_tasks_second_is_rerun_on_the_new_base(project: Path) -> None:
-    plan = write_plan(project, [
-        {"id": "first", "owns": ["lib/api.py"], "command": "sed -i '1s/$/  # first/' lib/api.py"},
-        {"id": "second", "owns": ["lib/api.py"],
-         "command": "sed -i '1s/$/  # second/' lib/api.py"},
-    ])
+    plan = write_plan(
+        project,
+        [
+            {
+                "id": "first",
+                "owns": ["lib/api.py"],
+                "command": "sed -i '1s/$/  # first/' lib/api.py",
+            },
+            {
+                "id": "second",
+                "owns": ["lib/api.py"],
+                "command": "sed -i '1s/$/  # second/' lib/api.py",
+            },
+        ],
+    )
     proc = crewchief(project, "run", "--plan", str(plan), "--yes")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert task_states(project) == {"first": "merged", "second": "merged"}
@@ -101,11 +136,18 @@ def test_conflicting_tasks_second_is_rerun_on_the_new_base(project: Path) -> Non
 
 
 def test_full_suite_failure_is_bisected_to_the_culprit(project: Path) -> None:
-    plan = write_plan(project, [
-        {"id": "fine1", "owns": ["alpha/a.py"], "command": "echo '# fine' >> alpha/a.py"},
-        {"id": "culprit", "owns": ["beta/b.py"], "command": "sed -i 's/+ api/- api/' beta/b.py"},
-        {"id": "fine2", "owns": ["gamma/c.py"], "command": "echo '# fine' >> gamma/c.py"},
-    ])
+    plan = write_plan(
+        project,
+        [
+            {"id": "fine1", "owns": ["alpha/a.py"], "command": "echo '# fine' >> alpha/a.py"},
+            {
+                "id": "culprit",
+                "owns": ["beta/b.py"],
+                "command": "sed -i 's/+ api/- api/' beta/b.py",
+            },
+            {"id": "fine2", "owns": ["gamma/c.py"], "command": "echo '# fine' >> gamma/c.py"},
+        ],
+    )
     proc = crewchief(project, "run", "--plan", str(plan), "--yes")
     assert proc.returncode == 1
     assert task_states(project) == {"fine1": "merged", "culprit": "rejected", "fine2": "merged"}
@@ -141,15 +183,26 @@ def test_person_rejects_one_task_and_merge_rebuilds_without_it(project: Path) ->
 
 
 def test_sigkill_mid_run_then_resume_finishes_without_redoing_work(project: Path) -> None:
-    plan = write_plan(project, [
-        {"id": f"s{i}", "owns": [f"{pkg}/{mod}.py"],
-         "command": f"sleep 1 && echo '# {i}' >> {pkg}/{mod}.py"}
-        for i, (pkg, mod) in enumerate([("alpha", "a"), ("beta", "b"), ("gamma", "c")])
-    ])
+    plan = write_plan(
+        project,
+        [
+            {
+                "id": f"s{i}",
+                "owns": [f"{pkg}/{mod}.py"],
+                "command": f"sleep 1 && echo '# {i}' >> {pkg}/{mod}.py",
+            }
+            for i, (pkg, mod) in enumerate([("alpha", "a"), ("beta", "b"), ("gamma", "c")])
+        ],
+    )
     args = [sys.executable, "-m", "crewchief", "run", "--plan", str(plan), "--workers", "1"]
-    proc = subprocess.Popen(args, cwd=project, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={**os.environ, **GIT_ENV},
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        args,
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **GIT_ENV},
+        start_new_session=True,
+    )
     db_path = project / ".crewchief/ledger.db"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
