@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
+from crewchief import git
 from crewchief.ledger import Ledger, accepted_attempt
 from crewchief.lifecycle import TaskState
+from crewchief.records import WorkerResult
 
 
 def run_summary(ledger: Ledger, run_id: str) -> dict[str, Any]:
@@ -114,3 +117,216 @@ def merge_order(ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
 
 def awaiting_decision(ledger: Ledger, run_id: str) -> list[str]:
     return [t for t, s in ledger.task_states(run_id).items() if s == TaskState.VERIFIED]
+
+
+# -- review page read models (the web page; fit for --json as they are) ------------------------
+
+#: Run states after which nothing more happens to a run on its own.
+_RUN_ENDED = frozenset({"merged", "failed", "cancelled"})
+_TRAILER_KEYS = {
+    "Crewchief-Task": "task",
+    "Crewchief-Attempt": "attempt",
+    "Crewchief-Worker": "worker",
+    "Crewchief-Instruction": "instruction",
+}
+
+
+def result_cost(result: WorkerResult) -> float | None:
+    """One result's cost in USD: its usage total when reported, else the sum of its calls' known
+    costs (the total already includes them: never both); None when nothing was reported."""
+    if result.usage.cost_usd is not None:
+        return result.usage.cost_usd
+    known = [c.cost_usd for c in result.calls if c.cost_usd is not None]
+    return sum(known) if known else None
+
+
+def run_cost(ledger: Ledger, run_id: str) -> dict[str, Any]:
+    """Cost of a run's finished attempts: ``usd`` is None when none reported one (unknown is
+    never 0); ``unknown`` counts attempts without a cost (then ``usd`` is a lower bound)."""
+    total, known, unknown = 0.0, 0, 0
+    for a in ledger.attempts(run_id):
+        if a["result_json"] is None:
+            continue
+        cost = result_cost(WorkerResult.model_validate_json(a["result_json"]))
+        if cost is None:
+            unknown += 1
+        else:
+            total, known = total + cost, known + 1
+    return {"usd": round(total, 6) if known else None, "known": known, "unknown": unknown}
+
+
+def decisions(ledger: Ledger, run_id: str, task_id: str | None = None) -> list[dict[str, Any]]:
+    """People's approvals and rejections (of tasks, or of the run when ``task`` is None)."""
+    return [
+        {
+            "task": r["task_id"],
+            "decision": r["decision"],
+            "who": r["who"],
+            "comment": r["comment"],
+            "at": r["at"],
+        }
+        for r in ledger.approvals(run_id)
+        if task_id is None or r["task_id"] == task_id
+    ]
+
+
+def run_overview(ledger: Ledger, run_id: str) -> dict[str, Any]:
+    """``run_summary`` plus cost, end time, who approved (not who rejected) and who merged."""
+    summary = run_summary(ledger, run_id)
+    ended = merged_by = None
+    for e in ledger.events(run_id):
+        if e["kind"] != "run_state":
+            continue
+        data = json.loads(e["data_json"])
+        if data.get("to") in _RUN_ENDED:
+            ended = e["at"]
+        if data.get("to") == "merged":
+            merged_by = data.get("who")
+    return {
+        **summary,
+        "cost": run_cost(ledger, run_id),
+        "ended": ended if summary["state"] in _RUN_ENDED else None,
+        "approvers": sorted(
+            {d["who"] for d in decisions(ledger, run_id) if d["decision"] == "approve"}
+        ),
+        "merged_by": merged_by,
+    }
+
+
+def plan_view(ledger: Ledger, run_id: str) -> dict[str, Any]:
+    """The newest plan as plain data, each task with its instruction digest."""
+    plan = ledger.plan(run_id)
+    data: dict[str, Any] = plan.model_dump(mode="json")
+    for task, row in zip(plan.tasks, data["tasks"], strict=True):
+        row["instruction_digest"] = task.instruction_digest()
+    return data
+
+
+def manager_summary(ledger: Ledger, run_id: str) -> dict[str, Any] | None:
+    """The newest ``manager_summary`` event: summary text and proposed order with reasons."""
+    found = [e for e in ledger.events(run_id) if e["kind"] == "manager_summary"]
+    if not found:
+        return None
+    data = json.loads(found[-1]["data_json"])
+    if not isinstance(data, dict):
+        return None
+    order = data.get("order")
+    return {
+        "summary": str(data.get("summary") or ""),
+        "order": [
+            {"task": str(o.get("task", "?")), "reason": str(o.get("reason") or "")}
+            for o in (order if isinstance(order, list) else [])
+            if isinstance(o, dict)
+        ],
+        "at": found[-1]["at"],
+    }
+
+
+def suite_result(ledger: Ledger, run_id: str) -> dict[str, Any] | None:
+    """The full suite's newest result on the run's current integration commit, with output."""
+    commit = ledger.run(run_id)["integration_commit"]
+    rows = [r for r in ledger.checks(run_id) if r["kind"] == "suite" and r["commit_id"] == commit]
+    if commit is None or not rows:
+        return None
+    r = rows[-1]
+    return {
+        "commit": commit,
+        "name": r["name"],
+        "passed": bool(r["passed"]),
+        "output": r["output"],
+        "duration_s": round(r["duration_s"], 3),
+        "at": r["at"],
+    }
+
+
+def provenance(repo: Path, ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
+    """Each integration commit with its provenance trailers as git has them; where git cannot
+    read the commit, the ledger's record of it (``source`` says which)."""
+    backends = {a["id"]: a["backend"] for a in ledger.attempts(run_id)}
+    plan = ledger.plan(run_id)
+    out: list[dict[str, Any]] = []
+    for link in ledger.integration_chain(run_id):
+        trailers = _trailers(repo, link["commit_id"])
+        task_id = link["task_id"]
+        fallback = {
+            "task": task_id,
+            "attempt": link["attempt_id"],
+            "worker": backends.get(link["attempt_id"], "?"),
+            "instruction": "sha256:" + plan.task(task_id).instruction_digest(),
+        }
+        out.append(
+            {
+                "commit": link["commit_id"],
+                "position": link["position"],
+                **(trailers if trailers else fallback),
+                "source": "git" if trailers else "ledger",
+            }
+        )
+    return out
+
+
+def _trailers(repo: Path, commit: str) -> dict[str, str]:
+    proc = git.run(
+        ["log", "-1", "--format=%(trailers:only,unfold)", commit, "--"], repo, check=False
+    )
+    found: dict[str, str] = {}
+    for line in proc.stdout.decode(errors="replace").splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and key in _TRAILER_KEYS:
+            found[_TRAILER_KEYS[key]] = value.strip()
+    return found if proc.returncode == 0 and "task" in found else {}
+
+
+def task_attempts(ledger: Ledger, run_id: str, task_id: str) -> list[dict[str, Any]]:
+    """Every attempt of a task: its result (rationale, transcript, usage, calls, cost), the
+    gate's checks with their output and the reviewers' verdicts (with per-hunk notes)."""
+    verdicts = ledger.verdicts(run_id, task_id)
+    accepted = accepted_attempt(ledger, run_id, task_id)
+    out = []
+    for a in ledger.attempts(run_id, task_id):
+        result = (
+            WorkerResult.model_validate_json(a["result_json"]) if a["result_json"] else None
+        )
+        out.append(
+            {
+                "id": a["id"],
+                "number": a["number"],
+                "backend": a["backend"],
+                "base": a["base_commit"],
+                "extra_instruction": a["extra_instruction"],
+                "started": a["started_at"],
+                "ended": a["ended_at"],
+                "status": a["status"],
+                "accepted": a["id"] == accepted,
+                "result": result.model_dump(mode="json", exclude={"patch"}) if result else None,
+                "cost": result_cost(result) if result else None,
+                "checks": [_check_row(c) for c in ledger.checks(run_id, a["id"])],
+                "verdicts": [v.model_dump(mode="json") for at, v in verdicts if at == a["id"]],
+            }
+        )
+    return out
+
+
+def _check_row(c: Any) -> dict[str, Any]:
+    return {
+        "name": c["name"],
+        "kind": c["kind"],
+        "passed": bool(c["passed"]),
+        "output": c["output"],
+        "duration_s": round(c["duration_s"], 3),
+    }
+
+
+def live_state(ledger: Ledger, run_id: str) -> dict[str, Any]:
+    """What the page polls: run state, suite, each task's state and the newest event number."""
+    run = ledger.run(run_id)
+    states = ledger.task_states(run_id)
+    events = ledger.events(run_id)
+    return {
+        "run": run_id,
+        "state": run["state"],
+        "suite_passed": None if run["suite_passed"] is None else bool(run["suite_passed"]),
+        "tasks": {t: str(s) for t, s in states.items()},
+        "awaiting": [t for t, s in states.items() if s == TaskState.VERIFIED],
+        "seq": events[-1]["seq"] if events else 0,
+    }
