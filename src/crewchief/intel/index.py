@@ -91,7 +91,7 @@ class SymbolIndex:
         with store.transaction(self._conn) as conn:
             previous = store.stored_files(conn)
             if paths:
-                previous = {p: f for p, f in previous.items() if _under(p, paths)}
+                previous = {p: f for p, f in previous.items() if sources.under(p, paths)}
             known = store.known_blobs(conn)
             todo = _unique(f for f in current.values() if (f.blob, f.language) not in known)
             removed = [p for p in previous if p not in current]
@@ -128,7 +128,7 @@ class SymbolIndex:
         files = sources.tree_files(self.repo, treeish)
         if paths is not None:
             wanted = list(paths)
-            files = {p: f for p, f in files.items() if _under(p, wanted)}
+            files = {p: f for p, f in files.items() if sources.under(p, wanted)}
         return self.files_snapshot(files)
 
     def files_snapshot(self, files: dict[str, SourceFile]) -> Snapshot:
@@ -241,7 +241,3 @@ def _unique(files: Iterable[SourceFile]) -> list[SourceFile]:
     for f in files:
         seen.setdefault((f.blob, f.language), f)
     return list(seen.values())
-
-
-def _under(path: str, roots: Iterable[str]) -> bool:
-    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)

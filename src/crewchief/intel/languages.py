@@ -182,6 +182,11 @@ def language_for_path(path: str) -> LanguageSpec | None:
     return _BY_EXTENSION.get(path[dot:].lower())
 
 
+def language_family(language: str) -> str:
+    """Languages whose code can use each other's definitions share a family."""
+    return "javascript" if language in ("javascript", "typescript", "tsx") else language
+
+
 @functools.cache
 def compiled(name: str) -> tuple[Parser, Query]:
     """A parser and the combined definitions+references query for a language (cached per process).

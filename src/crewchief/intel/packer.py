@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from crewchief.intel.rank import in_focus
+from crewchief.intel.languages import language_family
 from crewchief.intel.records import Definition, Reference
 from crewchief.intel.snapshot import Snapshot
+from crewchief.intel.sources import under
 from crewchief.intel.tokens import TokenCounter, default_counter
 from crewchief.records import Record
 
@@ -125,7 +126,7 @@ def select_targets(
     snapshot: Snapshot, owned_paths: Sequence[str], symbols: Sequence[str]
 ) -> tuple[list[Definition], list[str]]:
     """The owned definitions a task concerns (outermost only), and the names not found."""
-    owned = [d for p in snapshot.paths if in_focus(p, owned_paths) for d in snapshot.definitions(p)]
+    owned = [d for p in snapshot.paths if under(p, owned_paths) for d in snapshot.definitions(p)]
     if symbols:
         wanted = set(symbols)
         chosen = [d for d in owned if d.name in wanted or d.qualname in wanted]
@@ -162,11 +163,6 @@ def resolve_callee(snapshot: Snapshot, use: Reference) -> list[Definition]:
     if use.kind == "name" or len({d.path for d in found}) > AMBIGUOUS_DEFINERS:
         found = [d for d in found if d.path.rpartition("/")[0] == folder]
     return found[:MAX_CANDIDATES]
-
-
-def language_family(language: str) -> str:
-    """Languages whose code can call each other's definitions share a family."""
-    return "javascript" if language in ("javascript", "typescript", "tsx") else language
 
 
 def callers(snapshot: Snapshot, targets: Sequence[Definition]) -> list[Definition]:

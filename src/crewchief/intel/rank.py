@@ -21,6 +21,7 @@ from scipy import sparse
 
 from crewchief.intel.records import Definition
 from crewchief.intel.snapshot import Snapshot
+from crewchief.intel.sources import under
 
 DAMPING = 0.85
 TOLERANCE = 1e-9
@@ -58,11 +59,6 @@ class _Graph:
     names: list[str]
 
 
-def in_focus(path: str, focus: Sequence[str]) -> bool:
-    """Whether ``path`` is one of the focus paths or lies in a focus directory."""
-    return any(path == f or path.startswith(f.rstrip("/") + "/") for f in focus if f)
-
-
 def rank(snapshot: Snapshot, focus: Sequence[str] = ()) -> Ranking:
     """Rank a snapshot's files and symbols, personalised to ``focus`` (files or directories).
 
@@ -72,7 +68,7 @@ def rank(snapshot: Snapshot, focus: Sequence[str] = ()) -> Ranking:
     n = len(graph.paths)
     if n == 0:
         return Ranking((), ())
-    focused = np.array([in_focus(p, focus) for p in graph.paths], dtype=bool)
+    focused = np.array([under(p, focus) for p in graph.paths], dtype=bool)
     teleport = focused / focused.sum() if focused.any() else np.full(n, 1.0 / n)
     ranks, flow = _pagerank(graph, teleport)
     scores = _symbol_scores(snapshot, graph, flow)

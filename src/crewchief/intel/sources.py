@@ -8,7 +8,7 @@ ls-tree -r``). Files git ignores are never listed; only files in a language the 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,12 @@ class SourceFile:
     path: str
     blob: str
     language: str
+
+
+def under(path: str, roots: Iterable[str]) -> bool:
+    """Whether ``path`` is one of ``roots`` or lies in one of them (a directory, with or without
+    a trailing ``/``). Roots are repository-relative paths, not globs."""
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots if r)
 
 
 def worktree_files(repo: Path, paths: list[str] | None = None) -> dict[str, SourceFile]:
