@@ -85,7 +85,8 @@ class Orchestrator:
         inflight: dict[Future[AttemptOutcome], str] = {}
         while True:
             self._block_orphans(run_id, plan)
-            for task in self._startable(run_id, plan, set(inflight.values())):
+            free = self.executor.workers - len(inflight)  # start only what can run now
+            for task in self._startable(run_id, plan, set(inflight.values()))[:free]:
                 inflight[self._start(run_id, plan, task)] = task.id
             if not inflight:
                 return
