@@ -1,0 +1,92 @@
+"""One pydantic-ai agent run, with its model calls and transcript kept whatever happens.
+
+A run that fails (usage limit, timeout, malformed output after retries, an HTTP error after the
+SDK's retries) still returns the calls it made and everything that was said, so budgets and the
+ledger see them; the failure is a message, not an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from crewchief.llm.prompts import Prompt
+from crewchief.models import usage
+from crewchief.models.pricing import Price
+from crewchief.models.providers import build_model
+from crewchief.records import ModelCall, Role, TranscriptEntry
+
+if TYPE_CHECKING:
+    from pydantic_ai import Agent
+    from pydantic_ai.messages import ModelMessage
+    from pydantic_ai.models import Model
+    from pydantic_ai.usage import UsageLimits
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class AgentOutcome(Generic[T]):
+    """The output (None when the run failed), what it cost, and what was said."""
+
+    output: T | None
+    error: str | None
+    calls: tuple[ModelCall, ...]
+    transcript: tuple[TranscriptEntry, ...]
+    messages: tuple[ModelMessage, ...]
+
+
+def resolve(model: str | Model) -> tuple[str, Model]:
+    """(the label recorded in ModelCalls, the pydantic-ai model) for a model string (resolved by
+    ``providers.build_model``) or a ready pydantic-ai model (tests)."""
+    if isinstance(model, str):
+        return model, build_model(model)
+    return f"{model.system}:{model.model_name}", model
+
+
+def run_agent(
+    agent: Agent[Any, T],
+    prompt: Prompt,
+    *,
+    role: Role,
+    model_label: str,
+    prices: Mapping[str, Price],
+    user: str | None = None,
+    history: Sequence[ModelMessage] = (),
+    usage_limits: UsageLimits | None = None,
+    timeout_s: float | None = None,
+) -> AgentOutcome[T]:
+    """Run ``agent`` on ``user`` (default: the prompt's user message) after ``history``.
+
+    The agent's instructions are the prompt's system text. Only errors of the run itself are
+    caught (pydantic-ai's ``AgentRunError`` family); bugs in crewchief propagate.
+    """
+    from pydantic_ai import capture_run_messages
+    from pydantic_ai.exceptions import AgentRunError
+
+    output: T | None = None
+    error: str | None = None
+    with capture_run_messages() as captured:
+        try:
+            result = agent.run_sync(
+                user if user is not None else prompt.user,
+                instructions=prompt.system,
+                message_history=list(history) or None,
+                usage_limits=usage_limits,
+                timeout=timeout_s,
+            )
+            output, messages = result.output, result.all_messages()
+        except AgentRunError as e:
+            error, messages = f"{type(e).__name__}: {e}", list(captured)
+    new = messages[len(history) :]
+    calls = usage.model_calls(
+        new, role=role, model=model_label, prompt_digest=prompt.digest, prices=prices
+    )
+    return AgentOutcome(
+        output=output,
+        error=error,
+        calls=tuple(calls),
+        transcript=tuple(usage.transcript(new)),
+        messages=tuple(messages),
+    )

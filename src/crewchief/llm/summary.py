@@ -1,0 +1,123 @@
+"""The manager's summary of an accepted change set and its proposed merge order.
+
+The order the model proposes is kept as far as it is valid; it is then made valid mechanically:
+unknown and repeated tasks are dropped, missing ones added, and no task comes before a task it
+depends on. The driver records the result as the ``manager_summary`` event (``event_data``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from crewchief.llm import prompts
+from crewchief.llm.agentrun import run_agent
+from crewchief.models.pricing import Price
+from crewchief.records import ModelCall, Plan, Record, Task, TranscriptEntry
+
+if TYPE_CHECKING:
+    from pydantic_ai.models import Model
+
+#: Characters of each patch shown in the summary prompt.
+MAX_DIFF_CHARS = 8000
+
+
+@dataclass(frozen=True)
+class AcceptedPatch:
+    """One accepted attempt: its task, its patch and the worker's rationale."""
+
+    task: Task
+    patch: bytes
+    rationale: str = ""
+
+
+class MergeStep(Record):
+    task: str
+    reason: str
+
+
+class ChangeSummary(Record):
+    """What the whole change does, and the order to merge its patches in."""
+
+    summary: str
+    order: tuple[MergeStep, ...]
+
+    def event_data(self) -> dict[str, Any]:
+        """Data of the ledger event ``manager_summary``."""
+        return {"summary": self.summary, "order": [s.model_dump() for s in self.order]}
+
+
+class StepDraft(BaseModel):
+    task: str
+    reason: str
+
+
+class SummaryDraft(BaseModel):
+    summary: str = Field(description="What the change set does, for the person approving it")
+    order: list[StepDraft] = Field(description="Every task once, in merge order, with a reason")
+
+
+def summarize_change(
+    model: Model,
+    label: str,
+    prices: Mapping[str, Price],
+    plan: Plan,
+    accepted: Sequence[AcceptedPatch],
+    output_retries: int,
+) -> tuple[ChangeSummary, list[ModelCall], list[TranscriptEntry]]:
+    """Ask the manager; fall back to the plan order (with the failure as the summary) if the
+    model's output stays malformed."""
+    from pydantic_ai import Agent
+
+    agent = Agent(model, output_type=SummaryDraft, retries={"output": output_retries})
+    out = run_agent(
+        agent, _prompt(plan, accepted), role="manager", model_label=label, prices=prices
+    )
+    draft = out.output or SummaryDraft(summary=f"(no summary: {out.error})", order=[])
+    ids = [a.task.id for a in accepted]
+    order = valid_order(plan, ids, [(s.task, s.reason) for s in draft.order])
+    steps = tuple(MergeStep(task=t, reason=r) for t, r in order)
+    return ChangeSummary(summary=draft.summary, order=steps), list(out.calls), list(out.transcript)
+
+
+def _prompt(plan: Plan, accepted: Sequence[AcceptedPatch]) -> prompts.Prompt:
+    patches = []
+    for a in accepted:
+        diff = a.patch.decode("utf-8", errors="replace")
+        cut = "\n[… cut]" if len(diff) > MAX_DIFF_CHARS else ""
+        patches.append(
+            {
+                "task_id": a.task.id,
+                "title": a.task.title,
+                "risk": a.task.risk,
+                "depends_on": list(a.task.depends_on),
+                "rationale": a.rationale,
+                "diff": diff[:MAX_DIFF_CHARS] + cut,
+            }
+        )
+    return prompts.render_pair("summary", goal=plan.goal, patches=patches)
+
+
+def valid_order(
+    plan: Plan, accepted: Sequence[str], proposed: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """``proposed`` made valid: only accepted tasks, each once, each after its accepted
+    dependencies; otherwise as close to ``proposed`` as possible (then plan order)."""
+    wanted = set(accepted)
+    reasons: dict[str, str] = {}
+    for task_id, reason in proposed:
+        if task_id in wanted and task_id not in reasons:
+            reasons[task_id] = reason
+    plan_order = [t.id for t in plan.tasks if t.id in wanted]
+    priority = [*reasons, *(t for t in plan_order if t not in reasons)]
+    deps = {t: {d for d in plan.task(t).depends_on if d in wanted} for t in priority}
+    placed: list[str] = []
+    while len(placed) < len(priority):
+        ready = next(t for t in priority if t not in placed and deps[t] <= set(placed))
+        placed.append(ready)
+    return [
+        (t, reasons.get(t, "not placed by the manager; after its dependencies")) for t in placed
+    ]
