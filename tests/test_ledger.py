@@ -73,3 +73,15 @@ def test_runs_resolve_by_unique_prefix(tmp_path: Path) -> None:
     assert ledger.resolve_run(None) == run_id
     with pytest.raises(UserError, match="matches no run"):
         ledger.resolve_run("nope")
+
+
+def test_events_read_back_as_typed_records(tmp_path: Path) -> None:
+    ledger, run_id = _ledger_with_run(tmp_path)
+    ledger.set_task_state(run_id, "t1", TaskState.READY, reason="go")
+    events = ledger.event_records(run_id)
+    assert [e.kind for e in events] == ["run_created", "plan_recorded", "task_state"]
+    assert events[-1].task_id == "t1" and events[-1].data == {
+        "from": "planned",
+        "to": "ready",
+        "reason": "go",
+    }

@@ -220,6 +220,8 @@ def test_sigkill_mid_run_then_resume_finishes_without_redoing_work(project: Path
 
 
 def _state(db_path: Path, task_id: str) -> str | None:
+    if not db_path.exists():
+        return None
     with sqlite3.connect(db_path, timeout=10) as db:
         try:
             row = db.execute("SELECT state FROM tasks WHERE task_id=?", (task_id,)).fetchone()
@@ -236,3 +238,60 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
     assert len(git(demo, "rev-list", "main").split()) == 6  # initial + one per package
     assert "fetch_user(" not in (demo / "orders/checkout.py").read_text()
     assert status_json(demo)["state"] == "merged"
+
+
+def test_a_worker_that_hangs_is_killed_with_its_children_at_the_timeout(project: Path) -> None:
+    marker = project.parent / "child-survived"
+    plan = write_plan(
+        project,
+        [
+            {
+                "id": "hang",
+                "owns": ["alpha/a.py"],
+                "command": f"(sleep 3 && touch {marker}) & sleep 30",
+            },
+        ],
+    )
+    started = time.monotonic()
+    proc = crewchief(project, "run", "--plan", str(plan), "--timeout", "1", "--yes")
+    assert proc.returncode == 1
+    assert time.monotonic() - started < 25
+    assert task_states(project) == {"hang": "failed"}
+    time.sleep(3.5)
+    assert not marker.exists(), "the worker's child outlived the timeout"
+
+
+def test_ctrl_c_leaves_a_resumable_run(project: Path) -> None:
+    plan = write_plan(
+        project,
+        [
+            {
+                "id": f"c{i}",
+                "owns": [f"{pkg}/{mod}.py"],
+                "command": f"sleep 2 && echo '# {i}' >> {pkg}/{mod}.py",
+            }
+            for i, (pkg, mod) in enumerate([("alpha", "a"), ("beta", "b")])
+        ],
+    )
+    args = [sys.executable, "-m", "crewchief", "run", "--plan", str(plan), "--workers", "1"]
+    proc = subprocess.Popen(
+        args,
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **GIT_ENV},
+        text=True,
+    )
+    db_path = project / ".crewchief/ledger.db"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _state(db_path, "c0") != "running":
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "crewchief resume" in err
+    assert status_json(project)["state"] == "interrupted"
+    assert set(task_states(project).values()) == {"ready"}
+    resumed = crewchief(project, "resume", "--yes")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert task_states(project) == {"c0": "merged", "c1": "merged"}

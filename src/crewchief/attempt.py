@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from crewchief import procs
 from crewchief.backends.base import WorkContext, backend_for
 from crewchief.records import Task, WorkerResult
 
@@ -47,6 +48,7 @@ def execute(job: AttemptJob) -> WorkerResult:
 
 
 def main(argv: list[str]) -> int:
+    procs.stop_children_on_sigterm()
     job_path, result_path = Path(argv[0]), Path(argv[1])
     job = AttemptJob.model_validate_json(job_path.read_text())
     result = execute(job)

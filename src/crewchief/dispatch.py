@@ -19,6 +19,9 @@ from crewchief.records import CheckResult, Task, WorkerResult
 from crewchief.verify import gate
 from crewchief.workspace import WorkspacePool
 
+#: Seconds a worker process gets beyond the attempt's timeout to stop its own children and report.
+WORKER_GRACE_S = 5.0
+
 
 @dataclass(frozen=True)
 class AttemptOutcome:
@@ -61,10 +64,12 @@ def _run_worker_process(job: AttemptJob, worktree: Path, timeout_s: float) -> Wo
     with tempfile.TemporaryDirectory(prefix="crewchief-job-") as d:
         job_file, result_file = Path(d) / "job.json", Path(d) / "result.json"
         job_file.write_text(job.model_dump_json())
+        # The backend enforces the timeout itself first; this is the backstop for one that can't.
+        # The backend enforces the timeout itself first; this is the backstop for one that can't.
         proc = procs.run(
             [sys.executable, "-m", "crewchief.attempt", str(job_file), str(result_file)],
             worktree,
-            timeout_s=timeout_s,
+            timeout_s=timeout_s + WORKER_GRACE_S,
         )
         if proc.timed_out:
             return WorkerResult(

@@ -21,7 +21,16 @@ from pydantic import JsonValue
 
 from crewchief.errors import UserError
 from crewchief.lifecycle import RunState, TaskState, check_run_transition, check_task_transition
-from crewchief.records import Attempt, ChangeRequest, CheckResult, Plan, Verdict, WorkerResult
+from crewchief.records import (
+    Attempt,
+    ChangeRequest,
+    CheckResult,
+    Event,
+    EventKind,
+    Plan,
+    Verdict,
+    WorkerResult,
+)
 from crewchief.workspace import crewchief_dir
 
 LEDGER_FILE = "ledger.db"
@@ -146,7 +155,7 @@ class Ledger:
         self,
         db: sqlite3.Connection,
         run_id: str,
-        kind: str,
+        kind: EventKind,
         data: dict[str, JsonValue],
         task_id: str | None = None,
         attempt_id: str | None = None,
@@ -157,7 +166,9 @@ class Ledger:
             (run_id, task_id, attempt_id, kind, json.dumps(data), _now()),
         )
 
-    def event(self, run_id: str, kind: str, data: dict[str, JsonValue], **ids: str | None) -> None:
+    def event(
+        self, run_id: str, kind: EventKind, data: dict[str, JsonValue], **ids: str | None
+    ) -> None:
         """Append one free-standing event (progress notes, warnings)."""
         with self.tx() as db:
             self._event(db, run_id, kind, data, ids.get("task_id"), ids.get("attempt_id"))
@@ -479,6 +490,21 @@ class Ledger:
         return self.db.execute(
             "SELECT * FROM approvals WHERE run_id=? ORDER BY id", (run_id,)
         ).fetchall()
+
+    def event_records(self, run_id: str) -> list[Event]:
+        """The run's events as typed records, in order."""
+        return [
+            Event(
+                seq=r["seq"],
+                run_id=r["run_id"],
+                kind=r["kind"],
+                at=r["at"],
+                task_id=r["task_id"],
+                attempt_id=r["attempt_id"],
+                data=json.loads(r["data_json"]),
+            )
+            for r in self.events(run_id)
+        ]
 
     def events(self, run_id: str) -> list[sqlite3.Row]:
         return self.db.execute(

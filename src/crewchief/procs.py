@@ -85,11 +85,37 @@ def run(
 
 
 def kill_all() -> None:
-    """Kill every process group started through ``run`` that is still alive (Ctrl-C path)."""
+    """Stop every process group started through ``run`` that is still alive (Ctrl-C path):
+    SIGTERM first, so a worker process can stop the groups it started in turn, then SIGKILL."""
     with _live_lock:
         pids = list(_live)
     for pid in pids:
+        _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + _KILL_GRACE_S
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.05)
+    for pid in pids:
         _signal_group(pid, signal.SIGKILL)
+
+
+def stop_children_on_sigterm() -> None:
+    """In a process that runs others through ``run`` (a worker process): on SIGTERM, take every
+    group it started down with it. Those groups are sessions of their own, so a kill of this
+    process's group alone would leave them running."""
+
+    def _handler(signum: int, frame: object) -> None:
+        kill_all()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _handler)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.killpg(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:

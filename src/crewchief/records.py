@@ -175,3 +175,33 @@ class Attempt(Record):
     base_commit: str
     backend: str
     extra_instruction: str | None = None
+
+
+EventKind = Literal[
+    "run_created",
+    "plan_recorded",
+    "run_state",
+    "task_state",
+    "attempt_started",
+    "attempt_finished",
+    "check",
+    "verdict",
+    "integrated",
+    "approval",
+    "predicted_conflict",
+    "manager_summary",
+    "model_call",
+    "budget_stop",
+]
+
+
+class Event(Record):
+    """One ledger event: append-only; every view and every resume is a query over these."""
+
+    seq: int
+    run_id: str
+    kind: EventKind
+    at: float
+    task_id: str | None = None
+    attempt_id: str | None = None
+    data: dict[str, JsonValue] = Field(default_factory=dict)
