@@ -1,0 +1,646 @@
+"""Running a worker process with as little reach as this machine allows.
+
+Always: a scrubbed environment (an allowlist plus the variables a caller passes on purpose), a
+temporary HOME and TMPDIR, cwd = the worktree, its own session (so a timeout kills the whole
+process group), resource limits set before exec (RLIMIT_NPROC/AS/FSIZE/CORE), stdout and stderr
+captured but bounded, processes left behind killed (found by a marker in their environment), and
+the repository's git metadata checked and restored afterwards (GitGuard).
+
+On Linux with bubblewrap (``bwrap``): the whole filesystem read-only, the worktree writable, the
+worktree's own git admin directory writable (its index and HEAD) but its ``commondir``/``gitdir``
+links and the worktree's ``.git`` file pinned read-only, ``.git`` of the repository read-only (new
+objects go to a private object directory with the repository's as an alternate, so ``git add`` and
+``git commit`` work inside), a private /tmp and /run, HOME hidden, a new PID namespace (nothing
+survives the worker), all capabilities dropped, and no network unless the config allows it.
+
+What this cannot enforce: "only the model endpoint". bwrap can switch networking off or leave it
+on; restricting it to one host needs a proxy or firewall rules outside crewchief. With the network
+on, a worker can reach anything this machine can (including abstract unix sockets).
+RLIMIT_NPROC counts every process of the user and does not bind root at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+from pydantic import Field
+
+from crewchief.errors import UserError
+from crewchief.records import Record
+
+GiB = 1024**3
+MiB = 1024**2
+
+#: Variables a worker keeps from the parent's environment; everything else is dropped.
+ENV_ALLOWLIST = (
+    "PATH",
+    "LANG",
+    "LANGUAGE",
+    "TERM",
+    "TZ",
+    "COLORTERM",
+    "NO_COLOR",
+    "USER",
+    "LOGNAME",
+)
+_MARKER_VAR = "CREWCHIEF_SANDBOX"
+_EXIT_GRACE_S = 0.3
+
+
+class SandboxConfig(Record):
+    """How much a worker may reach. Plain data: loadable from crewchief.toml."""
+
+    mode: Literal["auto", "bwrap", "none"] = Field(
+        default="auto", description="bwrap: require bubblewrap; none: limits and env only."
+    )
+    network: bool = Field(default=False, description="Leave networking on (needed by CLI agents).")
+    model_endpoint: str | None = Field(
+        default=None, description="The model URL the worker talks to; turns the network on."
+    )
+    hide_home: bool = Field(default=True, description="Hide the real HOME (bwrap only).")
+    read_only_paths: tuple[str, ...] = Field(
+        default=(), description="Host paths to expose read-only despite hide_home."
+    )
+    max_processes: int | None = Field(default=512, description="RLIMIT_NPROC headroom.")
+    max_memory_bytes: int | None = Field(
+        default=None,
+        description="RLIMIT_AS. Off by default: JS runtimes reserve far more address space "
+        "than they use and die under a tight limit.",
+    )
+    max_file_bytes: int | None = Field(default=GiB, description="RLIMIT_FSIZE.")
+    max_output_bytes: int = Field(default=MiB, gt=0, description="Kept of stdout and of stderr.")
+
+    @property
+    def network_on(self) -> bool:
+        return self.network or self.model_endpoint is not None
+
+
+class SandboxReport(Record):
+    """Which protections are active for a config on this machine, and what is not enforced."""
+
+    platform: str
+    running_as_root: bool
+    bwrap: str | None
+    filesystem_read_only: bool
+    git_metadata_read_only: bool
+    network_isolated: bool
+    pid_namespace: bool
+    env_scrubbed: bool = True
+    rlimits: tuple[str, ...]
+    nproc_enforced: bool
+    output_capped_bytes: int
+    not_enforced: tuple[str, ...]
+
+
+def bwrap_path() -> str | None:
+    """The bubblewrap binary, if it exists and can create namespaces here."""
+    path = shutil.which("bwrap")
+    if path is None or not sys.platform.startswith("linux"):
+        return None
+    probe = subprocess.run(
+        [path, "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "true"],
+        capture_output=True,
+        check=False,
+    )
+    return path if probe.returncode == 0 else None
+
+
+def report(config: SandboxConfig) -> SandboxReport:
+    """What running a worker under ``config`` protects on this machine (probes bwrap)."""
+    bwrap = _choose_bwrap(config)
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    limits = _limits(config)
+    missing = []
+    if bwrap is None:
+        missing.append("filesystem: the worker can write anything this user can")
+        missing.append("network: not isolated")
+    elif config.network_on:
+        missing.append("network: on; not restricted to the model endpoint")
+    if root or config.max_processes is None:
+        missing.append("process count: RLIMIT_NPROC does not bind root")
+    if config.max_memory_bytes is None:
+        missing.append("memory: no RLIMIT_AS")
+    return SandboxReport(
+        platform=sys.platform,
+        running_as_root=root,
+        bwrap=bwrap,
+        filesystem_read_only=bwrap is not None,
+        git_metadata_read_only=bwrap is not None,
+        network_isolated=bwrap is not None and not config.network_on,
+        pid_namespace=bwrap is not None,
+        rlimits=tuple(sorted(limits)),
+        nproc_enforced="NPROC" in limits and not root,
+        output_capped_bytes=config.max_output_bytes,
+        not_enforced=tuple(missing),
+    )
+
+
+def _choose_bwrap(config: SandboxConfig) -> str | None:
+    if config.mode == "none":
+        return None
+    found = bwrap_path()
+    if found is None and config.mode == "bwrap":
+        raise UserError("sandbox mode 'bwrap' needs bubblewrap (apt install bubblewrap)")
+    return found
+
+
+def _limits(config: SandboxConfig) -> dict[str, int]:
+    limits = {"CORE": 0}
+    if config.max_processes is not None and sys.platform.startswith("linux"):
+        limits["NPROC"] = _user_process_count() + config.max_processes
+    if config.max_memory_bytes is not None:
+        limits["AS"] = config.max_memory_bytes
+    if config.max_file_bytes is not None:
+        limits["FSIZE"] = config.max_file_bytes
+    return limits
+
+
+def _user_process_count() -> int:
+    """Processes of this user now: RLIMIT_NPROC counts them all, so the limit is headroom."""
+    uid = os.getuid()
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                count += entry.stat().st_uid == uid
+            except OSError:
+                continue
+    return count
+
+
+#: Sets the limits given as NAME=VALUE, then execs the command after "--". Runs before bwrap so
+#: that every process in the sandbox inherits them. (No preexec_fn: it is unsafe with threads.)
+_LAUNCHER = """
+import os, resource, sys
+i = sys.argv.index("--")
+for item in sys.argv[1:i]:
+    name, value = item.split("=")
+    kind = getattr(resource, "RLIMIT_" + name)
+    hard = resource.getrlimit(kind)[1]
+    value = int(value) if hard == resource.RLIM_INFINITY else min(int(value), hard)
+    resource.setrlimit(kind, (value, value))
+try:
+    os.execvp(sys.argv[i + 1], sys.argv[i + 1:])
+except OSError as e:
+    sys.stderr.write(f"crewchief sandbox: cannot run {sys.argv[i + 1]!r}: {e}\\n")
+    sys.exit(127)
+"""
+
+
+@dataclass(frozen=True)
+class SandboxRun:
+    """One finished process: exit status (None if killed), bounded output, what happened."""
+
+    returncode: int | None
+    stdout: Captured
+    stderr: Captured
+    timed_out: bool
+    duration_s: float
+    leftovers_killed: int
+
+
+class WorkerSandbox:
+    """A context for running one worker in ``worktree``; undoes its reach on exit.
+
+    ``env`` holds variables passed on purpose (a model key): they reach the worker, never a log.
+    Files written with :meth:`write_file` land in a scratch directory the worker can read.
+    """
+
+    def __init__(
+        self, worktree: Path, config: SandboxConfig, env: Mapping[str, str] | None = None
+    ) -> None:
+        self.worktree = worktree.resolve()
+        self.config = config
+        self.extra_env = dict(env or {})
+        self.bwrap = _choose_bwrap(config)
+        self.scratch = Path(tempfile.mkdtemp(prefix="crewchief-sandbox-")).resolve()
+        self.home = self.scratch / "home"
+        for sub in ("home", "tmp", "objects"):
+            (self.scratch / sub).mkdir()
+        self.marker = self.scratch.name
+        self.layout = git_layout(self.worktree)
+        self.guard = GitGuard(self.layout)
+        self.tampered: tuple[str, ...] = ()
+
+    def __enter__(self) -> WorkerSandbox:
+        self.guard.snapshot()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Kill what is left, restore git metadata, remove the scratch directory."""
+        _kill_marked(self.marker)
+        self.tampered = self.guard.restore()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def write_file(self, name: str, data: bytes) -> Path:
+        path = self.scratch / name
+        path.write_bytes(data)
+        return path
+
+    def env(self) -> dict[str, str]:
+        """The worker's whole environment."""
+        env = {k: v for k, v in os.environ.items() if k in ENV_ALLOWLIST or k.startswith("LC_")}
+        home = str(self.home)
+        env.update(
+            HOME=home,
+            TMPDIR=str(self.scratch / "tmp"),
+            XDG_CONFIG_HOME=f"{home}/.config",
+            XDG_CACHE_HOME=f"{home}/.cache",
+            XDG_DATA_HOME=f"{home}/.local/share",
+            GIT_TERMINAL_PROMPT="0",
+            GIT_AUTHOR_NAME="crewchief worker",
+            GIT_AUTHOR_EMAIL="worker@crewchief.invalid",
+            GIT_COMMITTER_NAME="crewchief worker",
+            GIT_COMMITTER_EMAIL="worker@crewchief.invalid",
+        )
+        env.setdefault("PATH", os.defpath)
+        if self.bwrap is not None and self.layout.common_dir is not None:
+            env["GIT_OBJECT_DIRECTORY"] = str(self.scratch / "objects")
+            env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = str(self.layout.common_dir / "objects")
+        env.update(self.extra_env)
+        env[_MARKER_VAR] = self.marker
+        return env
+
+    def argv(self, command: Sequence[str]) -> list[str]:
+        """``command`` wrapped in the rlimit launcher and, when available, bubblewrap."""
+        limits = [f"{k}={v}" for k, v in sorted(_limits(self.config).items())]
+        launcher = [sys.executable, "-I", "-c", _LAUNCHER, *limits, "--"]
+        if self.bwrap is None:
+            return [*launcher, *command]
+        return [*launcher, *self._bwrap_args(command[0]), "--", *command]
+
+    def run(
+        self, command: Sequence[str], *, timeout_s: float, stdin: bytes | None = None
+    ) -> SandboxRun:
+        """Run ``command`` in the worktree; kill its group at ``timeout_s``."""
+        start = time.monotonic()
+        proc = subprocess.Popen(
+            self.argv(command),
+            cwd=self.worktree,
+            env=self.env(),
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            out, err, timed_out = pump(
+                proc, stdin, start + timeout_s, self.config.max_output_bytes, _EXIT_GRACE_S
+            )
+        finally:
+            _kill_group(proc)
+        killed = _kill_marked(self.marker)
+        returncode = None if timed_out else proc.returncode
+        return SandboxRun(returncode, out, err, timed_out, time.monotonic() - start, killed)
+
+    def _bwrap_args(self, program: str) -> list[str]:
+        assert self.bwrap is not None
+        args = [self.bwrap, "--die-with-parent", "--new-session", "--unshare-pid"]
+        args += ["--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"]
+        if not self.config.network_on:
+            args.append("--unshare-net")
+        args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        args += ["--tmpfs", "/tmp", "--tmpfs", "/run"]
+        args += _resolv_conf_args()
+        if self.config.hide_home:
+            args += _hide_home_args(program)
+        for path in self.config.read_only_paths:
+            args += ["--ro-bind-try", path, path]
+        args += ["--ro-bind", str(self.layout.repo_root), str(self.layout.repo_root)]
+        args += ["--bind", str(self.scratch), str(self.scratch)]
+        args += ["--bind", str(self.worktree), str(self.worktree)]
+        args += _git_bwrap_args(self.layout)
+        args += ["--chdir", str(self.worktree)]
+        return args
+
+
+def _resolv_conf_args() -> list[str]:
+    """/etc/resolv.conf often links into /run, which the sandbox replaces: bind its target."""
+    real = os.path.realpath("/etc/resolv.conf")
+    return ["--ro-bind-try", real, real] if real.startswith("/run/") else []
+
+
+def _hide_home_args(program: str) -> list[str]:
+    """An empty tmpfs over the real HOME, then back, read-only, the install prefixes of the
+    PATH entries and of ``program`` that live under it (so CLIs installed in ~/.local, ~/.cargo
+    or ~/.nvm still run) — but not the rest of HOME (keys, tokens, shell history)."""
+    home = os.path.realpath(os.path.expanduser("~"))
+    if home in ("/", ""):
+        return []
+    bins = [e for e in os.environ.get("PATH", "").split(os.pathsep) if e]
+    found = shutil.which(program)
+    if found is not None:
+        bins += [os.path.dirname(found), os.path.dirname(os.path.realpath(found))]
+    args = ["--tmpfs", home]
+    for entry in dict.fromkeys(os.path.realpath(b) for b in bins):
+        prefix = os.path.dirname(entry)
+        if prefix.startswith(home + os.sep):  # never the whole of HOME (e.g. for ~/bin)
+            args += ["--ro-bind-try", prefix, prefix]
+    return args
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _kill_marked(marker: str) -> int:
+    """SIGKILL every process whose environment carries ``marker`` (they left the process
+    group, e.g. with setsid); returns how many there were. Linux only (reads /proc)."""
+    if not os.path.isdir("/proc"):
+        return 0
+    needle = f"{_MARKER_VAR}={marker}".encode()
+    killed = 0
+    for _ in range(3):  # a dying parent may fork once more: look again
+        found = [pid for pid in _pids() if needle in _environ(pid)]
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                continue
+            killed += 1
+        if not found:
+            break
+        time.sleep(0.02)
+    return killed
+
+
+def _pids() -> list[int]:
+    me = os.getpid()
+    return [int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) != me]
+
+
+def _environ(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""
+
+
+def live_marked(marker: str) -> list[int]:
+    """Processes still carrying ``marker`` (for tests and the doctor)."""
+    needle = f"{_MARKER_VAR}={marker}".encode()
+    return [pid for pid in _pids() if needle in _environ(pid)]
+
+
+# --- bounded output ----------------------------------------------------------------------------
+
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Captured:
+    """A stream's first and last bytes; ``dropped`` bytes in between were discarded."""
+
+    head: bytes
+    tail: bytes
+    dropped: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.dropped > 0
+
+    def data(self) -> bytes:
+        if not self.dropped:
+            return self.head + self.tail
+        return self.head + b"\n[... %d bytes dropped ...]\n" % self.dropped + self.tail
+
+    def text(self) -> str:
+        return self.data().decode("utf-8", "replace")
+
+
+class _Buffer:
+    def __init__(self, limit: int) -> None:
+        self.half = max(limit // 2, 1)
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.dropped = 0
+
+    def add(self, chunk: bytes) -> None:
+        room = self.half - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        self.tail += chunk
+        if len(self.tail) > 2 * self.half:
+            cut = len(self.tail) - self.half
+            self.dropped += cut
+            del self.tail[:cut]
+
+    def captured(self) -> Captured:
+        extra = max(len(self.tail) - self.half, 0)
+        return Captured(bytes(self.head), bytes(self.tail[extra:]), self.dropped + extra)
+
+
+def pump(
+    proc: subprocess.Popen[bytes], data: bytes | None, deadline: float, limit: int, grace: float
+) -> tuple[Captured, Captured, bool]:
+    """Feed stdin, drain stdout/stderr into bounded buffers until both close, the deadline
+    passes (→ timed out) or ``grace`` seconds after the process exits (its children may hold the
+    pipes open). Never blocks on a full pipe in either direction."""
+    assert proc.stdout is not None and proc.stderr is not None
+    bufs = {proc.stdout.fileno(): _Buffer(limit), proc.stderr.fileno(): _Buffer(limit)}
+    sel = selectors.DefaultSelector()
+    for fd in bufs:
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
+    pending = memoryview(data or b"")
+    if proc.stdin is not None:
+        os.set_blocking(proc.stdin.fileno(), False)
+        sel.register(proc.stdin.fileno(), selectors.EVENT_WRITE)
+    timed_out, exited_at = False, None
+    while sel.get_map():
+        now = time.monotonic()
+        if exited_at is None and proc.poll() is not None:
+            exited_at = now
+        if now >= deadline or (exited_at is not None and now - exited_at > grace):
+            timed_out = exited_at is None
+            break
+        for key, _ in sel.select(min(deadline - now, 0.1)):
+            fd = int(key.fd)
+            if fd in bufs:
+                _read_into(sel, fd, bufs[fd])
+            else:
+                pending = _write_from(sel, proc, pending)
+    sel.close()
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+    out, err = (b.captured() for b in bufs.values())
+    return out, err, timed_out
+
+
+def _read_into(sel: selectors.BaseSelector, fd: int, buf: _Buffer) -> None:
+    try:
+        chunk = os.read(fd, _CHUNK)
+    except BlockingIOError:
+        return
+    if chunk:
+        buf.add(chunk)
+    else:
+        sel.unregister(fd)
+
+
+def _write_from(
+    sel: selectors.BaseSelector, proc: subprocess.Popen[bytes], pending: memoryview
+) -> memoryview:
+    assert proc.stdin is not None
+    try:
+        pending = pending[os.write(proc.stdin.fileno(), pending[:_CHUNK]) :]
+    except BlockingIOError:
+        return pending
+    except BrokenPipeError:
+        pending = pending[:0]
+    if not pending:
+        sel.unregister(proc.stdin.fileno())
+        proc.stdin.close()
+    return pending
+
+
+# --- git metadata ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GitLayout:
+    """Where a worktree's git metadata lives. ``admin_dir``: ``.git/worktrees/<name>`` of a
+    linked worktree (None for a plain checkout); ``common_dir``: the repository's ``.git``."""
+
+    worktree: Path
+    dot_git: Path
+    admin_dir: Path | None
+    common_dir: Path | None
+    repo_root: Path
+
+
+def git_layout(worktree: Path) -> GitLayout:
+    dot_git = worktree / ".git"
+    if dot_git.is_file():
+        text = dot_git.read_text().strip()
+        admin = (worktree / text.removeprefix("gitdir:").strip()).resolve()
+        commondir = admin / "commondir"
+        common = (admin / commondir.read_text().strip()).resolve() if commondir.exists() else admin
+        return GitLayout(worktree, dot_git, admin, common, common.parent)
+    if dot_git.is_dir():
+        return GitLayout(worktree, dot_git, None, dot_git, worktree)
+    return GitLayout(worktree, dot_git, None, None, worktree)
+
+
+def _git_bwrap_args(layout: GitLayout) -> list[str]:
+    """Pin the worktree's ``.git`` file; let git write the worktree's own index and HEAD, but
+    not the links that say where the repository is."""
+    args: list[str] = []
+    if layout.common_dir is not None and not layout.common_dir.is_relative_to(layout.repo_root):
+        args += ["--ro-bind", str(layout.common_dir), str(layout.common_dir)]
+    if layout.dot_git.is_file():
+        args += ["--ro-bind", str(layout.dot_git), str(layout.dot_git)]
+    if layout.admin_dir is not None:
+        admin = str(layout.admin_dir)
+        args += ["--bind", admin, admin]
+        for name in ("commondir", "gitdir", "info"):
+            args += ["--ro-bind-try", f"{admin}/{name}", f"{admin}/{name}"]
+    return args
+
+
+Files = dict[Path, bytes | None]
+
+
+class GitGuard:
+    """Snapshot of the git metadata a worker could abuse, restored after it ran.
+
+    Silently restored (a worker's own git use): the worktree's index and HEAD. Restored and
+    reported (no honest worker writes these): the ``.git`` file, the admin links, the repository's
+    config, hooks and info. Reported only (crewchief itself moves refs during a run): HEAD and
+    refs of the repository outside ``refs/crewchief/``.
+    """
+
+    def __init__(self, layout: GitLayout) -> None:
+        self.layout = layout
+        self.quiet: Files = {}
+        self.loud: Files = {}
+        self.refs: Files = {}
+
+    def _sets(self) -> tuple[list[Path], list[Path], list[Path]]:
+        lay = self.layout
+        quiet, loud, refs = [], [lay.dot_git] if lay.dot_git.is_file() else [], []
+        if lay.admin_dir is not None:
+            quiet += [lay.admin_dir / "index", lay.admin_dir / "HEAD"]
+            loud += [lay.admin_dir / n for n in ("commondir", "gitdir", "config.worktree")]
+            loud += _walk(lay.admin_dir / "info")
+        if lay.common_dir is not None:
+            c = lay.common_dir
+            quiet += [c / "index"] if lay.admin_dir is None else []
+            loud += [c / "config", *_walk(c / "hooks"), *_walk(c / "info")]
+            refs += [c / "HEAD", c / "packed-refs"]
+            refs += [p for p in _walk(c / "refs") if "refs/crewchief" not in p.as_posix()]
+        return quiet, loud, refs
+
+    def snapshot(self) -> None:
+        quiet, loud, refs = self._sets()
+        self.quiet, self.loud, self.refs = _read(quiet), _read(loud), _read(refs)
+
+    def restore(self) -> tuple[str, ...]:
+        """Put the snapshot back; describe what a worker changed that it had no business to."""
+        _, loud_now, refs_now = self._sets()
+        found = []
+        for path in sorted(set(loud_now) | set(self.loud)):
+            before = self.loud.get(path)
+            if _content(path) != before:
+                found.append(f"changed {path}")
+                _put(path, before)
+        for path in sorted(set(refs_now) | set(self.refs)):
+            if _content(path) != self.refs.get(path):
+                found.append(f"changed {path} (not restored)")
+        for path, before in self.quiet.items():
+            if _content(path) != before:
+                _put(path, before)
+        return tuple(found)
+
+
+def _walk(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return [Path(d, f) for d, _, files in os.walk(root) for f in files]
+
+
+def _content(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes() if not path.is_symlink() else b"symlink:" + bytes(path.readlink())
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def _read(paths: list[Path]) -> Files:
+    return {p: _content(p) for p in paths}
+
+
+def _put(path: Path, data: bytes | None) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+    if data is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)

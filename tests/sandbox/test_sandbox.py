@@ -1,0 +1,187 @@
+"""The sandbox on this machine: environment, limits, output bounds, filesystem and git reach."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from crewchief import git
+from crewchief.sandbox import (
+    MiB,
+    SandboxConfig,
+    SandboxRun,
+    WorkerSandbox,
+    _Buffer,
+    bwrap_path,
+    report,
+)
+
+HAS_BWRAP = bwrap_path() is not None
+needs_bwrap = pytest.mark.skipif(not HAS_BWRAP, reason="no usable bwrap")
+MODES = [pytest.param("bwrap", marks=needs_bwrap), "none"]
+
+
+@pytest.fixture
+def worktree(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git.run(["init", "-q", "-b", "main"], root)
+    (root / "a.txt").write_text("a\n")
+    git.run(["add", "-A"], root)
+    git.run(["commit", "-qm", "base"], root)
+    wt = root / ".crewchief" / "worktrees" / "w1"
+    git.run(["worktree", "add", "-q", "--detach", str(wt), "HEAD"], root)
+    return wt
+
+
+def _py(box: WorkerSandbox, code: str, **kw: object) -> SandboxRun:
+    return box.run([sys.executable, "-c", code], timeout_s=kw.pop("timeout_s", 20), **kw)  # type: ignore[arg-type]
+
+
+def _sh(box: WorkerSandbox, script: str) -> SandboxRun:
+    return box.run(["bash", "-c", script], timeout_s=20)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_environment_is_scrubbed_but_passed_variables_arrive(
+    worktree: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOME_PARENT_TOKEN", "parent-secret-123")
+    with WorkerSandbox(worktree, SandboxConfig(mode=mode), env={"MODEL_KEY": "k-123"}) as box:
+        run = _py(box, "import os, json; print(json.dumps(dict(os.environ)))")
+        home = str(box.home)
+    env = json.loads(run.stdout.text())
+    assert "SOME_PARENT_TOKEN" not in env
+    assert env["MODEL_KEY"] == "k-123"
+    assert env["HOME"] == home and env["PATH"] == os.environ["PATH"]
+    assert not any(k.startswith(("SSH_", "AWS_", "GITHUB_")) for k in env)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cwd_is_the_worktree_and_home_is_a_fresh_temp_dir(worktree: Path, mode: str) -> None:
+    with WorkerSandbox(worktree, SandboxConfig(mode=mode)) as box:
+        run = _sh(box, 'pwd; ls -A "$HOME" | wc -l')
+        scratch = box.scratch
+    assert run.stdout.text().split() == [str(worktree.resolve()), "0"]
+    assert not scratch.exists()  # removed afterwards
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_file_size_limit_is_enforced(worktree: Path, mode: str) -> None:
+    cfg = SandboxConfig(mode=mode, max_file_bytes=MiB)
+    code = "open('big.bin','wb').write(b'x' * (2 * 1024 * 1024))"
+    with WorkerSandbox(worktree, cfg) as box:
+        run = _py(box, code)
+    assert run.returncode != 0
+    assert "File too large" in run.stderr.text()
+    assert (worktree / "big.bin").stat().st_size <= MiB
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_memory_limit_is_enforced(worktree: Path, mode: str) -> None:
+    cfg = SandboxConfig(mode=mode, max_memory_bytes=512 * MiB)
+    with WorkerSandbox(worktree, cfg) as box:
+        run = _py(box, "b = bytearray(1024 * 1024 * 1024)")
+    assert run.returncode != 0 and "MemoryError" in run.stderr.text()
+
+
+def test_output_keeps_head_and_tail_and_counts_the_rest() -> None:
+    buf = _Buffer(10)
+    for chunk in (b"abc", b"defgh", b"ijklmnopq", b"rstuvwxyz"):
+        buf.add(chunk)
+    cap = buf.captured()
+    assert (cap.head, cap.tail, cap.dropped) == (b"abcde", b"vwxyz", 16)
+    assert cap.data() == b"abcde\n[... 16 bytes dropped ...]\nvwxyz"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_large_stdin_and_stdout_do_not_deadlock(worktree: Path, mode: str) -> None:
+    data = os.urandom(3 * MiB)
+    cfg = SandboxConfig(mode=mode, max_output_bytes=8 * MiB)
+    with WorkerSandbox(worktree, cfg) as box:
+        run = box.run(["cat"], timeout_s=20, stdin=data)
+    assert run.returncode == 0 and run.stdout.data() == data
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_missing_program_is_reported_not_raised(worktree: Path, mode: str) -> None:
+    with WorkerSandbox(worktree, SandboxConfig(mode=mode)) as box:
+        run = box.run(["no-such-program-crewchief"], timeout_s=10)
+    assert run.returncode not in (0, None)
+
+
+@needs_bwrap
+def test_worker_can_use_git_in_its_worktree_but_not_write_the_repository(worktree: Path) -> None:
+    repo = worktree.parent.parent.parent
+    script = """
+    set -u
+    echo b >> a.txt
+    git status --porcelain && git diff --stat && echo STATUS-OK
+    git add -A && echo ADD-OK
+    git commit -qm worker && echo COMMIT-OK
+    git update-ref refs/heads/main HEAD 2>/dev/null && echo MOVED-MAIN
+    echo x > "$REPO/.git/hooks/post-checkout" 2>/dev/null && echo WROTE-HOOK
+    echo x > "$REPO/.git/refs/heads/evil" 2>/dev/null && echo WROTE-REF
+    echo x > "$REPO/a.txt" 2>/dev/null && echo WROTE-CHECKOUT
+    echo 'gitdir: /tmp' > .git 2>/dev/null && echo WROTE-DOTGIT
+    true
+    """
+    main_before = git.rev_parse(repo, "refs/heads/main")
+    with WorkerSandbox(worktree, SandboxConfig(mode="bwrap"), env={"REPO": str(repo)}) as box:
+        run = _sh(box, script)
+    said = run.stdout.text().split()
+    assert {"STATUS-OK", "ADD-OK", "COMMIT-OK"} <= set(said)
+    assert not {"MOVED-MAIN", "WROTE-HOOK", "WROTE-REF", "WROTE-CHECKOUT", "WROTE-DOTGIT"} & set(
+        said
+    )
+    assert box.tampered == ()
+    assert git.rev_parse(repo, "refs/heads/main") == main_before
+    assert git.rev_parse(worktree, "HEAD") == main_before  # worker's commit undone
+    assert git.diff_worktree(worktree, main_before).count(b"+b") == 1
+
+
+@needs_bwrap
+def test_tmp_is_private_and_home_is_hidden(worktree: Path) -> None:
+    secret = Path.home() / f".crewchief-test-{uuid.uuid4().hex}"
+    secret.write_text("private\n")
+    marker = f"/tmp/crewchief-test-{uuid.uuid4().hex}"
+    try:
+        with WorkerSandbox(worktree, SandboxConfig(mode="bwrap")) as box:
+            run = _sh(box, f"cat {secret} 2>&1; echo hi > {marker}; ls {marker}")
+        assert "private" not in run.stdout.text()
+        assert not Path(marker).exists()
+    finally:
+        secret.unlink()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_processes_that_leave_the_group_die_with_the_sandbox(worktree: Path, mode: str) -> None:
+    tag = f"crewchief-test-{uuid.uuid4().hex}"
+    sleeper = f"[{sys.executable!r}, '-c', 'import time; time.sleep(300)', {tag!r}]"
+    code = f"import subprocess\nsubprocess.Popen({sleeper}, start_new_session=True)\n"
+    with WorkerSandbox(worktree, SandboxConfig(mode=mode)) as box:
+        run = _py(box, code)
+    assert run.returncode == 0
+    out = subprocess.run(["pgrep", "-f", tag], capture_output=True, text=True, check=False)
+    assert out.stdout == ""
+
+
+def test_report_says_what_is_and_is_not_enforced() -> None:
+    none = report(SandboxConfig(mode="none"))
+    assert not none.filesystem_read_only and not none.network_isolated
+    assert any("filesystem" in n for n in none.not_enforced)
+    assert none.env_scrubbed and none.output_capped_bytes == MiB
+    if HAS_BWRAP:
+        full = report(SandboxConfig())
+        assert full.filesystem_read_only and full.network_isolated and full.pid_namespace
+        online = report(SandboxConfig(model_endpoint="https://api.example.com"))
+        assert not online.network_isolated
+        assert any("not restricted to the model endpoint" in n for n in online.not_enforced)
+    if os.geteuid() == 0:
+        assert not none.nproc_enforced
