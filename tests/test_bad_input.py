@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CODEMOD, crewchief, default_config, git, make_repo, refs
+from repo_helpers import CODEMOD, crewchief, default_config, git, make_repo, refs
 
 
 def _fingerprint(repo: Path) -> tuple[str, bool]:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import crewchief, make_repo
 from crewchief.config import Config, detect, load, render_toml
 from crewchief.errors import UserError
+from repo_helpers import crewchief, make_repo
 
 
 def test_every_field_has_a_default_and_a_description() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import git, make_repo, refs
 from crewchief.integrate import Chain, Pick, build_chain, find_culprit, merge_order
 from crewchief.records import CheckResult, Plan, Task
+from repo_helpers import git, make_repo, refs
 
 
 def _task(tid: str, deps: tuple[str, ...] = (), owns: str = "f.py") -> Task:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import CODEMOD, GIT_ENV, crewchief, git, refs, status_json, task_states
+from repo_helpers import CODEMOD, GIT_ENV, crewchief, git, refs, status_json, task_states
 
 
 def write_plan(repo: Path, tasks: list[dict[str, Any]]) -> Path:

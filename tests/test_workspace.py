@@ -6,9 +6,9 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from conftest import git, make_repo, refs
 from crewchief.git import diff_worktree
 from crewchief.workspace import WorkspacePool
+from repo_helpers import git, make_repo, refs
 
 
 def _repo(tmp_path: Path) -> Path:

@@ -1,0 +1,140 @@
+"""Helpers and fixtures for the spine's tests: real git repositories in temp dirs, the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Person",
+    "GIT_AUTHOR_EMAIL": "person@example.com",
+    "GIT_COMMITTER_NAME": "Test Person",
+    "GIT_COMMITTER_EMAIL": "person@example.com",
+}
+PY = sys.executable
+TEST_COMMAND = f"{PY} -m pytest -q -p no:cacheprovider"
+
+
+def git(repo: Path, *args: str) -> str:
+    proc = subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+        check=True,
+    )
+    return proc.stdout.strip()
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def make_repo(path: Path, files: dict[str, str], config: str | None = None) -> Path:
+    """A git repo on branch main with ``files`` (and crewchief.toml) in one commit."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "--initial-branch=main")
+    write_files(path, files)
+    if config is not None:
+        (path / "crewchief.toml").write_text(config)
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "initial")
+    return path
+
+
+def default_config(**extra: Any) -> str:
+    lines = [
+        f'test_command = "{TEST_COMMAND}"',
+        f'fast_checks = ["{PY} -m compileall -q {{files}}"]',
+        "workers = 2",
+        "task_timeout_s = 60",
+    ]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in extra.items()]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A small Python project: three packages calling ``old_api``, a passing pytest suite."""
+    files = {
+        "lib/__init__.py": "",
+        "lib/api.py": "def old_api(x):\n    return x * 2\n\n\ndef new_api(x, fast=False):\n"
+        "    return x * 2\n",
+        "alpha/__init__.py": "",
+        "alpha/a.py": "from lib import api\n\n\ndef f(v):\n    return api.old_api(v) + 1\n",
+        "beta/__init__.py": "",
+        "beta/b.py": "from lib import api\n\n\ndef g(v):\n"
+        "    return api.old_api(v) + api.old_api(1)\n",
+        "gamma/__init__.py": "",
+        "gamma/c.py": "from lib import api\n\n\ndef h(v):\n"
+        "    return api.old_api(api.old_api(v))\n",
+        "tests/test_all.py": "from alpha.a import f\nfrom beta.b import g\n"
+        "from gamma.c import h\n\n\n"
+        "def test_f():\n    assert f(1) == 3\n\n\ndef test_g():\n"
+        "    assert g(2) == 6\n\n\ndef test_h():\n    assert h(1) == 4\n",
+    }
+    return make_repo(tmp_path / "project", files, default_config())
+
+
+CODEMOD = [
+    "--recipe",
+    "codemod",
+    "--lang",
+    "python",
+    "--pattern",
+    "api.old_api($X)",
+    "--rewrite",
+    "api.new_api($X, fast=True)",
+]
+
+
+def crewchief(repo: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in ``repo``; output captured as text."""
+    return subprocess.run(
+        [PY, "-m", "crewchief", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **GIT_ENV, "COLUMNS": "160"},
+    )
+
+
+def status_json(repo: Path, run: str | None = None) -> dict[str, Any]:
+    proc = crewchief(repo, "status", *([run] if run else []), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
+
+
+def task_states(repo: Path) -> dict[str, str]:
+    return {t["task"]: t["state"] for t in status_json(repo)["task_list"]}
+
+
+def refs(repo: Path) -> str:
+    """Every ref and what it points at, plus HEAD and the index: a fingerprint of user state."""
+    return "\n".join(
+        [
+            git(
+                repo, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads", "refs/tags"
+            ),
+            git(repo, "rev-parse", "HEAD"),
+            git(repo, "status", "--porcelain"),
+        ]
+    )
+
+
+@pytest.fixture
+def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    return crewchief
