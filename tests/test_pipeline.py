@@ -295,3 +295,45 @@ def test_ctrl_c_leaves_a_resumable_run(project: Path) -> None:
     resumed = crewchief(project, "resume", "--yes")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert task_states(project) == {"c0": "merged", "c1": "merged"}
+
+
+def test_yes_never_approves_protected_paths_or_high_risk_tasks(project: Path) -> None:
+    (project / "lib/auth").mkdir()
+    (project / "lib/auth/keys.py").write_text("KEY_BITS = 2048\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "auth")
+    plan = write_plan(
+        project,
+        [
+            {
+                "id": "auth",
+                "owns": ["lib/auth/keys.py"],
+                "command": "sed -i 's/2048/4096/' lib/auth/keys.py",
+            },
+            {"id": "plain", "owns": ["alpha/a.py"], "command": "echo '# ok' >> alpha/a.py"},
+        ],
+    )
+    data = json.loads(plan.read_text())
+    data["tasks"].append(
+        {
+            "id": "risky",
+            "title": "risky",
+            "instructions": "x",
+            "owned_paths": ["gamma/c.py"],
+            "risk": "high",
+            "backend": "recipe:command",
+            "spec": {"command": "echo '# risky' >> gamma/c.py"},
+        }
+    )
+    plan.write_text(json.dumps(data))
+    before = git(project, "rev-parse", "main")
+    proc = crewchief(project, "run", "--plan", str(plan), "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "needs a person: auth, risky" in proc.stdout
+    assert task_states(project) == {"auth": "verified", "plain": "approved", "risky": "verified"}
+    assert git(project, "rev-parse", "main") == before
+    assert crewchief(project, "review", "--approve-all").returncode == 0
+    assert task_states(project)["auth"] == "verified"  # --approve-all does not either
+    assert crewchief(project, "review", "--approve", "auth", "--approve", "risky").returncode == 0
+    assert crewchief(project, "merge").returncode == 0
+    assert (project / "lib/auth/keys.py").read_text() == "KEY_BITS = 4096\n"

@@ -13,6 +13,7 @@ from crewchief.executor import LocalExecutor
 from crewchief.ledger import Ledger, accepted_attempt
 from crewchief.lifecycle import RunState, TaskState
 from crewchief.orchestrate import Orchestrator
+from crewchief.patchfile import parse, path_text
 from crewchief.records import Verdict
 from crewchief.verify import needs_person
 
@@ -44,11 +45,7 @@ def person_reasons(ledger: Ledger, run_id: str, task_id: str, cfg: Config) -> li
 
 
 def _patch_paths(patch: bytes) -> list[str]:
-    paths = []
-    for line in patch.split(b"\n"):
-        if line.startswith(b"diff --git a/"):
-            paths.append(line.split(b" b/", 1)[-1].decode(errors="replace"))
-    return paths
+    return [path_text(p) for f in parse(patch) for p in f.paths()]
 
 
 def approve_all(ledger: Ledger, run_id: str, cfg: Config, who: str) -> list[str]:
