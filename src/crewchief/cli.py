@@ -16,7 +16,7 @@ from rich.live import Live
 from rich.text import Text
 
 from crewchief import config as config_mod
-from crewchief import git, land, render, views
+from crewchief import git, land, provenance, render, views
 from crewchief.backends.base import load_recipe, recipe_names
 from crewchief.errors import CrewchiefError, UserError
 from crewchief.executor import LocalExecutor
@@ -368,6 +368,41 @@ def merge(run_id: RunArg = None, repo: RepoOpt = Path(".")) -> None:
 def _merge(root: Path, ledger: Ledger, run_id: str, cfg: config_mod.Config) -> None:
     landing = land.merge_run(root, ledger, run_id, cfg, _who())
     out.print(f"merged: {landing.target} {landing.old[:12]} → {landing.new[:12]} ({landing.how})")
+
+
+@app.command("blame")
+def blame_cmd(
+    target: Annotated[str, typer.Argument(help="FILE, FILE:LINE or FILE:START-END.")],
+    rev: Annotated[str, typer.Option(help="Revision to blame.")] = "HEAD",
+    repo: RepoOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Who changed each line: run, task, attempt, worker and the exact instruction."""
+    path, _, span = target.partition(":")
+    start, _, end = span.partition("-")
+    try:
+        first, last = int(start or 1), int(end) if end else (int(start) if start else None)
+    except ValueError:
+        raise UserError(f"bad line range {span!r}: use FILE:LINE or FILE:START-END") from None
+    origins = provenance.blame(_repo(repo), path, rev, first, last)
+
+    def show() -> None:
+        for o in origins:
+            who = f"{o.run} {o.task} {o.worker}" if o.run else "(not crewchief)"
+            out.print(
+                f"{o.line:>5} {o.commit[:10]} {who:<45} {o.text}", highlight=False, markup=False
+            )
+        for o in {o.attempt: o for o in origins if o.run}.values():
+            check = {True: "matches", False: "DOES NOT MATCH", None: "not in ledger"}
+            out.print(
+                f"\n{o.task} ({o.attempt}): {o.title}\n  instruction digest "
+                f"{(o.instruction_digest or '')[:16]}… {check[o.digest_matches]}\n"
+                f"  {o.instructions}",
+                highlight=False,
+                markup=False,
+            )
+
+    _emit([o.__dict__ for o in origins], as_json, show)
 
 
 @app.command()
