@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crewchief.errors import UserError
+from crewchief.records import Risk
 
 CONFIG_FILE = "crewchief.toml"
 
@@ -55,6 +56,32 @@ class Config(BaseModel):
     )
     allow_binary: bool = Field(default=False, description="Let patches add or change binaries.")
     max_patch_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest patch accepted.")
+    manager_model: str | None = Field(
+        default=None,
+        description="Planner model: anthropic:<m>, openai:<m> or openai-compatible:<m>@<url>.",
+    )
+    worker_model: str | None = Field(default=None, description="Model of the LLM worker agents.")
+    reviewer_model: str | None = Field(
+        default=None, description="Model that reviews patches; default: the manager model."
+    )
+    prices: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="USD per 1M tokens by model, e.g. {m = {input = 3, output = 15}}.",
+    )
+    worker_max_steps: int = Field(default=30, ge=1, description="Model requests per attempt.")
+    worker_token_budget: int = Field(
+        default=200_000, ge=1000, description="Tokens (in + out) one attempt may use."
+    )
+    task_budget_usd: float | None = Field(
+        default=None, gt=0, description="Spend limit per task; the run pauses when it is hit."
+    )
+    run_budget_usd: float | None = Field(
+        default=None, gt=0, description="Spend limit per run; the run pauses when it is hit."
+    )
+    worker_risk_levels: list[Risk] = Field(
+        default_factory=lambda: list[Risk](["low", "medium"]),
+        description="Risk levels workers may take; other tasks are left for people.",
+    )
     sparse_worktrees: bool = Field(
         default=False,
         description="Check out only a task's owned and context paths (fast checks see only those).",
@@ -144,5 +171,12 @@ def _toml_value(value: object) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{" + items + "}"
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'
+
+
+def _toml_key(key: str) -> str:
+    return key if key.replace("-", "").replace("_", "").isalnum() else _toml_value(key)
