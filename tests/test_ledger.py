@@ -26,7 +26,7 @@ def test_ledger_is_wal_and_migrations_apply_once(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "l.db")
     assert ledger.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     names = [r[0] for r in ledger.db.execute("SELECT name FROM migrations")]
-    assert names == ["0001_initial"]
+    assert names == ["0001_initial", "0002_model_calls"]
 
 
 def test_events_are_append_only(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import json
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from crewchief.records import (
     CheckResult,
     Event,
     EventKind,
+    ModelCall,
     Plan,
     Verdict,
     WorkerResult,
@@ -87,6 +88,18 @@ MIGRATIONS: list[tuple[str, str]] = [
             BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
         CREATE TRIGGER events_append_only_d BEFORE DELETE ON events
             BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+        """,
+    ),
+    (
+        "0002_model_calls",
+        """
+        CREATE TABLE model_calls (
+            id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, task_id TEXT, attempt_id TEXT,
+            role TEXT NOT NULL, model TEXT NOT NULL, input_tokens INTEGER, output_tokens INTEGER,
+            cached_tokens INTEGER, latency_s REAL NOT NULL, cost_usd REAL,
+            prompt_digest TEXT NOT NULL, at REAL NOT NULL
+        );
+        CREATE INDEX model_calls_run ON model_calls(run_id, task_id);
         """,
     ),
 ]
@@ -290,6 +303,60 @@ class Ledger:
                 task_id=task_id,
                 attempt_id=attempt_id,
             )
+
+    def record_calls(
+        self,
+        run_id: str,
+        calls: Sequence[ModelCall],
+        *,
+        task_id: str | None = None,
+        attempt_id: str | None = None,
+    ) -> None:
+        """Store model calls (role, model, tokens, latency, cost, prompt digest), one event each."""
+        if not calls:
+            return
+        with self.tx() as db:
+            for c in calls:
+                db.execute(
+                    "INSERT INTO model_calls (run_id, task_id, attempt_id, role, model, "
+                    "input_tokens, output_tokens, cached_tokens, latency_s, cost_usd, "
+                    "prompt_digest, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        run_id,
+                        task_id,
+                        attempt_id,
+                        c.role,
+                        c.model,
+                        c.input_tokens,
+                        c.output_tokens,
+                        c.cached_tokens,
+                        c.latency_s,
+                        c.cost_usd,
+                        c.prompt_digest,
+                        c.at or _now(),
+                    ),
+                )
+                self._event(
+                    db,
+                    run_id,
+                    "model_call",
+                    c.model_dump(mode="json"),
+                    task_id=task_id,
+                    attempt_id=attempt_id,
+                )
+
+    def model_calls(self, run_id: str) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT * FROM model_calls WHERE run_id=? ORDER BY id", (run_id,)
+        ).fetchall()
+
+    def spent_usd(self, run_id: str, task_id: str | None = None) -> float:
+        """Known model spend of a run (or one task); calls of unknown cost count as 0 here."""
+        sql = "SELECT COALESCE(SUM(cost_usd), 0) FROM model_calls WHERE run_id=?"
+        args: tuple[Any, ...] = (run_id,)
+        if task_id is not None:
+            sql, args = sql + " AND task_id=?", (run_id, task_id)
+        return float(self.db.execute(sql, args).fetchone()[0])
 
     def record_check(
         self,

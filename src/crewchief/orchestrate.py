@@ -146,6 +146,9 @@ class Orchestrator:
 
     def _record(self, run_id: str, task: Task, out: AttemptOutcome) -> None:
         self.ledger.finish_attempt(run_id, out.attempt_id, out.result)
+        self.ledger.record_calls(
+            run_id, out.result.calls, task_id=task.id, attempt_id=out.attempt_id
+        )
         for check in out.checks:
             self.ledger.record_check(run_id, check, task_id=task.id, attempt_id=out.attempt_id)
         if out.result.status != "ok":
