@@ -132,26 +132,46 @@ _TRAILER_KEYS = {
 
 
 def result_cost(result: WorkerResult) -> float | None:
-    """One result's cost in USD: its usage total when reported, else the sum of its calls' known
-    costs (the total already includes them: never both); None when nothing was reported."""
+    """One result's cost in USD: its usage total when reported (the sum of its calls), else the
+    sum of the calls' costs that are known; None when nothing was reported."""
     if result.usage.cost_usd is not None:
         return result.usage.cost_usd
     known = [c.cost_usd for c in result.calls if c.cost_usd is not None]
     return sum(known) if known else None
 
 
+def _cost_complete(result: WorkerResult) -> bool:
+    if result.usage.cost_usd is not None:
+        return True
+    return bool(result.calls) and all(c.cost_usd is not None for c in result.calls)
+
+
 def run_cost(ledger: Ledger, run_id: str) -> dict[str, Any]:
-    """Cost of a run's finished attempts: ``usd`` is None when none reported one (unknown is
-    never 0); ``unknown`` counts attempts without a cost (then ``usd`` is a lower bound)."""
+    """What a run cost: its attempts' results (worker calls) plus the ``model_call`` events of
+    other roles (manager, reviewer; a worker's calls are inside its result, never counted twice).
+
+    ``usd`` is None when nothing reported a cost (unknown is never 0); ``unknown`` counts the
+    results and calls that did not (or only partly) report one: then ``usd`` is a lower bound.
+    """
     total, known, unknown = 0.0, 0, 0
     for a in ledger.attempts(run_id):
         if a["result_json"] is None:
             continue
-        cost = result_cost(WorkerResult.model_validate_json(a["result_json"]))
-        if cost is None:
-            unknown += 1
-        else:
+        result = WorkerResult.model_validate_json(a["result_json"])
+        cost = result_cost(result)
+        total, known = total + (cost or 0.0), known + (cost is not None)
+        unknown += not _cost_complete(result)
+    for e in ledger.events(run_id):
+        if e["kind"] != "model_call":
+            continue
+        data = json.loads(e["data_json"])
+        if data.get("role") == "worker":
+            continue
+        cost = data.get("cost_usd")
+        if isinstance(cost, int | float):
             total, known = total + cost, known + 1
+        else:
+            unknown += 1
     return {"usd": round(total, 6) if known else None, "known": known, "unknown": unknown}
 
 
@@ -330,3 +350,16 @@ def live_state(ledger: Ledger, run_id: str) -> dict[str, Any]:
         "awaiting": [t for t, s in states.items() if s == TaskState.VERIFIED],
         "seq": events[-1]["seq"] if events else 0,
     }
+
+
+def review_patch(ledger: Ledger, run_id: str, task_id: str) -> dict[str, Any]:
+    """The patch a reviewer should read: the accepted attempt's, else the newest attempt's that
+    produced one (marked not accepted), else none."""
+    accepted = accepted_attempt(ledger, run_id, task_id)
+    candidates = [accepted] if accepted else [a["id"] for a in ledger.attempts(run_id, task_id)]
+    for attempt_id in reversed(candidates):
+        result = ledger.result(attempt_id)
+        if result is not None and result.patch:
+            accepted_here = attempt_id == accepted
+            return {"attempt": attempt_id, "accepted": accepted_here, "patch": result.patch}
+    return {"attempt": None, "accepted": False, "patch": b""}
