@@ -1,0 +1,320 @@
+"""``crewchief doctor``: is this machine and this repository ready for parallel workers?
+
+Checks git (``merge-tree --write-tree`` needs 2.38+), the test command (configured, and passing on
+the current checkout), each worker CLI (found, version, its model keys present), the sandbox
+protections this machine can give, and how much of the code the tests could vouch for. Then says
+when to hold off: with no tests, a failing suite or very thin test coverage, parallel agents
+produce changes nobody can check, so the advice is one agent at a time with a person reviewing.
+
+Returns records only; the CLI renders them. Key values are never read into the report, only
+whether a variable is set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from crewchief import git, procs
+from crewchief.backends.external import agent_template
+from crewchief.errors import UserError
+from crewchief.records import Record
+from crewchief.redact import Redactor, is_secret_name
+from crewchief.sandbox import SandboxConfig, SandboxReport, report
+
+MIN_GIT = (2, 38)
+#: Below this many test files per source file, the suite is too thin to gate parallel work.
+MIN_TEST_RATIO = 0.1
+#: Repositories smaller than this are judged on "any tests at all", not on the ratio.
+MIN_SOURCES_FOR_RATIO = 10
+_VERSION_TIMEOUT_S = 10.0
+_SOURCE_EXT = frozenset(
+    [
+        ".py",
+        ".js",
+        ".jsx",
+        ".ts",
+        ".tsx",
+        ".mjs",
+        ".go",
+        ".rs",
+        ".java",
+        ".kt",
+        ".scala",
+        ".rb",
+        ".php",
+        ".c",
+        ".cc",
+        ".cpp",
+        ".h",
+        ".hpp",
+        ".cs",
+        ".swift",
+        ".m",
+        ".ex",
+        ".exs",
+        ".erl",
+        ".clj",
+        ".hs",
+        ".ml",
+        ".lua",
+        ".sh",
+    ]
+)
+_TEST_DIR = re.compile(r"(^|/)(tests?|spec|specs|__tests__|testing)/")
+_TEST_NAME = re.compile(
+    r"(^|/)(test_[^/]+|[^/]+_test\.\w+|[^/]+\.(test|spec)\.\w+|[^/]+Tests?\.\w+|[^/]+_spec\.rb"
+    r"|conftest\.py)$"
+)
+
+Level = Literal["ok", "warn", "fail"]
+
+
+class Finding(Record):
+    """One line of the doctor's verdict."""
+
+    name: str
+    level: Level
+    detail: str
+
+
+class AgentStatus(Record):
+    name: str
+    program: str
+    path: str | None
+    version: str | None
+    keys_set: tuple[str, ...]
+    keys_unset: tuple[str, ...]
+    error: str | None = None
+
+
+class SuiteStatus(Record):
+    command: str | None
+    ran: bool
+    passed: bool | None
+    duration_s: float = 0.0
+    output_tail: str = ""
+
+
+class FileCounts(Record):
+    """How many tracked files look like source and like tests."""
+
+    source_files: int
+    test_files: int
+
+    @property
+    def ratio(self) -> float:
+        return self.test_files / self.source_files if self.source_files else 0.0
+
+
+class DoctorReport(Record):
+    git_version: str | None
+    suite: SuiteStatus
+    spread: FileCounts
+    agents: tuple[AgentStatus, ...]
+    sandbox: SandboxReport
+    model_keys: dict[str, bool]
+    findings: tuple[Finding, ...]
+    hold_off: tuple[str, ...]
+    recommendation: str
+
+
+def diagnose(
+    repo: Path,
+    test_command: str | None,
+    agents: list[str],
+    *,
+    model_keys: Sequence[str] = (),
+    agent_tables: Mapping[str, dict[str, Any]] | None = None,
+    run_tests: bool = True,
+    test_timeout_s: float = 1800.0,
+    env: Mapping[str, str] | None = None,
+) -> DoctorReport:
+    """Everything ``crewchief doctor`` reports about ``repo`` and this machine."""
+    env = os.environ if env is None else env
+    version = git_version()
+    suite = _suite(repo, test_command, run_tests, test_timeout_s, env)
+    spread = measure_tests(repo)
+    statuses = tuple(_agent(n, (agent_tables or {}).get(n), env) for n in agents)
+    sandbox = report(SandboxConfig())
+    keys = {name: bool(env.get(name)) for name in model_keys}
+    hold = hold_off_reasons(suite, spread)
+    findings = _findings(version, suite, statuses, sandbox, keys) + [
+        Finding(name="hold off", level="warn", detail=r) for r in hold
+    ]
+    return DoctorReport(
+        git_version=version,
+        suite=suite,
+        spread=spread,
+        agents=statuses,
+        sandbox=sandbox,
+        model_keys=keys,
+        findings=tuple(findings),
+        hold_off=hold,
+        recommendation=_recommend(hold),
+    )
+
+
+def git_version() -> str | None:
+    """``2.39.5`` from ``git --version``, or None without git."""
+    if shutil.which("git") is None:
+        return None
+    out = subprocess.run(["git", "--version"], capture_output=True, text=True, check=False)
+    found = re.search(r"(\d+\.\d+(?:\.\d+)?)", out.stdout)
+    return found.group(1) if found else None
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
+
+
+def measure_tests(repo: Path) -> FileCounts:
+    """Count tracked source files and test files (by path and name conventions)."""
+    listed = git.run(["ls-files", "-z"], repo).stdout.decode("utf-8", "surrogateescape")
+    sources = tests = 0
+    for path in filter(None, listed.split("\0")):
+        if os.path.splitext(path)[1] not in _SOURCE_EXT:
+            continue
+        if _TEST_DIR.search(path) or _TEST_NAME.search(path):
+            tests += 1
+        else:
+            sources += 1
+    return FileCounts(source_files=sources, test_files=tests)
+
+
+def hold_off_reasons(suite: SuiteStatus, spread: FileCounts) -> tuple[str, ...]:
+    """Why parallel workers would produce changes nobody can check (empty: go ahead)."""
+    reasons = []
+    if suite.command is None:
+        reasons.append(
+            "no test command is configured: nothing can tell a good patch from a bad one"
+        )
+    elif suite.ran and suite.passed is False:
+        reasons.append("the test suite already fails on the current checkout")
+    if spread.test_files == 0:
+        reasons.append("the repository has no test files")
+    elif spread.source_files >= MIN_SOURCES_FOR_RATIO and spread.ratio < MIN_TEST_RATIO:
+        reasons.append(
+            f"thin tests: {spread.test_files} test files for {spread.source_files} source files"
+        )
+    return tuple(reasons)
+
+
+def _recommend(hold: tuple[str, ...]) -> str:
+    if hold:
+        return (
+            "Hold off on parallel workers: use a single agent with human review of every "
+            "change until the suite is green and covers the code you want changed."
+        )
+    return "Ready for parallel workers: the suite is configured, passes and covers the code."
+
+
+def _suite(
+    repo: Path, command: str | None, run_tests: bool, timeout_s: float, env: Mapping[str, str]
+) -> SuiteStatus:
+    if command is None or not run_tests:
+        return SuiteStatus(command=command, ran=False, passed=None)
+    result = procs.run(command, repo, timeout_s=timeout_s)
+    tail = Redactor.from_env(env).redact(result.output[-4000:])
+    return SuiteStatus(
+        command=command,
+        ran=True,
+        passed=result.ok,
+        duration_s=result.duration_s,
+        output_tail=tail,
+    )
+
+
+def _agent(name: str, overrides: dict[str, Any] | None, env: Mapping[str, str]) -> AgentStatus:
+    try:
+        template = agent_template(name, overrides)
+    except UserError as e:
+        return AgentStatus(
+            name=name, program="", path=None, version=None, keys_set=(), keys_unset=(), error=str(e)
+        )
+    path = shutil.which(template.program)
+    keys = [k for k in template.pass_env if is_secret_name(k)]
+    return AgentStatus(
+        name=name,
+        program=template.program,
+        path=path,
+        version=_program_version(path, template.version_args) if path else None,
+        keys_set=tuple(k for k in keys if env.get(k)),
+        keys_unset=tuple(k for k in keys if not env.get(k)),
+    )
+
+
+def _program_version(path: str, args: tuple[str, ...]) -> str | None:
+    try:
+        out = subprocess.run(
+            [path, *args],
+            capture_output=True,
+            text=True,
+            timeout=_VERSION_TIMEOUT_S,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = (out.stdout or out.stderr).strip().splitlines()
+    return lines[0][:200] if lines else None
+
+
+def _findings(
+    version: str | None,
+    suite: SuiteStatus,
+    agents: tuple[AgentStatus, ...],
+    sandbox: SandboxReport,
+    keys: dict[str, bool],
+) -> list[Finding]:
+    found = [_git_finding(version), _suite_finding(suite)]
+    for a in agents:
+        found.append(_agent_finding(a))
+    found.append(_sandbox_finding(sandbox))
+    for name, present in keys.items():
+        level: Level = "ok" if present else "fail"
+        found.append(Finding(name=name, level=level, detail="set" if present else "not set"))
+    return found
+
+
+def _git_finding(version: str | None) -> Finding:
+    if version is None:
+        return Finding(name="git", level="fail", detail="git not found")
+    if _version_tuple(version)[:2] < MIN_GIT:
+        need = ".".join(map(str, MIN_GIT))
+        return Finding(name="git", level="fail", detail=f"{version}: merge-tree needs {need}+")
+    return Finding(name="git", level="ok", detail=version)
+
+
+def _suite_finding(suite: SuiteStatus) -> Finding:
+    if suite.command is None:
+        return Finding(name="tests", level="fail", detail="no test command configured")
+    if not suite.ran:
+        return Finding(name="tests", level="warn", detail=f"{suite.command!r} not run")
+    if suite.passed:
+        return Finding(name="tests", level="ok", detail=f"pass in {suite.duration_s:.1f}s")
+    return Finding(name="tests", level="fail", detail=f"{suite.command!r} fails")
+
+
+def _agent_finding(a: AgentStatus) -> Finding:
+    name = f"agent {a.name}"
+    if a.error is not None:
+        return Finding(name=name, level="fail", detail=a.error)
+    if a.path is None:
+        return Finding(name=name, level="fail", detail=f"{a.program} not found on PATH")
+    detail = a.version or "version unknown"
+    if a.keys_unset and not a.keys_set:
+        return Finding(name=name, level="warn", detail=f"{detail}; no key set ({a.keys_unset})")
+    return Finding(name=name, level="ok", detail=detail)
+
+
+def _sandbox_finding(s: SandboxReport) -> Finding:
+    if s.bwrap is None:
+        hint = " (apt install bubblewrap)" if s.platform.startswith("linux") else ""
+        return Finding(name="sandbox", level="warn", detail="no filesystem isolation" + hint)
+    return Finding(name="sandbox", level="ok", detail="bubblewrap: " + "; ".join(s.not_enforced))
