@@ -3,11 +3,15 @@ no effect outside its worktree."""
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
-from agent_harness import HAS_BWRAP, MODES, Repo
+from agent_harness import HAS_BWRAP, MODES, SCRIPTS, Repo
 
 from crewchief import git
 
@@ -198,3 +202,33 @@ def test_codex_jsonl_output_gives_rationale_and_tokens_but_no_cost(repo: Repo, m
     usage = out.result.usage
     assert (usage.input_tokens, usage.output_tokens, usage.cached_tokens) == (5000, 250, 4000)
     assert usage.cost_usd is None
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sigterm_to_the_attempt_process_stops_the_agent(repo: Repo, mode: str) -> None:
+    """The dispatcher stops an attempt with SIGTERM (timeout or Ctrl-C); the agent goes too."""
+    code = f"""
+import sys
+from pathlib import Path
+from crewchief import procs
+from crewchief.sandbox import SandboxConfig, WorkerSandbox
+procs.stop_children_on_sigterm()
+with WorkerSandbox(Path({str(repo.worktree)!r}), SandboxConfig(mode={mode!r})) as box:
+    box.run([sys.executable, {str(SCRIPTS / "hang.py")!r}, {repo.tag!r}], timeout_s=60)
+"""
+    attempt = subprocess.Popen([sys.executable, "-c", code])
+
+    def agents() -> list[int]:  # the attempt's own command line carries the tag too
+        return [pid for pid in repo.leftovers() if pid != attempt.pid]
+
+    deadline = time.monotonic() + 10
+    while not agents() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # let the launcher exec the agent
+    assert agents(), "the agent never started"
+    attempt.send_signal(signal.SIGTERM)
+    attempt.wait(timeout=10)
+    deadline = time.monotonic() + 3
+    while agents() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert agents() == []
