@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from pydantic_ai.messages import ModelMessage
     from pydantic_ai.models import Model
 
+#: Longest answer the manager may give (a plan of many tasks is long).
+MAX_OUTPUT_TOKENS = 16_000
 #: Tokens of the symbol map shown to the manager.
 MAP_TOKENS = 3000
 #: Paths listed to the manager (focus first).
@@ -72,7 +74,7 @@ class LLMPlanner:
         model: str | Model,
         worker: WorkerSpec,
         *,
-        prices: Mapping[str, Price],
+        prices: Mapping[str, Price] | None = None,
         max_tasks: int = 20,
         corrections: int = 2,
         allowed_checks: Sequence[str] = (),
@@ -80,7 +82,7 @@ class LLMPlanner:
     ) -> None:
         self.model_label, self._model = resolve(model)
         self.name = f"llm:{self.model_label}"
-        self.worker, self.prices = worker, prices
+        self.worker, self.prices = worker, prices or {}
         self.max_tasks, self.corrections = max_tasks, corrections
         self.allowed_checks, self.output_retries = tuple(allowed_checks), output_retries
         self.calls: list[ModelCall] = []
@@ -95,7 +97,12 @@ class LLMPlanner:
         self.calls, self.transcript, self.notes = [], [], []
         files = context.tracked_files(repo)
         prompt = self._prompt(request, repo, files)
-        agent = Agent(self._model, output_type=PlanDraft, retries={"output": self.output_retries})
+        agent = Agent(
+            self._model,
+            output_type=PlanDraft,
+            retries={"output": self.output_retries},
+            model_settings={"max_tokens": MAX_OUTPUT_TOKENS},
+        )
         user, history = prompt.user, cast("tuple[ModelMessage, ...]", ())
         for _ in range(self.corrections + 1):
             out = run_agent(

@@ -35,6 +35,8 @@ from crewchief.verify import RuleReviewer
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
+#: Longest answer the reviewer may give.
+MAX_OUTPUT_TOKENS = 8000
 #: Characters of patch shown to the reviewer; a larger patch is cut (and says so).
 MAX_PATCH_CHARS = 60_000
 #: Characters of a failed check's output that become revision feedback.
@@ -70,13 +72,13 @@ class LLMReviewer:
         self,
         model: str | Model,
         *,
-        prices: Mapping[str, Price],
+        prices: Mapping[str, Price] | None = None,
         plan: Plan | None = None,
         output_retries: int = 2,
     ) -> None:
         self.model_label, self._model = resolve(model)
         self.name = f"llm:{self.model_label}"
-        self.prices, self.plan, self.output_retries = prices, plan, output_retries
+        self.prices, self.plan, self.output_retries = prices or {}, plan, output_retries
         self.calls: list[ModelCall] = []
         self.transcript: list[TranscriptEntry] = []
         self._lock = threading.Lock()
@@ -103,7 +105,12 @@ class LLMReviewer:
         from pydantic_ai import Agent
 
         prompt = _prompt(task, result, checks, plan or self.plan)
-        agent = Agent(self._model, output_type=ReviewDraft, retries={"output": self.output_retries})
+        agent = Agent(
+            self._model,
+            output_type=ReviewDraft,
+            retries={"output": self.output_retries},
+            model_settings={"max_tokens": MAX_OUTPUT_TOKENS},
+        )
         out = run_agent(
             agent, prompt, role="reviewer", model_label=self.model_label, prices=self.prices
         )

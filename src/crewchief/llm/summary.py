@@ -21,6 +21,8 @@ from crewchief.records import ModelCall, Plan, Record, Task, TranscriptEntry
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
+#: Longest summary the manager may write.
+MAX_OUTPUT_TOKENS = 8000
 #: Characters of each patch shown in the summary prompt.
 MAX_DIFF_CHARS = 8000
 
@@ -72,7 +74,12 @@ def summarize_change(
     model's output stays malformed."""
     from pydantic_ai import Agent
 
-    agent = Agent(model, output_type=SummaryDraft, retries={"output": output_retries})
+    agent = Agent(
+        model,
+        output_type=SummaryDraft,
+        retries={"output": output_retries},
+        model_settings={"max_tokens": MAX_OUTPUT_TOKENS},
+    )
     out = run_agent(
         agent, _prompt(plan, accepted), role="manager", model_label=label, prices=prices
     )

@@ -19,7 +19,7 @@ from crewchief.llm.agentrun import AgentOutcome, resolve, run_agent
 from crewchief.llm.spec import WorkerSpec, new_files, symbols, worker_spec
 from crewchief.llm.tools import WorktreeTools, restore_scope
 from crewchief.models import usage
-from crewchief.models.pricing import DEFAULT_PRICES, Price
+from crewchief.models.pricing import Price
 from crewchief.records import Task, WorkerResult
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 #: Share of the attempt's wall clock the agent may use; the rest returns its result in time.
 WALL_CLOCK_SHARE = 0.9
+#: Longest single answer of the worker (an edit of a large block fits).
+MAX_OUTPUT_TOKENS = 8000
 #: Malformed final reports the model may send again before the attempt fails.
 OUTPUT_RETRIES = 2
 
@@ -41,7 +43,7 @@ class WorkerReport(BaseModel):
 
 class LLMWorker:
     """Implements the WorkerBackend seam. The model comes from the task's spec unless one is
-    given here (tests); prices from the spec's price, else the default table."""
+    given here (tests); its price is the spec's, else the usual lookup (``pricing.price_for``)."""
 
     name = "llm:worker"
 
@@ -101,7 +103,11 @@ def _run(
     from pydantic_ai.usage import UsageLimits
 
     agent = Agent(
-        model, output_type=WorkerReport, tools=tools.tools(), retries={"output": OUTPUT_RETRIES}
+        model,
+        output_type=WorkerReport,
+        tools=tools.tools(),
+        retries={"output": OUTPUT_RETRIES},
+        model_settings={"max_tokens": MAX_OUTPUT_TOKENS},
     )
     limits = UsageLimits(request_limit=spec.max_steps, total_tokens_limit=spec.token_budget)
     return run_agent(
@@ -116,7 +122,7 @@ def _run(
 
 
 def _prices(label: str, price: Price | None) -> Mapping[str, Price]:
-    return {label: price} if price is not None else DEFAULT_PRICES
+    return {label: price} if price is not None else {}
 
 
 def _result(

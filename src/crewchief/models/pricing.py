@@ -1,12 +1,15 @@
-"""What model calls cost: a price table in USD per million tokens, overridable from config.
+"""What model calls cost: USD per million input, output and cached tokens, per model.
 
-Prices change; the defaults are the providers' list prices when this table was written and are
-meant to be overridden in ``crewchief.toml`` (``[prices."<model>"] input = … output = … cached =
-…``). A model the table does not know costs ``None`` (unknown), never zero.
+A model's price is looked up in this order: the configured table (``crewchief.toml``:
+``[prices."<model>"] input = … output = … cached = …``, a key being a model string or a name
+prefix), then the offline price catalogue that ships with pydantic-ai (``genai-prices``, kept
+current by its releases), then ``DEFAULT_PRICES`` below (list prices when it was written). A model
+none of them knows costs ``None`` (unknown), never zero.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from crewchief.errors import UserError
@@ -31,8 +34,8 @@ class Price(Record):
         return (usd + output_tokens * self.output) / _PER_TOKEN
 
 
-#: Model name prefix → price. The longest prefix that matches a model's name wins, so dated
-#: snapshots (``claude-sonnet-4-5-20250929``) find their family.
+#: Model name prefix → price, the last resort after the configured table and the catalogue. The
+#: longest prefix that matches a model's name wins (dated snapshots find their family).
 DEFAULT_PRICES: Mapping[str, Price] = {
     "claude-opus-4-5": Price(input=5.0, output=25.0, cached=0.5),
     "claude-opus-4": Price(input=15.0, output=75.0, cached=1.5),
@@ -53,8 +56,8 @@ DEFAULT_PRICES: Mapping[str, Price] = {
 
 
 def price_table(overrides: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, Price]:
-    """The default table with ``overrides`` (config ``prices``) on top; UserError if malformed."""
-    table = dict(DEFAULT_PRICES)
+    """The configured prices (config ``prices``) as a table; UserError if one is malformed."""
+    table: dict[str, Price] = {}
     for name, fields in (overrides or {}).items():
         try:
             table[name] = Price.model_validate(dict(fields))
@@ -66,15 +69,43 @@ def price_table(overrides: Mapping[str, Mapping[str, float]] | None = None) -> d
 
 
 def price_for(model: str, table: Mapping[str, Price]) -> Price | None:
-    """The price of ``model`` (a model string such as ``openai:gpt-4o`` or a bare name).
-
-    An exact entry for the whole string wins; then the longest prefix of the bare model name.
-    """
+    """The price of ``model`` (a model string such as ``openai:gpt-4o`` or a bare name): from
+    ``table`` (the whole string, else the longest prefix of the name), else the catalogue, else
+    ``DEFAULT_PRICES``."""
     if model in table:
         return table[model]
-    name = bare_name(model)
+    found = _longest_prefix(bare_name(model), table)
+    if found is None:
+        provider, _, _ = model.partition(":")
+        found = _catalogue(bare_name(model), provider if provider in _CATALOGUED else None)
+    return found or _longest_prefix(bare_name(model), DEFAULT_PRICES)
+
+
+_CATALOGUED = frozenset({"anthropic", "openai"})
+
+
+def _longest_prefix(name: str, table: Mapping[str, Price]) -> Price | None:
     matches = [key for key in table if name.startswith(key)]
     return table[max(matches, key=len)] if matches else None
+
+
+@functools.cache
+def _catalogue(name: str, provider: str | None) -> Price | None:
+    """The price genai-prices lists for ``name`` (at its base tier), or None if it has none."""
+    from genai_prices import Usage, calc_price
+
+    def per_million(**tokens: int) -> float:
+        usage = Usage(**tokens)
+        return float(calc_price(usage, model_ref=name, provider_id=provider).total_price)
+
+    try:
+        return Price(
+            input=per_million(input_tokens=_PER_TOKEN),
+            output=per_million(output_tokens=_PER_TOKEN),
+            cached=per_million(input_tokens=_PER_TOKEN, cache_read_tokens=_PER_TOKEN),
+        )
+    except LookupError:
+        return None
 
 
 def bare_name(model: str) -> str:
