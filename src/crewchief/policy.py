@@ -11,6 +11,7 @@ is rejected as malformed rather than guessed at.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
@@ -148,6 +149,12 @@ def _decision(found: list[Violation]) -> PolicyDecision:
     )
 
 
+def sensitive_match(path: str, patterns: Sequence[str] = DEFAULT_SENSITIVE) -> str | None:
+    """The first of ``patterns`` (DEFAULT_SENSITIVE syntax) that ``path`` matches, or None."""
+    folded = path.casefold()
+    return next((p for p in patterns if _glob_regex(p).fullmatch(folded)), None)
+
+
 def owns(owned: Sequence[str], path: str) -> bool:
     """Whether ``path`` lies inside ``owned`` (same rule as ``Task.owns``)."""
     return any(path == o or (o.endswith("/") and path.startswith(o)) for o in owned)
@@ -279,6 +286,7 @@ def _is_git_dir(component: str) -> bool:
     return name in (".git", "git~1")
 
 
+@functools.lru_cache(maxsize=1024)
 def _glob_regex(pattern: str) -> re.Pattern[str]:
     """A glob as a regex over casefolded paths (see DEFAULT_SENSITIVE for the syntax)."""
     anchored = "/" in pattern.rstrip("/")

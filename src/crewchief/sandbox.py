@@ -22,6 +22,7 @@ RLIMIT_NPROC counts every process of the user and does not bind root at all.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import selectors
 import shutil
@@ -106,8 +107,9 @@ class SandboxReport(Record):
     not_enforced: tuple[str, ...]
 
 
+@functools.lru_cache(maxsize=1)
 def bwrap_path() -> str | None:
-    """The bubblewrap binary, if it exists and can create namespaces here."""
+    """The bubblewrap binary, if it exists and can create namespaces here (probed once)."""
     path = shutil.which("bwrap")
     if path is None or not sys.platform.startswith("linux"):
         return None

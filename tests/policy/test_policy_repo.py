@@ -9,7 +9,7 @@ import pytest
 from policy_patchkit import add, modify, rename, symlink
 from pydantic import ValidationError
 
-from crewchief.policy import PolicyDecision, PolicyRules, evaluate
+from crewchief.policy import PolicyDecision, PolicyRules, evaluate, sensitive_match
 
 
 def _repo(tmp_path: Path) -> Path:
@@ -78,3 +78,10 @@ def test_decision_is_a_frozen_record_that_round_trips_as_json() -> None:
 def test_size_limit_is_checked_before_parsing() -> None:
     decision = evaluate(b"x" * 2000, ("src/",), PolicyRules(max_patch_bytes=1000))
     assert decision.codes() == {"too_large"}
+
+
+def test_sensitive_match_names_the_pattern() -> None:
+    assert sensitive_match(".github/workflows/ci.yml") == ".github/**"
+    assert sensitive_match("pkg/AGENTS.md") == "AGENTS.md"
+    assert sensitive_match("src/app.py") is None
+    assert sensitive_match("deploy/prod.env", ["deploy/*.env"]) == "deploy/*.env"
