@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -225,3 +226,26 @@ def test_minified_and_oversized_files_are_skipped(shop: Path) -> None:
     assert stats.skipped == 1
     assert snap.status["web/app.min.js"] == "skipped"
     assert snap.definitions("web/app.min.js") == []
+
+
+def test_an_ignored_file_named_to_update_is_still_not_indexed(shop: Path) -> None:
+    write(shop, {".gitignore": "gen/\n", "gen/out.py": "def generated(): pass\n"})
+    with SymbolIndex(shop) as idx:
+        idx.update()
+        stats = idx.update(paths=["gen/out.py"])
+        snap = idx.snapshot()
+    assert stats.files == 4
+    assert "gen/out.py" not in snap.paths
+
+
+def test_an_edit_the_stat_guess_misses_is_still_found_by_git(shop: Path) -> None:
+    with SymbolIndex(shop) as idx:
+        idx.update()
+        pricing = shop / "shop" / "pricing.py"
+        before = pricing.stat()
+        pricing.write_text(pricing.read_text().replace("item", "ITEM"))  # same size
+        os.utime(pricing, ns=(before.st_atime_ns, before.st_mtime_ns))  # same mtime
+        stats = idx.update()
+        snap = idx.snapshot()
+    assert stats.parsed == 1
+    assert snap.definitions("shop/pricing.py")[0].signature == "def price_of(ITEM)"

@@ -22,6 +22,8 @@ RefRow = tuple[int, str, str, int, int]
 
 MAX_SIGNATURE_CHARS = 400
 MAX_DOCSTRING_CHARS = 2000
+#: Bytes of a header read before collapsing whitespace (a body-less type can be long).
+_MAX_HEADER_BYTES = 4 * MAX_SIGNATURE_CHARS
 _MEMBER_CONTAINERS = frozenset({"class", "interface", "struct", "enum", "trait", "impl"})
 _FUNCTIONS = frozenset({"function", "method"})
 _STRING_QUOTES = re.compile(r"^[rbuf]*('''|\"\"\"|'|\")(.*)\1$", re.DOTALL | re.IGNORECASE)
@@ -51,7 +53,7 @@ def extract(source: bytes, language: str) -> FileFacts:
     """Parse ``source`` as ``language`` and return its definitions and references.
 
     References are deduplicated per (enclosing definition, name, kind) with the first line and a
-    count, and sorted by (line, name, kind); a definition's own name is never a reference.
+    count (in no particular order); a definition's own name is never a reference.
     """
     spec = spec_named(language)
     parser, query = compiled(language)
@@ -92,7 +94,7 @@ def _definitions(
         if name_node is None:
             continue
         name_starts.add(name_node.start_byte)
-        row, outer = _definition(spec, node, node_text(name_node), kind, parent, len(defs))
+        row, outer = _definition(spec, node, node_text(name_node), kind, parent, source, len(defs))
         defs.append(row)
         spans.append((outer.start_byte, outer.end_byte, row[0]))
         stack.append(_Open(-neg_end, row[1], row[3], row[8], row[0], node))
@@ -100,7 +102,13 @@ def _definitions(
 
 
 def _definition(
-    spec: LanguageSpec, node: Node, name: str, kind: str, parent: _Open | None, ordinal: int
+    spec: LanguageSpec,
+    node: Node,
+    name: str,
+    kind: str,
+    parent: _Open | None,
+    source: bytes,
+    ordinal: int,
 ) -> tuple[DefRow, Node]:
     """One definition's row, and the outermost node that belongs to it (decorators, export)."""
     parent_kind = parent.kind if parent else None
@@ -126,7 +134,7 @@ def _definition(
         qualname,
         min(doc_start, outer.start_point.row) + 1,
         outer.end_point.row + 1,
-        _signature(node),
+        _signature(node, source),
         doc[:MAX_DOCSTRING_CHARS],
         public,
     )
@@ -146,6 +154,8 @@ def _references(
     """
     spans = sorted(spans)
     starts = [span[0] for span in spans]
+    ends = [span[1] for span in spans]
+    ordinals = [span[2] for span in spans]
     parents = _span_parents(spans)
     seen: dict[tuple[int, bytes, str], list[int]] = {}
     for kind, nodes in ref_lists:
@@ -154,20 +164,18 @@ def _references(
             if start in name_starts:
                 continue
             i = bisect_right(starts, start) - 1
-            while i >= 0 and spans[i][1] <= start:
+            while i >= 0 and ends[i] <= start:
                 i = parents[i]
-            key = (spans[i][2] if i >= 0 else -1, source[start : node.end_byte], kind)
+            key = (ordinals[i] if i >= 0 else -1, source[start : node.end_byte], kind)
             entry = seen.get(key)
             if entry is None:
                 seen[key] = [node.start_point.row + 1, 1]
             else:
                 entry[1] += 1
-    rows = [
+    return [
         (scope, name.decode("utf-8", errors="replace"), kind, line, count)
         for (scope, name, kind), (line, count) in seen.items()
     ]
-    rows.sort(key=lambda row: (row[3], row[1], row[2]))
-    return rows
 
 
 def _span_parents(spans: list[tuple[int, int, int]]) -> list[int]:
@@ -225,7 +233,7 @@ def _python_docstring(node: Node) -> str:
     return inspect.cleandoc(match.group(2)) if match else ""
 
 
-def _signature(node: Node) -> str:
+def _signature(node: Node, source: bytes) -> str:
     """The definition's header: its text up to the body, whitespace collapsed."""
     start = node
     body = node.child_by_field_name("body")
@@ -238,13 +246,15 @@ def _signature(node: Node) -> str:
     elif node.type == "pair":
         value = node.child_by_field_name("value")
         body = value.child_by_field_name("body") if value else None
-    raw = start.text or b""
+    end = start.end_byte
     if body is not None:
         end = body.start_byte
-        for child in node.children:  # Python: stop at the header's colon, before any comment
-            if child.type == ":" and child.start_byte < end:
-                end = child.start_byte
-        raw = raw[: end - start.start_byte]
+        colon = body.prev_sibling  # Python: stop at the header's colon, before any comment
+        while colon is not None and colon.type == "comment":
+            colon = colon.prev_sibling
+        if colon is not None and colon.type == ":":
+            end = colon.start_byte
+    raw = source[start.start_byte : min(end, start.start_byte + _MAX_HEADER_BYTES)]
     text = " ".join(raw.decode("utf-8", errors="replace").split())
     text = text.removesuffix("=>").rstrip().removesuffix(":").removesuffix(";").rstrip()
     if node.type == "method_declaration" and text.startswith("@"):

@@ -11,19 +11,19 @@ Nothing is re-parsed for a file whose content is unchanged, whatever happened to
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from types import TracebackType
 
 from crewchief.intel import sources, store
 from crewchief.intel.extract import extract
+from crewchief.intel.languages import language_for_path
 from crewchief.intel.records import UpdateStats
 from crewchief.intel.snapshot import Snapshot
 from crewchief.intel.sources import SourceFile
@@ -83,25 +83,32 @@ class SymbolIndex:
         """Bring the index up to date with the working tree; return what it took.
 
         ``paths`` (files or directories, repository-relative) limits the scan to them: pass the
-        paths a patch touched to skip listing the rest of the tree. Only blobs never parsed
-        before are parsed; ``UpdateStats.parsed`` says how many.
+        paths a patch touched to skip listing the rest of the tree (named files are parsed while
+        git lists them). Only blobs never parsed before are parsed; ``UpdateStats.parsed`` says
+        how many.
         """
         started = time.perf_counter()
-        current = sources.worktree_files(self.repo, list(paths) if paths else None)
+        scope = list(paths) if paths else None
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            listing = pool.submit(sources.worktree_files, self.repo, scope)
+            recorded = store.stored_files(self._conn)
+            early = self._parse_files_early(scope or self._stat_changed(recorded))
+            current = listing.result()
+        previous = {p: f for p, (f, _) in recorded.items() if not scope or sources.under(p, scope)}
         with store.transaction(self._conn) as conn:
-            previous = store.stored_files(conn)
-            if paths:
-                previous = {p: f for p, f in previous.items() if sources.under(p, paths)}
             known = store.known_blobs(conn)
             todo = _unique(f for f in current.values() if (f.blob, f.language) not in known)
+            skipped = _parse_into(conn, todo, self.repo, early, progress, workers)
             removed = [p for p in previous if p not in current]
             changed = [f for f in current.values() if previous.get(f.path) != f]
-            skipped = _parse_into(conn, todo, self.repo, None, progress, workers)
-            store.replace_files(conn, changed, removed)
-            store.collect_garbage(conn, known | {(f.blob, f.language) for f in todo})
-        total = self._conn.execute("SELECT count(*) FROM files").fetchone()[0]
+            stats = [(f, sources.file_stat(self.repo / f.path)) for f in changed]
+            store.replace_files(conn, stats, removed)
+            if scope is None:  # a full listing knows every live blob
+                live = {(f.blob, f.language) for f in current.values()}
+                store.collect_garbage(conn, known | {(f.blob, f.language) for f in todo}, live)
+        added = sum(1 for p in current if p not in recorded)
         return UpdateStats(
-            files=int(total),
+            files=len(recorded) + added - len(removed),
             parsed=len(todo),
             reused=len(current) - len(todo),
             removed=len(removed),
@@ -109,13 +116,44 @@ class SymbolIndex:
             seconds=time.perf_counter() - started,
         )
 
+    def _stat_changed(self, recorded: dict[str, store.RecordedFile]) -> list[str]:
+        """Recorded paths whose size or mtime changed since: probably edited.
+
+        Empty when there are so many that the process pool should parse them instead.
+        """
+        root = f"{self.repo}{os.sep}"
+        changed = [
+            path for path, (_, stat) in recorded.items() if sources.file_stat(root + path) != stat
+        ]
+        return changed if len(changed) < PARALLEL_MIN_FILES else []
+
+    def _parse_files_early(self, paths: list[str]) -> dict[tuple[str, str], store.ParsedBlob]:
+        """Parse these files if their content is new, keyed by (blob id, language).
+
+        Runs while git lists the tree, so that an update after an edit costs little more than
+        the listing. Only a guess: results whose blob git's listing does not confirm (an
+        ignored file, a SHA-256 repository) are not used; files git reports and the guess
+        missed are parsed afterwards.
+        """
+        parsed: dict[tuple[str, str], store.ParsedBlob] = {}
+        for path in paths:
+            spec = language_for_path(path)
+            file = self.repo / path
+            if spec is None or file.is_symlink() or not file.is_file():
+                continue
+            data = file.read_bytes()
+            key = (sources.blob_id(data), spec.name)
+            if key not in parsed and not store.is_known(self._conn, key):
+                parsed[key] = parse_blob(data, *key)
+        return parsed
+
     def snapshot(self) -> Snapshot:
         """The working tree's facts as of the last ``update``.
 
         Its ``source()`` reads the files from disk now: call ``update`` first if they may have
         changed since.
         """
-        files = store.stored_files(self._conn)
+        files = {path: file for path, (file, _) in store.stored_files(self._conn).items()}
         keys = {(f.blob, f.language) for f in files.values()}
         stored = store.load_blobs(self._conn, keys)
         return Snapshot(files, stored, sources.disk_reader(self.repo))
@@ -138,7 +176,7 @@ class SymbolIndex:
             contents = sources.read_blobs(self.repo, sorted({f.blob for f in todo}))
             with store.transaction(self._conn) as conn:
                 todo = self._unknown(files.values())
-                _parse_into(conn, todo, self.repo, contents, None, DEFAULT_WORKERS)
+                _parse_into(conn, todo, self.repo, {}, None, DEFAULT_WORKERS, contents)
         keys = {(f.blob, f.language) for f in files.values()}
         stored = store.load_blobs(self._conn, keys)
         return Snapshot(files, stored, sources.blob_reader(self.repo))
@@ -151,10 +189,10 @@ class SymbolIndex:
 def parse_blob(source: bytes | None, blob: str, language: str) -> store.ParsedBlob:
     """Parse one blob into the row the store keeps; oversized or minified content is skipped."""
     if source is None or _skip(source):
-        return (blob, language, "skipped", [], "[]")
+        return (blob, language, "skipped", store.pack_facts([], []))
     facts = extract(source, language)
-    refs = json.dumps(facts.refs, separators=(",", ":"), ensure_ascii=False)
-    return (blob, language, "error" if facts.has_error else "ok", list(facts.defs), refs)
+    status = "error" if facts.has_error else "ok"
+    return (blob, language, status, store.pack_facts(list(facts.defs), list(facts.refs)))
 
 
 def _skip(source: bytes) -> bool:
@@ -184,24 +222,30 @@ def _parse_into(
     conn: sqlite3.Connection,
     todo: list[SourceFile],
     repo: Path,
-    contents: dict[str, bytes] | None,
+    ready: dict[tuple[str, str], store.ParsedBlob],
     progress: Progress | None,
     workers: int,
+    contents: dict[str, bytes] | None = None,
 ) -> int:
-    """Parse ``todo`` (from ``contents`` or the working tree) into the store; count skipped."""
-    jobs = [(f.path, f.blob, f.language, contents.get(f.blob) if contents else None) for f in todo]
+    """Store facts for ``todo``: from ``ready`` if parsed already, else parsed now (content from
+    ``contents`` by blob, or the working tree). Returns how many were skipped."""
+    done_early = [ready[k] for f in todo if (k := (f.blob, f.language)) in ready]
+    store.write_parsed(conn, done_early)
+    rest = [f for f in todo if (f.blob, f.language) not in ready]
+    jobs = [(f.path, f.blob, f.language, contents.get(f.blob) if contents else None) for f in rest]
     jobs.sort(key=lambda job: _size(repo, job), reverse=True)
     chunks = [jobs[i : i + _CHUNK_FILES] for i in range(0, len(jobs), _CHUNK_FILES)]
-    skipped = done = 0
+    skipped = sum(1 for r in done_early if r[2] == "skipped")
+    done = len(done_early)
     if progress:
-        progress(0, len(jobs))
+        progress(done, len(todo))
     pool_size = workers if len(jobs) >= PARALLEL_MIN_FILES else 1
     for results in _run_chunks(str(repo), chunks, pool_size):
         store.write_parsed(conn, results)
         skipped += sum(1 for r in results if r[2] == "skipped")
         done += len(results)
         if progress:
-            progress(done, len(jobs))
+            progress(done, len(todo))
     return skipped
 
 

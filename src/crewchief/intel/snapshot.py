@@ -61,6 +61,7 @@ class Snapshot:
         refs = self._refs_by_path.get(path)
         if refs is None:
             refs = [self._reference(path, row) for row in self._raw_refs.get(path, [])]
+            refs.sort(key=lambda r: (r.line, r.name, r.kind))
             self._refs_by_path[path] = refs
         return refs
 
@@ -76,7 +77,9 @@ class Snapshot:
                 for row in rows:
                     index[row[1]].append((path, row))
             self._raw_by_name = index
-        return [self._reference(path, row) for path, row in self._raw_by_name.get(name, [])]
+        found = [self._reference(path, row) for path, row in self._raw_by_name.get(name, [])]
+        found.sort(key=lambda r: (r.path, r.line, r.kind))
+        return found
 
     def name_counts(self, path: str) -> dict[str, int]:
         """How often ``path`` uses each name (all scopes and kinds added up)."""

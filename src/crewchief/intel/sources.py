@@ -7,16 +7,25 @@ ls-tree -r``). Files git ignores are never listed; only files in a language the 
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from crewchief import git
-from crewchief.intel.languages import language_for_path
+from crewchief.intel.languages import LANGUAGES, language_for_path
 
-_REGULAR_MODES = frozenset({"100644", "100755"})
+_REGULAR_MODES = frozenset({b"100644", b"100755"})
+_SHA256_HEX = 64
+_EXTENSIONS = b"|".join(re.escape(e[1:].encode()) for spec in LANGUAGES for e in spec.extensions)
+_ENTRY_BLOB = re.compile(rb"\d{6} ([0-9a-f]+) ")
+#: One ``ls-files -s -z`` record whose path has a known extension: mode, blob, stage, path.
+_SOURCE_ENTRY = re.compile(
+    rb"(\d{6}) ([0-9a-f]+) (\d)\t([^\0]*\.(?i:" + _EXTENSIONS + rb"))\0"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,36 +46,77 @@ def under(path: str, roots: Iterable[str]) -> bool:
 def worktree_files(repo: Path, paths: list[str] | None = None) -> dict[str, SourceFile]:
     """The working tree's source files by path, limited to ``paths`` (pathspecs) if given.
 
-    Blob ids of files unchanged since the last ``git add`` come from the index; modified,
-    conflicted and untracked files are hashed with ``git hash-object`` (clean filters applied).
-    Deleted files are absent. Symlinks and submodules are skipped.
+    Blob ids of files unchanged since the last ``git add`` come from the index. Modified,
+    conflicted and untracked (not ignored) files are hashed in process exactly as git hashes a
+    blob, without clean filters: where eol or filter attributes apply, their key differs from
+    git's, which costs one re-parse later, never a wrong fact. Deleted files are absent;
+    symlinks and submodules are skipped. The three listings run concurrently.
     """
     spec = ["--", *paths] if paths else []
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        staged = pool.submit(git.run, ["ls-files", "-s", "-z", *spec], repo)
-        changed = pool.submit(
-            git.run, ["ls-files", "-z", "-m", "-o", "--exclude-standard", *spec], repo
-        )
-        staged_out, changed_out = staged.result().stdout, changed.result().stdout
+    commands = (
+        ["ls-files", "-s", "-z", *spec],
+        ["ls-files", "-z", "-m", *spec],
+        ["ls-files", "-z", "-o", "--exclude-standard", *spec],
+    )
+    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+        staged, modified, untracked = [pool.submit(git.run, c, repo) for c in commands]
+        files, rehash, algorithm = _index_entries(staged.result().stdout)
+        changed = modified.result().stdout + untracked.result().stdout
+    rehash.update(p for p in _split(changed) if language_for_path(p) is not None)
+    for path in rehash:
+        rehashed = hash_file(repo / path, algorithm)
+        if rehashed is None:
+            files.pop(path, None)
+        else:
+            files[path] = SourceFile(path, rehashed, _lang(path))
+    return files
+
+
+def _index_entries(out: bytes) -> tuple[dict[str, SourceFile], set[str], str]:
+    """Source files of ``ls-files -s -z`` output, conflicted paths, and the hash algorithm.
+
+    One regular-expression pass picks the records with a known extension, so that the tree's
+    other files (often the majority) cost no Python work.
+    """
     files: dict[str, SourceFile] = {}
     rehash: set[str] = set()
-    for record in _split(staged_out):
-        meta, _, path = record.partition("\t")
-        mode, blob, stage = meta.split(" ")
+    first = _ENTRY_BLOB.match(out)
+    algorithm = "sha256" if first and len(first.group(1)) == _SHA256_HEX else "sha1"
+    for mode, blob, stage, raw in _SOURCE_ENTRY.findall(out):
+        path = raw.decode("utf-8", errors="surrogateescape")
         language = language_for_path(path)
         if language is None or mode not in _REGULAR_MODES:
             continue
-        if stage != "0":
+        if stage != b"0":
             rehash.add(path)
         else:
-            files[path] = SourceFile(path, blob, language.name)
-    rehash.update(p for p in _split(changed_out) if language_for_path(p) is not None)
-    for path, blob in _hash_objects(repo, sorted(rehash)).items():
-        files[path] = SourceFile(path, blob, files[path].language if path in files else _lang(path))
-    for path in rehash:
-        if not os.path.isfile(repo / path) and path in files:
-            del files[path]
-    return files
+            files[path] = SourceFile(path, blob.decode(), language.name)
+    return files, rehash, algorithm
+
+
+def file_stat(path: str | Path) -> tuple[int, int]:
+    """(size, mtime_ns) of a file, (-1, -1) if it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (-1, -1)
+    return (st.st_size, st.st_mtime_ns)
+
+
+def hash_file(path: Path, algorithm: str = "sha1") -> str | None:
+    """The git blob id of a regular file's bytes (None for a symlink or a missing file)."""
+    if path.is_symlink():
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return blob_id(data, algorithm)
+
+
+def blob_id(data: bytes, algorithm: str = "sha1") -> str:
+    """What ``git hash-object`` prints for these bytes (no filters)."""
+    return hashlib.new(algorithm, b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def tree_files(repo: Path, treeish: str) -> dict[str, SourceFile]:
@@ -77,7 +127,7 @@ def tree_files(repo: Path, treeish: str) -> dict[str, SourceFile]:
         meta, _, path = record.partition("\t")
         mode, kind, blob = meta.split(" ")
         language = language_for_path(path)
-        if language is not None and kind == "blob" and mode in _REGULAR_MODES:
+        if language is not None and kind == "blob" and mode.encode() in _REGULAR_MODES:
             files[path] = SourceFile(path, blob, language.name)
     return files
 
@@ -120,14 +170,6 @@ def blob_reader(repo: Path) -> Callable[[SourceFile], bytes | None]:
         return read_blobs(repo, [file.blob]).get(file.blob)
 
     return read
-
-
-def _hash_objects(repo: Path, paths: list[str]) -> dict[str, str]:
-    existing = [p for p in paths if os.path.isfile(repo / p) and not os.path.islink(repo / p)]
-    if not existing:
-        return {}
-    out = git.out(["hash-object", "--stdin-paths"], repo, input="\n".join(existing).encode())
-    return dict(zip(existing, out.split("\n"), strict=True))
 
 
 def _lang(path: str) -> str:

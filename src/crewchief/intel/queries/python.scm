@@ -5,7 +5,7 @@
 ; References: the captured node is the name used.
 (call function: [(identifier) @ref.call (attribute attribute: (identifier) @ref.call)])
 (decorator [(identifier) @ref.name (attribute attribute: (identifier) @ref.name)])
-(argument_list [(identifier) @ref.name (attribute attribute: (identifier) @ref.name)])
+(argument_list (identifier) @ref.name)
 (keyword_argument value: [(identifier) @ref.name (attribute attribute: (identifier) @ref.name)])
 (import_from_statement
   name: [(dotted_name (identifier) @ref.import .)

@@ -1,0 +1,230 @@
+"""Benchmark the symbol index and the context packer on Django's source tree.
+
+    .venv/bin/python bench/index.py [--runs N] [--samples N] [--budget TOKENS]
+
+Downloads Django's sdist once into bench/.cache (``pip download --no-deps --no-binary :all:``),
+unpacks it into a temporary git repository, and prints one table:
+
+- universal-ctags (definitions only) over the same files: the baseline;
+- crewchief cold index (definitions and references, empty database), warm start (a new
+  SymbolIndex, nothing changed) and the update after a 3-file patch (full working-tree scan, and
+  with the patched paths given), each the median of --runs, in process, with its ratio to ctags;
+- for --samples functions sampled from django/ (fixed seed): the packed context's tokens against
+  the whole-file baseline (the function's file plus every file defining one of its callees), and
+  the share of its resolvable callees whose signature made it into the context.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from crewchief.intel.index import SymbolIndex
+from crewchief.intel.packer import pack_context, resolve_callee
+from crewchief.intel.records import Definition
+from crewchief.intel.snapshot import Snapshot
+from crewchief.intel.tokens import default_counter
+
+CACHE = Path(__file__).parent / ".cache"
+CTAGS = "/usr/bin/ctags"
+PATCHED = ("django/utils/text.py", "django/utils/html.py", "django/db/models/query.py")
+TARGETS = {"cold": 4.0, "warm": 0.3, "update": 0.1}
+SEED = 20240601
+MIN_BODY_LINES = 5
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--budget", type=int, default=4000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="crewchief-bench-") as tmp:
+        repo = django_repo(Path(tmp))
+        rows, files = index_timings(repo, args.runs)
+        with SymbolIndex(repo) as index:
+            index.update()
+            snapshot = index.snapshot()
+        packing = packing_figures(snapshot, args.samples, args.budget)
+    print_report(repo.name, files, rows, packing, args)
+
+
+def django_repo(tmp: Path) -> Path:
+    """Django's sdist unpacked and committed into a fresh git repository under ``tmp``."""
+    CACHE.mkdir(exist_ok=True)
+    tarballs = sorted(CACHE.glob("[Dd]jango-*.tar.gz"))
+    if not tarballs:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+             "django", "-d", str(CACHE)],
+            check=True, capture_output=True,
+        )
+        tarballs = sorted(CACHE.glob("[Dd]jango-*.tar.gz"))
+    with tarfile.open(tarballs[-1]) as archive:
+        archive.extractall(tmp, filter="data")
+    repo = next(p for p in tmp.iterdir() if p.is_dir())
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "django"]):
+        subprocess.run(
+            ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", *args],
+            cwd=repo, check=True, capture_output=True,
+        )
+    return repo
+
+
+def index_timings(repo: Path, runs: int) -> tuple[list[tuple[str, list[float], str]], list[str]]:
+    """(label, seconds per run, target key) rows, and the files crewchief parsed."""
+    cold = timed(runs, lambda: _cold(repo))
+    with SymbolIndex(repo) as index:
+        snapshot = index.snapshot()
+    parsed = [p for p in snapshot.paths if snapshot.status.get(p) != "skipped"]
+    ctags = timed(runs, lambda: _ctags(repo, parsed))
+    warm = timed(runs, lambda: _warm(repo))
+    counter = iter(range(1_000_000))
+    update = timed(runs, lambda: _patched_update(repo, next(counter), scoped=False))
+    scoped = timed(runs, lambda: _patched_update(repo, next(counter), scoped=True))
+    rows = [
+        ("ctags (definitions only)", ctags, ""),
+        ("crewchief cold (defs + refs)", cold, "cold"),
+        ("crewchief warm start, nothing changed", warm, "warm"),
+        ("crewchief update after 3-file patch", update, "update"),
+        ("  same, patched paths given", scoped, "update"),
+    ]
+    return rows, parsed
+
+
+def timed(runs: int, action: Callable[[], float | None]) -> list[float]:
+    """Seconds per run; ``action`` may return its own measured seconds (setup excluded)."""
+    results = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        measured = action()
+        results.append(measured if measured is not None else time.perf_counter() - started)
+    return results
+
+
+def _cold(repo: Path) -> None:
+    shutil.rmtree(repo / ".crewchief", ignore_errors=True)
+    with SymbolIndex(repo) as index:
+        index.update()
+
+
+def _ctags(repo: Path, files: list[str]) -> None:
+    subprocess.run(
+        [CTAGS, "-L", "-", "-f", str(repo / ".crewchief" / "tags")],
+        cwd=repo, input="\n".join(files).encode(), check=True, capture_output=True,
+    )
+
+
+def _warm(repo: Path) -> float:
+    started = time.perf_counter()
+    with SymbolIndex(repo) as index:
+        assert index.update().parsed == 0
+    return time.perf_counter() - started
+
+
+def _patched_update(repo: Path, run: int, *, scoped: bool) -> float:
+    """Edit three files (a new parameter, a new function), then time one update."""
+    for path in PATCHED:
+        file = repo / path
+        text = file.read_text()
+        added = f"def _bench_{run}(value, extra=None):\n    return value\n\n\ndef "
+        text = text.replace("def ", added, 1)
+        file.write_text(text)
+    started = time.perf_counter()
+    with SymbolIndex(repo) as index:
+        stats = index.update(paths=list(PATCHED) if scoped else None)
+    elapsed = time.perf_counter() - started
+    assert stats.parsed == len(PATCHED), stats
+    subprocess.run(["git", "checkout", "-q", "--", *PATCHED], cwd=repo, check=True)
+    with SymbolIndex(repo) as index:
+        index.update()
+    return elapsed
+
+
+def packing_figures(
+    snapshot: Snapshot, samples: int, budget: int
+) -> list[tuple[str, int, int, float]]:
+    """Per sampled function: (key, packed tokens, baseline tokens, share of callees present)."""
+    counter = default_counter()
+    figures = []
+    for target in sample_functions(snapshot, samples):
+        resolved = resolvable_callees(snapshot, target)
+        context = pack_context(snapshot, [target.path], [target.qualname], budget=budget)
+        present = {item.key for item in context.included}
+        found = sum(1 for defs in resolved.values() if any(d.key in present for d in defs))
+        files = {target.path} | {d.path for defs in resolved.values() for d in defs}
+        baseline = sum(counter.count(snapshot.source(p) or "") for p in files)
+        figures.append((target.key, context.tokens, baseline, found / len(resolved)))
+    return figures
+
+
+def sample_functions(snapshot: Snapshot, count: int) -> list[Definition]:
+    """Functions and methods of django/ (not tests) with a body and at least one callee."""
+    pool = [
+        d
+        for d in snapshot.definitions()
+        if d.path.startswith("django/") and d.language == "python"
+        and d.kind in ("function", "method") and d.line_end - d.line_start >= MIN_BODY_LINES
+    ]
+    random.Random(SEED).shuffle(pool)
+    chosen = [d for d in pool if resolvable_callees(snapshot, d)]
+    return chosen[:count]
+
+
+def resolvable_callees(snapshot: Snapshot, target: Definition) -> dict[str, list[Definition]]:
+    """Names the function calls that resolve to definitions (as the packer resolves them)."""
+    resolved: dict[str, list[Definition]] = {}
+    for use in snapshot.calls_from(target):
+        if use.kind == "call" and use.name not in resolved:
+            defs = [d for d in resolve_callee(snapshot, use) if d.key != target.key]
+            if defs:
+                resolved[use.name] = defs
+    return resolved
+
+
+def print_report(
+    name: str,
+    files: list[str],
+    rows: list[tuple[str, list[float], str]],
+    packing: list[tuple[str, int, int, float]],
+    args: argparse.Namespace,
+) -> None:
+    python = sum(1 for f in files if f.endswith(".py"))
+    print(f"{name}: {len(files)} source files indexed ({python} Python, "
+          f"{len(files) - python} other); {args.runs} runs each, medians, in process")
+    print(f"{'':40} {'median s':>9} {'min s':>7} {'× ctags':>8} {'target':>8}  ok")
+    ctags = statistics.median(rows[0][1])
+    for label, seconds, target in rows:
+        median = statistics.median(seconds)
+        ratio = median / ctags
+        goal = f"≤ {TARGETS[target]:g}×" if target else ""
+        ok = ("yes" if ratio <= TARGETS[target] else "NO") if target else ""
+        print(f"{label:40} {median:9.3f} {min(seconds):7.3f} {ratio:8.2f} {goal:>8}  {ok}")
+    share = [p / b for _, p, b, _ in packing]
+    present = [f for _, _, _, f in packing]
+    print(f"\ncontext packing, {len(packing)} sampled functions, budget {args.budget} tokens, "
+          f"counted by {default_counter().name}")
+    print(f"  median packed tokens {statistics.median([p for _, p, _, _ in packing]):.0f}, "
+          f"median whole-file baseline {statistics.median([b for _, _, b, _ in packing]):.0f}")
+    print(f"  median packed / baseline   {statistics.median(share):7.1%}   target ≤ 10%  "
+          f"{'yes' if statistics.median(share) <= 0.10 else 'NO'}")
+    print(f"  median callees present     {statistics.median(present):7.1%}   target ≥ 90%  "
+          f"{'yes' if statistics.median(present) >= 0.90 else 'NO'}"
+          f"   (mean {statistics.mean(present):.1%}, min {min(present):.0%})")
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    print(f"\npeak resident memory of any one process: {peak / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
