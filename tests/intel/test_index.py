@@ -249,3 +249,9 @@ def test_an_edit_the_stat_guess_misses_is_still_found_by_git(shop: Path) -> None
         snap = idx.snapshot()
     assert stats.parsed == 1
     assert snap.definitions("shop/pricing.py")[0].signature == "def price_of(ITEM)"
+
+
+def test_the_index_directory_ignores_itself(shop: Path) -> None:
+    with SymbolIndex(shop) as idx:
+        idx.update()
+    assert git(shop, "status", "--porcelain") == ""

@@ -32,7 +32,11 @@ TaskPaths = tuple[str, Sequence[str], Sequence[str]]
 
 
 class SignatureChange(Record):
-    """One public symbol a change breaks for its users."""
+    """One public symbol a change breaks for its users.
+
+    ``old_signature``/``new_signature`` join overloads (several definitions of one qualname)
+    with `` | ``; ``new_path`` is set when the symbol's file was renamed.
+    """
 
     path: str
     qualname: str
@@ -139,6 +143,7 @@ def _compare(
     found = []
     for qualname, (first, signatures) in old_sigs.items():
         now = new_sigs.get(qualname)
+        moved = new_path if new_path != first.path else None
         base = {
             "path": first.path, "qualname": qualname, "name": first.name, "kind": first.kind,
             "language": first.language, "old_signature": " | ".join(signatures),
@@ -146,11 +151,14 @@ def _compare(
         if now is None:
             found.append(SignatureChange(change="removed", **base))
         elif now[1] != signatures:
+            new_signature = " | ".join(now[1])
             found.append(
-                SignatureChange(change="signature", new_signature=" | ".join(now[1]), **base)
+                SignatureChange(
+                    change="signature", new_signature=new_signature, new_path=moved, **base
+                )
             )
-        elif new_path != first.path:
-            found.append(SignatureChange(change="moved", new_path=new_path, **base))
+        elif moved is not None:
+            found.append(SignatureChange(change="moved", new_path=moved, **base))
     return found
 
 

@@ -65,7 +65,7 @@ def connect(db_path: Path) -> sqlite3.Connection:
 
     A database written by other extractor or store code is rebuilt empty: it is only a cache.
     """
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    _make_ignored_dir(db_path.parent)
     conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -81,6 +81,16 @@ def connect(db_path: Path) -> sqlite3.Connection:
                 conn.execute(table)
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('extractor', ?)", (version,))
     return conn
+
+
+def _make_ignored_dir(folder: Path) -> None:
+    """Create ``folder``; a new one gets a ``.gitignore`` of ``*`` so git never lists it."""
+    if folder.is_dir():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")
 
 
 class transaction:
