@@ -195,3 +195,28 @@ def test_report_says_what_is_and_is_not_enforced() -> None:
         assert any("not restricted to the model endpoint" in n for n in online.not_enforced)
     if os.geteuid() == 0:
         assert not none.nproc_enforced
+
+
+@needs_bwrap
+def test_repository_under_a_hidden_home_stays_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text("PRIVATE\n")
+    monkeypatch.setenv("HOME", str(home))
+    root = home / "code" / "repo"
+    root.mkdir(parents=True)
+    git.run(["init", "-q"], root)
+    (root / "a.txt").write_text("a\n")
+    git.run(["add", "-A"], root)
+    git.run(["commit", "-qm", "base"], root)
+    wt = root / ".crewchief" / "worktrees" / "w1"
+    git.run(["worktree", "add", "-q", "--detach", str(wt), "HEAD"], root)
+    script = f"cat {home}/.ssh/id_ed25519 2>&1; cat {root}/a.txt; echo b >> a.txt && echo EDITED"
+    with WorkerSandbox(wt, SandboxConfig(mode="bwrap")) as box:
+        run = _sh(box, script)
+    out = run.stdout.text()
+    assert "PRIVATE" not in out
+    assert "a\n" in out and "EDITED" in out
+    assert (wt / "a.txt").read_text() == "a\nb\n"
