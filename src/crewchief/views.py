@@ -191,9 +191,10 @@ def decisions(ledger: Ledger, run_id: str, task_id: str | None = None) -> list[d
 
 
 def run_overview(ledger: Ledger, run_id: str) -> dict[str, Any]:
-    """``run_summary`` plus cost, end time, who approved (not who rejected) and who merged."""
+    """``run_summary`` plus cost, end time, who approved (not who rejected), and the landing:
+    which branch moved from which commit to which, by whom, when (None until merged)."""
     summary = run_summary(ledger, run_id)
-    ended = merged_by = None
+    ended = merged_by = landing = None
     for e in ledger.events(run_id):
         if e["kind"] != "run_state":
             continue
@@ -202,6 +203,13 @@ def run_overview(ledger: Ledger, run_id: str) -> dict[str, Any]:
             ended = e["at"]
         if data.get("to") == "merged":
             merged_by = data.get("who")
+            landing = {
+                "target": data.get("target"),
+                "from": data.get("from_commit"),
+                "to": data.get("to_commit"),
+                "who": merged_by,
+                "at": e["at"],
+            }
     return {
         **summary,
         "cost": run_cost(ledger, run_id),
@@ -210,6 +218,7 @@ def run_overview(ledger: Ledger, run_id: str) -> dict[str, Any]:
             {d["who"] for d in decisions(ledger, run_id) if d["decision"] == "approve"}
         ),
         "merged_by": merged_by,
+        "landing": landing,
     }
 
 

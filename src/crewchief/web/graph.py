@@ -1,8 +1,8 @@
 """The plan's dependency graph as inline SVG, laid out on the server: no script needed.
 
 Tasks stand in rows by depth (a task sits one row below its deepest dependency), so the usual
-wide and shallow plan reads across the page; a row wider than ``MAX_COLS`` wraps. Each node links to its task's page and
-carries its state as a class, so the page's script can recolour it live.
+wide and shallow plan reads across the page; a row wider than ``MAX_COLS`` wraps. Each node links
+to its task's page and carries its state as a class, so the page's script can recolour it live.
 """
 
 from __future__ import annotations

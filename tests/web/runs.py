@@ -1,0 +1,280 @@
+"""Finished demo runs for the web tests: made once per test process with the real CLI, copied
+per test, and (for the rich one) given what model-driven runs record: usage, calls, transcripts,
+per-hunk verdicts, a manager summary and a plan with dependencies, risks and questions."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from starlette.testclient import TestClient
+
+from crewchief.demo import make_demo_repo
+from crewchief.ledger import Ledger
+from crewchief.records import HunkVerdict, ModelCall, TranscriptEntry, Usage, Verdict
+from crewchief.web.app import create_app
+from crewchief.web.security import Guard
+
+ORIGIN = "http://127.0.0.1:8000"
+WHO = "web-tester"
+CODEMOD = [
+    "run",
+    "--recipe",
+    "codemod",
+    "--lang",
+    "python",
+    "--pattern",
+    "users.fetch_user($UID)",
+    "--rewrite",
+    "users.get_user($UID, cache=True)",
+]
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Person",
+    "GIT_AUTHOR_EMAIL": "person@example.com",
+    "GIT_COMMITTER_NAME": "Test Person",
+    "GIT_COMMITTER_EMAIL": "person@example.com",
+}
+#: The demo's packages, one task each, in plan order.
+PACKAGE_OF = {
+    "t1": "accounts",
+    "t2": "billing",
+    "t3": "notifications",
+    "t4": "orders",
+    "t5": "reports",
+}
+FILE_OF = {
+    "t1": "accounts/profile.py",
+    "t2": "billing/invoice.py",
+    "t3": "notifications/email.py",
+    "t4": "orders/checkout.py",
+    "t5": "reports/daily.py",
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    repo: Path
+    run_id: str
+
+    def ledger(self) -> Ledger:
+        return Ledger.existing(self.repo)
+
+
+def crewchief(repo: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "crewchief", *args],
+        cwd=repo,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        env={**os.environ, **GIT_ENV},
+    )
+
+
+def git(repo: Path, *args: str) -> str:
+    proc = subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **GIT_ENV},
+    )
+    return proc.stdout.strip()
+
+
+def finished_demo_run(directory: Path) -> Run:
+    """The demo repository after a codemod run that now awaits approval (no --yes)."""
+    repo = make_demo_repo(directory)
+    proc = crewchief(repo, *CODEMOD)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ledger = Ledger.existing(repo)
+    try:
+        run_id = ledger.resolve_run(None)
+        assert ledger.run(run_id)["state"] == "awaiting_approval"
+    finally:
+        ledger.close()
+    return Run(repo, run_id)
+
+
+def copy_run(run: Run, directory: Path) -> Run:
+    shutil.copytree(run.repo, directory, symlinks=True)
+    return Run(directory, run.run_id)
+
+
+def enrich(run: Run) -> None:
+    """Give the run what a model-driven run records (see the module docstring)."""
+    ledger = run.ledger()
+    try:
+        plan = ledger.plan(run.run_id)
+        t1, t2, t3, t4, t5 = plan.tasks
+        tasks = (
+            t1,
+            t2,
+            t3.model_copy(update={"depends_on": ("t1",)}),
+            t4.model_copy(update={"depends_on": ("t1", "t2")}),
+            t5.model_copy(update={"risk": "high"}),
+        )
+        ledger.record_plan(
+            run.run_id,
+            plan.model_copy(
+                update={
+                    "tasks": tasks,
+                    "risks": ("invoice totals might be cached <stale>",),
+                    "open_questions": ("Should reports keep the uncached call?",),
+                }
+            ),
+        )
+        ledger.event(
+            run.run_id,
+            "manager_summary",
+            {
+                "summary": "Every caller moves to the cached API.",
+                "order": [
+                    {"task": "t1", "reason": "profiles first: the others read them"},
+                    {"task": "t2", "reason": "billing next"},
+                ],
+            },
+        )
+        ledger.event(
+            run.run_id, "model_call", {"role": "manager", "model": "big", "cost_usd": 0.02}
+        )
+        attempt = ledger.attempts(run.run_id, "t1")[-1]["id"]
+        result = ledger.result(attempt)
+        assert result is not None
+        ledger.finish_attempt(
+            run.run_id,
+            attempt,
+            result.model_copy(
+                update={
+                    "usage": Usage(
+                        model="small-model", input_tokens=1200, output_tokens=340, cost_usd=0.0123
+                    ),
+                    "calls": (
+                        ModelCall(
+                            role="worker",
+                            model="small-model",
+                            input_tokens=1200,
+                            output_tokens=340,
+                            cost_usd=0.0123,
+                            prompt_digest="ab" * 32,
+                        ),
+                    ),
+                    "transcript": (
+                        TranscriptEntry(kind="prompt", content="Rewrite <b>every</b> call"),
+                        TranscriptEntry(
+                            kind="tool_call", tool="edit", content="accounts/profile.py"
+                        ),
+                        TranscriptEntry(kind="response", content="done: 6 calls"),
+                    ),
+                    "assumptions": ("profiles are read-mostly",),
+                }
+            ),
+        )
+        ledger.record_verdict(
+            run.run_id,
+            "t1",
+            attempt,
+            Verdict(
+                decision="approve",
+                reviewer="llm:manager",
+                reasons=("matches the plan",),
+                hunks=(
+                    HunkVerdict(
+                        path="accounts/profile.py",
+                        hunk=1,
+                        ok=True,
+                        note="cached call is equivalent",
+                    ),
+                    HunkVerdict(
+                        path="accounts/settings.py",
+                        hunk=1,
+                        ok=False,
+                        note="check the locale fallback",
+                    ),
+                ),
+            ),
+        )
+    finally:
+        ledger.close()
+
+
+def client_for(repo: Path, guard: Guard | None = None, who: str = WHO) -> TestClient:
+    app = create_app(repo, guard or Guard.for_bind("127.0.0.1", None), default_who=who)
+    return TestClient(app, base_url=ORIGIN)
+
+
+def csrf_from(client: TestClient, page: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get(page).text)
+    assert found, f"no CSRF field on {page}"
+    return found.group(1)
+
+
+def post(client: TestClient, url: str, data: dict[str, str], page: str) -> httpx.Response:
+    """A form post as the browser sends it from ``page``: same Origin, the page's CSRF token."""
+    form = {**data, "csrf": csrf_from(client, page)}
+    return client.post(url, data=form, headers={"Origin": ORIGIN}, follow_redirects=False)
+
+
+def states(run: Run) -> dict[str, str]:
+    ledger = run.ledger()
+    try:
+        return {t: str(s) for t, s in ledger.task_states(run.run_id).items()}
+    finally:
+        ledger.close()
+
+
+class Served:
+    """``crewchief serve`` (as ``python -m crewchief.web.commands``) in a subprocess on a free
+    loopback port; ``url`` is the address it printed. Stopped (SIGTERM, then SIGKILL) on exit."""
+
+    START_TIMEOUT_S = 30
+
+    def __init__(self, repo: Path, *args: str) -> None:
+        # a file, not a pipe: it can never fill up; closed in __exit__
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "crewchief.web.commands", "--port", "0", "--repo", str(repo),
+             *args],
+            stdout=subprocess.PIPE, stderr=self.stderr, text=True,
+            env={**os.environ, **GIT_ENV})
+        self.printed: list[str] = []
+        self.url = self._read_url()
+
+    def _read_url(self) -> str:
+        assert self.proc.stdout is not None
+        guard = threading.Timer(self.START_TIMEOUT_S, self.proc.kill)
+        guard.start()
+        try:
+            for line in self.proc.stdout:
+                self.printed.append(line)
+                found = re.search(r"open (http://\S+)", line)
+                if found:
+                    return found.group(1)
+        finally:
+            guard.cancel()
+        self.stderr.seek(0)
+        stderr = self.stderr.read().decode(errors="replace")
+        raise AssertionError(f"serve printed no address: {''.join(self.printed)}{stderr}")
+
+    def __enter__(self) -> Served:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.stderr.close()
