@@ -12,7 +12,7 @@ import time
 import traceback
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from crewchief import procs
 from crewchief.backends.base import WorkContext, backend_for
@@ -30,6 +30,7 @@ class AttemptJob(BaseModel):
     base_commit: str
     timeout_s: float
     extra_instruction: str | None = None
+    settings: dict[str, JsonValue] = Field(default_factory=dict)
 
 
 def execute(job: AttemptJob) -> WorkerResult:
@@ -39,7 +40,7 @@ def execute(job: AttemptJob) -> WorkerResult:
         Path(job.worktree), job.base_commit, job.attempt_id, job.timeout_s, job.extra_instruction
     )
     try:
-        result = backend_for(job.task).run(job.task, ctx)
+        result = backend_for(job.task, dict(job.settings)).run(job.task, ctx)
     except Exception as e:  # a backend bug must become a recorded failure, not a lost attempt
         result = WorkerResult(
             status="error", error=f"{type(e).__name__}: {e}", log=traceback.format_exc()

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from crewchief.errors import UserError
 from crewchief.records import Risk
@@ -81,6 +81,14 @@ class Config(BaseModel):
     worker_risk_levels: list[Risk] = Field(
         default_factory=lambda: list[Risk](["low", "medium"]),
         description="Risk levels workers may take; other tasks are left for people.",
+    )
+    worker_backend: str = Field(
+        default="llm:worker",
+        description="Backend of model-planned tasks: llm:worker, or agent:<name> for a CLI.",
+    )
+    agents: dict[str, dict[str, JsonValue]] = Field(
+        default_factory=dict,
+        description="External coding CLIs as workers: [agents.NAME] tables (command, …).",
     )
     sparse_worktrees: bool = Field(
         default=False,

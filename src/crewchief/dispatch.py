@@ -12,6 +12,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import JsonValue
+
 from crewchief import git, procs
 from crewchief.attempt import AttemptJob
 from crewchief.config import Config
@@ -52,12 +54,30 @@ def run_attempt(
             base_commit=base,
             timeout_s=cfg.task_timeout_s,
             extra_instruction=extra_instruction,
+            settings=backend_settings(task, cfg),
         )
         result = _run_worker_process(job, ws.path, cfg.task_timeout_s)
         if result.status == "ok":
             result = result.model_copy(update={"patch": git.diff_worktree(ws.path, base)})
         checks = gate(repo, task, result, ws.path, base, cfg)
     return AttemptOutcome(task.id, attempt_id, result, tuple(checks))
+
+
+def backend_settings(task: Task, cfg: Config) -> dict[str, JsonValue]:
+    """The configuration a task's backend needs in the worker process: the ``[agents.NAME]``
+    table for ``agent:NAME``, the worker model and its limits for ``llm:*``."""
+    kind, _, name = task.backend.partition(":")
+    if kind == "agent":
+        return dict(cfg.agents.get(name, {}))
+    if kind == "llm":
+        prices: dict[str, JsonValue] = {m: dict(t.items()) for m, t in cfg.prices.items()}
+        return {
+            "model": cfg.worker_model,
+            "max_steps": cfg.worker_max_steps,
+            "token_budget": cfg.worker_token_budget,
+            "prices": prices,
+        }
+    return {}
 
 
 def _run_worker_process(job: AttemptJob, worktree: Path, timeout_s: float) -> WorkerResult:

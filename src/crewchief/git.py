@@ -102,9 +102,21 @@ def diff_worktree(worktree: Path, base: str) -> bytes:
     """
     run(["add", "--all", "--", "."], worktree)
     return run(
-        ["diff", "--cached", "--binary", "--find-renames", "--no-color", "--no-ext-diff", base],
+        [*_DIFF_FLAGS, "--cached", "--binary", "--find-renames", base],
         worktree,
     ).stdout
+
+
+#: Flags that make ``git diff`` output the same whatever the user's config says (prefixes,
+#: colour, external diff drivers, relative paths).
+_DIFF_FLAGS = [
+    "diff",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-relative",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+]
 
 
 def tree_with_patch(repo: Path, base: str, patch: bytes) -> tuple[str | None, str]:

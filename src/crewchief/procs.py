@@ -61,8 +61,7 @@ def run(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-        with _live_lock:
-            _live.add(proc.pid)
+        track(proc.pid, True)
         timed_out = False
         try:
             if input is not None:
@@ -76,12 +75,21 @@ def run(
             raise
         finally:
             _reap_group(proc.pid)
-            with _live_lock:
-                _live.discard(proc.pid)
+            track(proc.pid, False)
         text, truncated = _tail(out, max_output)
     return ProcResult(
         None if timed_out else proc.returncode, text, timed_out, time.monotonic() - start, truncated
     )
+
+
+def track(pid: int, live: bool) -> None:
+    """Add the process group led by ``pid`` to (or remove it from) the groups ``kill_all``
+    stops: for groups started outside ``run`` (the sandbox starts its own)."""
+    with _live_lock:
+        if live:
+            _live.add(pid)
+        else:
+            _live.discard(pid)
 
 
 def kill_all() -> None:

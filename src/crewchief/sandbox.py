@@ -307,14 +307,14 @@ class WorkerSandbox:
             stderr=subprocess.PIPE,
             start_new_session=True,
         )
-        _track(proc.pid, True)
+        procs.track(proc.pid, True)
         try:
             out, err, timed_out = pump(
                 proc, stdin, start + timeout_s, self.config.max_output_bytes, _EXIT_GRACE_S
             )
         finally:
             _kill_group(proc)
-            _track(proc.pid, False)
+            procs.track(proc.pid, False)
         killed = _kill_marked(self.marker)
         returncode = None if timed_out else proc.returncode
         return SandboxRun(returncode, out, err, timed_out, time.monotonic() - start, killed)
@@ -363,16 +363,6 @@ def _hide_home_args(program: str) -> list[str]:
         if prefix.startswith(home + os.sep):  # never the whole of HOME (e.g. for ~/bin)
             args += ["--ro-bind-try", prefix, prefix]
     return args
-
-
-def _track(pid: int, live: bool) -> None:
-    """Enter the group in (or take it out of) the set ``procs.kill_all`` stops on Ctrl-C or
-    SIGTERM of the attempt process. NOTE: uses procs' private set until procs exposes one."""
-    with procs._live_lock:
-        if live:
-            procs._live.add(pid)
-        else:
-            procs._live.discard(pid)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -24,10 +24,10 @@ def policy_rules(cfg: Config) -> policy.PolicyRules:
     )
 
 
-def check_policy(task: Task, patch: bytes, rules: policy.PolicyRules) -> CheckResult:
+def check_policy(repo: Path, task: Task, patch: bytes, rules: policy.PolicyRules) -> CheckResult:
     """Scope and patch policy: every path owned, nothing under .git/, no escaping symlink, …"""
     start = time.monotonic()
-    decision = policy.evaluate(patch, task.owned_paths, rules)
+    decision = policy.evaluate(patch, task.owned_paths, rules, repo)
     lines = [
         f"{v.code}: {v.path or '(patch)'}: {v.detail}"
         + (" [a person may approve]" if v.needs_human else "")
@@ -92,7 +92,7 @@ def gate(
     """All mechanical checks of one attempt, in order, stopping at the first failed stage."""
     if result.status != "ok" or not result.patch:
         return []
-    checks = [check_policy(task, result.patch, policy_rules(cfg))]
+    checks = [check_policy(repo, task, result.patch, policy_rules(cfg))]
     if not checks[-1].passed:
         return checks
     checks.append(check_applies(repo, base, result.patch))
@@ -152,9 +152,9 @@ def needs_person(task: Task, paths: Sequence[str], protected: Sequence[str]) -> 
     """Why this task may not be approved by ``--yes``: high risk, or touching protected or
     sensitive (CI, agent config, .gitattributes) paths."""
     reasons = [f"risk is {task.risk}"] if task.risk == "high" else []
-    globs = [*protected, *policy.DEFAULT_SENSITIVE]
+    globs = (*protected, *policy.DEFAULT_SENSITIVE)
     for p in paths:
-        hit = next((g for g in globs if policy._glob_regex(g).fullmatch(p.casefold())), None)
+        hit = policy.sensitive_match(p, globs)
         if hit:
             reasons.append(f"{p} matches protected path {hit}")
     return reasons

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from crewchief.errors import UserError
 from crewchief.records import ChangeRequest, Plan, Task, WorkerResult
@@ -71,9 +71,27 @@ def recipe_names() -> list[str]:
     return sorted(ep.name for ep in entry_points(group=RECIPE_GROUP))
 
 
-def backend_for(task: Task) -> WorkerBackend:
-    """Resolve a task's ``backend`` string (``recipe:<name>``) to its implementation."""
+BACKEND_GROUP = "crewchief.backends"
+
+
+class BackendFactory(Protocol):
+    """Builds the backend for ``<kind>:<name>`` from that backend's settings (a config table)."""
+
+    def __call__(self, name: str, settings: dict[str, Any] | None = None) -> WorkerBackend: ...
+
+
+def recipe_backend(name: str, settings: dict[str, Any] | None = None) -> WorkerBackend:
+    """The worker half of recipe ``name`` (the ``recipe`` kind of backend)."""
+    return load_recipe(name).backend
+
+
+def backend_for(task: Task, settings: dict[str, Any] | None = None) -> WorkerBackend:
+    """Resolve a task's ``backend`` string, ``<kind>:<name>``, through the ``crewchief.backends``
+    entry points (``recipe``, ``agent``, ``llm`` are built in; plugins add kinds the same way)."""
     kind, _, name = task.backend.partition(":")
-    if kind == "recipe":
-        return load_recipe(name).backend
-    raise UserError(f"task {task.id}: unknown backend {task.backend!r}")
+    found = {ep.name: ep for ep in entry_points(group=BACKEND_GROUP)}
+    if kind not in found or not name:
+        known = ", ".join(f"{k}:<name>" for k in sorted(found))
+        raise UserError(f"task {task.id}: unknown backend {task.backend!r} (known: {known})")
+    factory: BackendFactory = found[kind].load()
+    return factory(name, settings)
