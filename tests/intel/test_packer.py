@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from crewchief.intel.index import SymbolIndex
 from crewchief.intel.packer import pack_context
 from crewchief.intel.snapshot import Snapshot
 from crewchief.intel.tokens import CharEstimate, default_counter
@@ -79,3 +82,14 @@ def test_the_context_is_a_frozen_record(snapshot: Snapshot) -> None:
     context = pack_context(snapshot, ["shop/cart.py"], ["Cart.add"])
     again = type(context).model_validate_json(context.model_dump_json())
     assert again == context
+
+
+def test_callees_and_callers_come_from_the_same_language_family(polyglot: Path) -> None:
+    with SymbolIndex(polyglot) as idx:
+        idx.update()
+        snap = idx.snapshot()
+    context = pack_context(snap, ["web/cart.ts"], ["total"], budget=2000)
+    assert keys(context.included) == [
+        ("web/cart.ts::total", "target", "source"),
+        ("web/cart.ts::Item", "callee", "signature"),
+    ]

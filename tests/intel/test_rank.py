@@ -81,3 +81,16 @@ def test_map_command_prints_the_map_to_stdout(shop: Path) -> None:
                                       "--tokens", "300", "--repo", str(shop)])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("shop/cart.py\n  class Cart  # L6\n")
+
+
+def test_members_are_indented_only_inside_their_lexical_container(polyglot: Path) -> None:
+    with SymbolIndex(polyglot) as idx:
+        idx.update()
+        result = repo_map(idx.snapshot(), focus=["svc/"], tokens=300)
+    assert result.text.startswith(
+        "svc/server.go\n"
+        "  type Server struct  # L3\n"
+        "  type Handler interface  # L8\n"
+        "    Serve(path string) error  # L9\n"
+        "  func (s *Server) Start(port int) error  # L12\n"
+    )

@@ -92,7 +92,8 @@ class SymbolIndex:
         with ThreadPoolExecutor(max_workers=1) as pool:
             listing = pool.submit(sources.worktree_files, self.repo, scope)
             recorded = store.stored_files(self._conn)
-            early = self._parse_files_early(scope or self._stat_changed(recorded))
+            guessed = set(scope or self._stat_changed(recorded))
+            early = self._parse_files_early(guessed)
             current = listing.result()
         previous = {p: f for p, (f, _) in recorded.items() if not scope or sources.under(p, scope)}
         with store.transaction(self._conn) as conn:
@@ -100,7 +101,10 @@ class SymbolIndex:
             todo = _unique(f for f in current.values() if (f.blob, f.language) not in known)
             skipped = _parse_into(conn, todo, self.repo, early, progress, workers)
             removed = [p for p in previous if p not in current]
-            changed = [f for f in current.values() if previous.get(f.path) != f]
+            # Touched files get their new stat recorded too, so the next guess skips them.
+            changed = [
+                f for f in current.values() if previous.get(f.path) != f or f.path in guessed
+            ]
             stats = [(f, sources.file_stat(self.repo / f.path)) for f in changed]
             store.replace_files(conn, stats, removed)
             if scope is None:  # a full listing knows every live blob
@@ -127,7 +131,7 @@ class SymbolIndex:
         ]
         return changed if len(changed) < PARALLEL_MIN_FILES else []
 
-    def _parse_files_early(self, paths: list[str]) -> dict[tuple[str, str], store.ParsedBlob]:
+    def _parse_files_early(self, paths: set[str]) -> dict[tuple[str, str], store.ParsedBlob]:
         """Parse these files if their content is new, keyed by (blob id, language).
 
         Runs while git lists the tree, so that an update after an edit costs little more than
@@ -136,7 +140,7 @@ class SymbolIndex:
         missed are parsed afterwards.
         """
         parsed: dict[tuple[str, str], store.ParsedBlob] = {}
-        for path in paths:
+        for path in sorted(paths):
             spec = language_for_path(path)
             file = self.repo / path
             if spec is None or file.is_symlink() or not file.is_file():

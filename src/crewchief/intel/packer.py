@@ -166,16 +166,23 @@ def resolve_callee(snapshot: Snapshot, use: Reference) -> list[Definition]:
 
 
 def callers(snapshot: Snapshot, targets: Sequence[Definition]) -> list[Definition]:
-    """Definitions whose bodies use a target's name, nearest first, at most a few per target."""
+    """Definitions whose bodies use a target's name, nearest first, at most a few per target.
+
+    Only code of the target's language family counts; for an ambiguous name (defined in more
+    than ``AMBIGUOUS_DEFINERS`` files) only code in the target's directory.
+    """
     exclude = {d.key for d in targets}
     found: list[Definition] = []
     for target in targets:
         folder = target.path.rpartition("/")[0]
+        family = language_family(target.language)
         definers = {d.path for d in snapshot.definitions(name=target.name)}
         ambiguous = len(definers) > AMBIGUOUS_DEFINERS
         refs = [
             r for r in snapshot.callers(target)
-            if r.scope and not (ambiguous and r.path.rpartition("/")[0] != folder)
+            if r.scope
+            and language_family(snapshot.files[r.path].language) == family
+            and not (ambiguous and r.path.rpartition("/")[0] != folder)
         ]
         refs.sort(key=lambda r: (r.path != target.path, r.path.rpartition("/")[0] != folder,
                                  r.path, r.line))

@@ -71,13 +71,13 @@ def render_map(ranking: Ranking, budget: int, counter: TokenCounter) -> RepoMap:
                 chosen.setdefault(definition.path, []).append(definition)
             else:
                 chosen.setdefault(ranked.definition.path, [])
-    text = _render(chosen)
+    text = _render(chosen, by_key)
     while text and counter.count(text) > budget:
         last = by_key[shown.pop()]
         chosen[last.path] = [d for d in chosen[last.path] if d != last]
         if not chosen[last.path]:
             del chosen[last.path]
-        text = _render(chosen)
+        text = _render(chosen, by_key)
     return RepoMap(
         text, counter.count(text), budget, counter.name, counter.exact, tuple(shown),
         len(ranking.symbols),
@@ -97,20 +97,27 @@ def _lines_needed(
     for depth in range(1, len(parts)):
         container = by_key.get(f"{d.path}::{'.'.join(parts[:depth])}")
         if container is not None and (present is None or container not in present):
-            lines.append((container, _line(container)))
+            lines.append((container, _line(container, by_key)))
     if present is None or d not in present:
-        lines.append((d, _line(d)))
+        lines.append((d, _line(d, by_key)))
     return lines
 
 
-def _line(d: Definition) -> str:
-    indent = "  " * (d.qualname.count(".") + 1)
-    return f"{indent}{d.signature or d.name}  # L{d.line_start}"
+def _line(d: Definition, by_key: dict[str, Definition]) -> str:
+    """``d``'s map line, indented once per definition it lies inside (a Go method or a Rust
+    ``impl`` member is named after its type but not nested in it, so it is not indented)."""
+    parts = d.qualname.split(".")
+    depth = 1
+    for i in range(1, len(parts)):
+        outer = by_key.get(f"{d.path}::{'.'.join(parts[:i])}")
+        if outer is not None and outer.line_start <= d.line_start <= outer.line_end:
+            depth += 1
+    return f"{'  ' * depth}{d.signature or d.name}  # L{d.line_start}"
 
 
-def _render(chosen: dict[str, list[Definition]]) -> str:
+def _render(chosen: dict[str, list[Definition]], by_key: dict[str, Definition]) -> str:
     blocks = []
     for path, defs in chosen.items():
         unique = sorted(set(defs), key=lambda d: (d.line_start, d.qualname))
-        blocks.append("\n".join([path, *(_line(d) for d in unique)]))
+        blocks.append("\n".join([path, *(_line(d, by_key) for d in unique)]))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
