@@ -16,7 +16,7 @@ from rich.live import Live
 from rich.text import Text
 
 from crewchief import config as config_mod
-from crewchief import git, land, provenance, render, views
+from crewchief import doctor, git, land, provenance, render, views
 from crewchief.backends.base import load_recipe, recipe_names
 from crewchief.errors import CrewchiefError, UserError
 from crewchief.executor import LocalExecutor
@@ -368,6 +368,40 @@ def merge(run_id: RunArg = None, repo: RepoOpt = Path(".")) -> None:
 def _merge(root: Path, ledger: Ledger, run_id: str, cfg: config_mod.Config) -> None:
     landing = land.merge_run(root, ledger, run_id, cfg, _who())
     out.print(f"merged: {landing.target} {landing.old[:12]} → {landing.new[:12]} ({landing.how})")
+
+
+@app.command("doctor")
+def doctor_cmd(
+    repo: RepoOpt = Path("."),
+    agent: Annotated[
+        list[str], typer.Option(help="Agent CLI to check (default: configured).")
+    ] = [],  # noqa: B006
+    no_tests: Annotated[bool, typer.Option("--no-tests", help="Do not run the suite.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the repository and this machine: git, the suite, worker CLIs, sandbox, model keys,
+    and whether orchestration is advisable at all here."""
+    root = _repo(repo)
+    cfg = config_mod.load(root)
+    report = doctor.diagnose(
+        root,
+        cfg.test_command,
+        list(agent) or sorted(cfg.agents),
+        model_keys=_model_key_names(cfg),
+        agent_tables=cfg.agents,
+        run_tests=not no_tests,
+        test_timeout_s=cfg.suite_timeout_s,
+    )
+    _emit(report.model_dump(mode="json"), as_json, lambda: out.print(render.doctor_view(report)))
+    if any(f.level == "fail" for f in report.findings):
+        raise typer.Exit(1)
+
+
+def _model_key_names(cfg: config_mod.Config) -> list[str]:
+    """Environment variables the configured models read their keys from."""
+    names = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
+    models = (cfg.manager_model, cfg.worker_model, cfg.reviewer_model)
+    return sorted({names[m.split(":", 1)[0]] for m in models if m and m.split(":")[0] in names})
 
 
 @app.command("blame")

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from crewchief import views
+from crewchief.doctor import DoctorReport
 from crewchief.ledger import Ledger
 from crewchief.records import Plan
 
@@ -118,3 +119,31 @@ class LiveTasks:
     def close(self) -> None:
         if self._ledger is not None:
             self._ledger.close()
+
+
+LEVEL_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
+
+
+def doctor_view(report: DoctorReport) -> Group:
+    """The doctor's findings, the sandbox's protections and the recommendation."""
+    table = Table(title="crewchief doctor", title_justify="left")
+    for col in ("check", "", "detail"):
+        table.add_column(col)
+    for f in report.findings:
+        table.add_row(f.name, Text(f.level, style=LEVEL_STYLE[f.level]), f.detail)
+    box = report.sandbox
+    active = [
+        name
+        for name, on in (
+            ("filesystem read-only outside the worktree", box.filesystem_read_only),
+            ("repository .git read-only", box.git_metadata_read_only),
+            ("network off", box.network_isolated),
+            ("own PID namespace", box.pid_namespace),
+            ("scrubbed environment", box.env_scrubbed),
+        )
+        if on
+    ]
+    lines = [Text(f"sandbox ({box.bwrap or 'no bubblewrap'}): " + (", ".join(active) or "none"))]
+    lines += [Text(f"  not enforced: {n}", style="yellow") for n in box.not_enforced]
+    lines.append(Text(report.recommendation, style="bold"))
+    return Group(table, *lines)
