@@ -114,97 +114,83 @@ def enrich(run: Run) -> None:
     """Give the run what a model-driven run records (see the module docstring)."""
     ledger = run.ledger()
     try:
-        plan = ledger.plan(run.run_id)
-        t1, t2, t3, t4, t5 = plan.tasks
-        tasks = (
-            t1,
-            t2,
-            t3.model_copy(update={"depends_on": ("t1",)}),
-            t4.model_copy(update={"depends_on": ("t1", "t2")}),
-            t5.model_copy(update={"risk": "high"}),
-        )
-        ledger.record_plan(
-            run.run_id,
-            plan.model_copy(
-                update={
-                    "tasks": tasks,
-                    "risks": ("invoice totals might be cached <stale>",),
-                    "open_questions": ("Should reports keep the uncached call?",),
-                }
-            ),
-        )
-        ledger.event(
-            run.run_id,
-            "manager_summary",
-            {
-                "summary": "Every caller moves to the cached API.",
-                "order": [
-                    {"task": "t1", "reason": "profiles first: the others read them"},
-                    {"task": "t2", "reason": "billing next"},
-                ],
-            },
-        )
-        ledger.event(
-            run.run_id, "model_call", {"role": "manager", "model": "big", "cost_usd": 0.02}
-        )
+        _plan_with_dependencies(ledger, run.run_id)
+        summary = {
+            "summary": "Every caller moves to the cached API.",
+            "order": [
+                {"task": "t1", "reason": "profiles first: the others read them"},
+                {"task": "t2", "reason": "billing next"},
+            ],
+        }
+        ledger.event(run.run_id, "manager_summary", summary)
+        manager_call = {"role": "manager", "model": "big", "cost_usd": 0.02}
+        ledger.event(run.run_id, "model_call", manager_call)
         attempt = ledger.attempts(run.run_id, "t1")[-1]["id"]
-        result = ledger.result(attempt)
-        assert result is not None
-        ledger.finish_attempt(
-            run.run_id,
-            attempt,
-            result.model_copy(
-                update={
-                    "usage": Usage(
-                        model="small-model", input_tokens=1200, output_tokens=340, cost_usd=0.0123
-                    ),
-                    "calls": (
-                        ModelCall(
-                            role="worker",
-                            model="small-model",
-                            input_tokens=1200,
-                            output_tokens=340,
-                            cost_usd=0.0123,
-                            prompt_digest="ab" * 32,
-                        ),
-                    ),
-                    "transcript": (
-                        TranscriptEntry(kind="prompt", content="Rewrite <b>every</b> call"),
-                        TranscriptEntry(
-                            kind="tool_call", tool="edit", content="accounts/profile.py"
-                        ),
-                        TranscriptEntry(kind="response", content="done: 6 calls"),
-                    ),
-                    "assumptions": ("profiles are read-mostly",),
-                }
-            ),
-        )
-        ledger.record_verdict(
-            run.run_id,
-            "t1",
-            attempt,
-            Verdict(
-                decision="approve",
-                reviewer="llm:manager",
-                reasons=("matches the plan",),
-                hunks=(
-                    HunkVerdict(
-                        path="accounts/profile.py",
-                        hunk=1,
-                        ok=True,
-                        note="cached call is equivalent",
-                    ),
-                    HunkVerdict(
-                        path="accounts/settings.py",
-                        hunk=1,
-                        ok=False,
-                        note="check the locale fallback",
-                    ),
-                ),
-            ),
-        )
+        _model_result(ledger, run.run_id, attempt)
+        _hunk_review(ledger, run.run_id, attempt)
     finally:
         ledger.close()
+
+
+def _plan_with_dependencies(ledger: Ledger, run_id: str) -> None:
+    """Plan version 2: t3 after t1, t4 after t1 and t2, t5 high risk; risks and a question."""
+    plan = ledger.plan(run_id)
+    t1, t2, t3, t4, t5 = plan.tasks
+    tasks = (
+        t1,
+        t2,
+        t3.model_copy(update={"depends_on": ("t1",)}),
+        t4.model_copy(update={"depends_on": ("t1", "t2")}),
+        t5.model_copy(update={"risk": "high"}),
+    )
+    extra = {
+        "tasks": tasks,
+        "risks": ("invoice totals might be cached <stale>",),
+        "open_questions": ("Should reports keep the uncached call?",),
+    }
+    ledger.record_plan(run_id, plan.model_copy(update=extra))
+
+
+def _model_result(ledger: Ledger, run_id: str, attempt: str) -> None:
+    """t1's result as a model worker reports it: usage, one call, a transcript, assumptions."""
+    result = ledger.result(attempt)
+    assert result is not None
+    call = ModelCall(
+        role="worker",
+        model="small-model",
+        input_tokens=1200,
+        output_tokens=340,
+        cost_usd=0.0123,
+        prompt_digest="ab" * 32,
+    )
+    transcript = (
+        TranscriptEntry(kind="prompt", content="Rewrite <b>every</b> call"),
+        TranscriptEntry(kind="tool_call", tool="edit", content="accounts/profile.py"),
+        TranscriptEntry(kind="response", content="done: 6 calls"),
+    )
+    usage = Usage(model="small-model", input_tokens=1200, output_tokens=340, cost_usd=0.0123)
+    update = {
+        "usage": usage,
+        "calls": (call,),
+        "transcript": transcript,
+        "assumptions": ("profiles are read-mostly",),
+    }
+    ledger.finish_attempt(run_id, attempt, result.model_copy(update=update))
+
+
+def _hunk_review(ledger: Ledger, run_id: str, attempt: str) -> None:
+    """A model reviewer's verdict on t1 with one fine hunk and one questioned hunk."""
+    fine = HunkVerdict(
+        path="accounts/profile.py", hunk=1, ok=True, note="cached call is equivalent"
+    )
+    asked = HunkVerdict(
+        path="accounts/settings.py", hunk=1, ok=False, note="check the locale fallback"
+    )
+    hunks = (fine, asked)
+    verdict = Verdict(
+        decision="approve", reviewer="llm:manager", reasons=("matches the plan",), hunks=hunks
+    )
+    ledger.record_verdict(run_id, "t1", attempt, verdict)
 
 
 def client_for(repo: Path, guard: Guard | None = None, who: str = WHO) -> TestClient:
@@ -242,10 +228,21 @@ class Served:
         # a file, not a pipe: it can never fill up; closed in __exit__
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "crewchief.web.commands", "--port", "0", "--repo", str(repo),
-             *args],
-            stdout=subprocess.PIPE, stderr=self.stderr, text=True,
-            env={**os.environ, **GIT_ENV})
+            [
+                sys.executable,
+                "-m",
+                "crewchief.web.commands",
+                "--port",
+                "0",
+                "--repo",
+                str(repo),
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+            env={**os.environ, **GIT_ENV},
+        )
         self.printed: list[str] = []
         self.url = self._read_url()
 

@@ -11,8 +11,9 @@ from starlette.testclient import TestClient
 from .runs import FILE_OF, WHO, Run, client_for, git, post, states
 
 
-def decide(client: TestClient, run: Run, task: str, decision: str, comment: str = "",
-           who: str = "") -> int:
+def decide(
+    client: TestClient, run: Run, task: str, decision: str, comment: str = "", who: str = ""
+) -> int:
     page = f"/runs/{run.run_id}/tasks/{task}"
     data = {"decision": decision, "comment": comment, "who": who}
     return post(client, f"{page}/decision", data, page).status_code
@@ -21,8 +22,10 @@ def decide(client: TestClient, run: Run, task: str, decision: str, comment: str 
 def approvals(run: Run) -> list[tuple[str | None, str, str, str]]:
     ledger = run.ledger()
     try:
-        return [(a["task_id"], a["decision"], a["who"], a["comment"])
-                for a in ledger.approvals(run.run_id)]
+        return [
+            (a["task_id"], a["decision"], a["who"], a["comment"])
+            for a in ledger.approvals(run.run_id)
+        ]
     finally:
         ledger.close()
 
@@ -73,9 +76,7 @@ def test_sending_back_queues_another_attempt_and_says_how_to_resume(
         ledger.close()
 
 
-def test_resume_button_drives_the_run_in_a_background_process(
-    client: TestClient, run: Run
-) -> None:
+def test_resume_button_drives_the_run_in_a_background_process(client: TestClient, run: Run) -> None:
     assert decide(client, run, "t3", "send_back", "once more") == 303
     response = post(client, f"/runs/{run.run_id}/resume", {}, f"/runs/{run.run_id}")
     assert response.status_code == 303
@@ -106,10 +107,19 @@ def test_approve_run_approves_every_task_that_needs_no_person(rich_run: Run) -> 
     page = f"/runs/{rich_run.run_id}"
     response = post(client, f"{page}/approve", {"who": "grace"}, page)
     assert response.status_code == 303
-    assert states(rich_run) == {"t1": "approved", "t2": "approved", "t3": "approved",
-                                "t4": "approved", "t5": "verified"}  # t5 is high risk
+    assert states(rich_run) == {
+        "t1": "approved",
+        "t2": "approved",
+        "t3": "approved",
+        "t4": "approved",
+        "t5": "verified",
+    }  # t5 is high risk
     assert {(t, w) for t, _, w, _ in approvals(rich_run)} == {
-        ("t1", "grace"), ("t2", "grace"), ("t3", "grace"), ("t4", "grace")}
+        ("t1", "grace"),
+        ("t2", "grace"),
+        ("t3", "grace"),
+        ("t4", "grace"),
+    }
     after = client.get(response.headers["location"]).text
     assert "1 task(s) await a decision" in after
     assert "needs a person: risk is high" in after
@@ -177,8 +187,9 @@ def test_bad_form_input_is_a_400_and_changes_nothing(client: TestClient, run: Ru
 
 def test_actions_on_unknown_runs_and_tasks_are_404(client: TestClient, run: Run) -> None:
     page = f"/runs/{run.run_id}"
-    assert post(client, f"{page}/tasks/t99/decision", {"decision": "approve"}, page
-                ).status_code == 404
+    assert (
+        post(client, f"{page}/tasks/t99/decision", {"decision": "approve"}, page).status_code == 404
+    )
     assert post(client, "/runs/nope/merge", {}, page).status_code == 404
 
 

@@ -15,8 +15,13 @@ from .runs import FILE_OF, Run, Served, crewchief, git, states
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
@@ -28,8 +33,11 @@ MERGE_TIMEOUT_MS = 60_000
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: the browser tests need it "
-                    "(apt-get install -y chromium; CI installs it)", pytrace=False)
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}: the browser tests need it "
+            "(apt-get install -y chromium; CI installs it)",
+            pytrace=False,
+        )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
@@ -122,7 +130,8 @@ def test_task_states_update_live_without_a_reload(page: Page, run: Run) -> None:
         cell = page.locator("table.tasks [data-task-state='t1']")
         expect(cell).to_have_text("approved", timeout=LIVE_TIMEOUT_MS)
         expect(page.locator("g[data-task-node='t1']")).to_have_attribute(
-            "class", "node state-approved")
+            "class", "node state-approved"
+        )
         expect(page.locator("#live-note")).to_be_visible()
         assert page.evaluate("() => window.notReloaded") is marker
 
@@ -151,9 +160,11 @@ def test_a_form_posted_from_another_page_is_refused_by_the_browser_path(
 ) -> None:
     with Served(run.repo) as served:
         target = f"{served.url}runs/{run.run_id}/tasks/t1/decision"
-        page.set_content(f'<form method="post" action="{target}">'
-                         '<input name="decision" value="approve"><input name="csrf" value="x">'
-                         "</form>")
+        page.set_content(
+            f'<form method="post" action="{target}">'
+            '<input name="decision" value="approve"><input name="csrf" value="x">'
+            "</form>"
+        )
         with page.expect_navigation():
             page.evaluate("() => document.forms[0].submit()")
         expect(page.locator("h1")).to_contain_text("403")

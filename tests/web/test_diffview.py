@@ -40,9 +40,16 @@ def test_files_and_hunks_are_numbered_as_the_reviewer_numbers_them() -> None:
 def test_lines_carry_old_and_new_numbers() -> None:
     first, second = diff_view(PATCH).files[0].hunks
     assert [(ln.kind, ln.old, ln.new) for ln in first.lines] == [
-        ("ctx", 1, 1), ("del", 2, None), ("add", None, 2), ("ctx", 3, 3)]
+        ("ctx", 1, 1),
+        ("del", 2, None),
+        ("add", None, 2),
+        ("ctx", 3, 3),
+    ]
     assert [(ln.kind, ln.old, ln.new) for ln in second.lines] == [
-        ("ctx", 10, 10), ("add", None, 11), ("ctx", 11, 12)]
+        ("ctx", 10, 10),
+        ("add", None, 11),
+        ("ctx", 11, 12),
+    ]
 
 
 def test_a_string_spanning_lines_stays_highlighted_as_a_string() -> None:
@@ -58,9 +65,11 @@ def test_no_newline_marker_is_a_note_line() -> None:
 
 
 def test_hunk_verdicts_sit_beside_their_hunk_or_file_and_strays_are_kept() -> None:
-    verdicts = [HunkVerdict(path="app/m.py", hunk=2, ok=False, note="why a comment?"),
-                HunkVerdict(path="notes.txt", hunk=0, ok=True, note="fine file"),
-                HunkVerdict(path="gone.py", hunk=1, ok=True)]
+    verdicts = [
+        HunkVerdict(path="app/m.py", hunk=2, ok=False, note="why a comment?"),
+        HunkVerdict(path="notes.txt", hunk=0, ok=True, note="fine file"),
+        HunkVerdict(path="gone.py", hunk=1, ok=True),
+    ]
     view = diff_view(PATCH, verdicts)
     m, notes = view.files
     assert [v.note for v in m.hunks[1].verdicts] == ["why a comment?"]

@@ -11,7 +11,11 @@ def task(tid: str, *deps: str, title: str = "") -> dict[str, object]:
 
 def test_depth_is_the_longest_chain_of_dependencies_inside_the_plan() -> None:
     assert depths({"a": [], "b": ["a"], "c": ["a", "b"], "d": ["outside"]}) == {
-        "a": 0, "b": 1, "c": 2, "d": 0}
+        "a": 0,
+        "b": 1,
+        "c": 2,
+        "d": 0,
+    }
 
 
 def test_a_cycle_is_cut_instead_of_recursing_forever() -> None:
@@ -31,8 +35,11 @@ def test_a_wide_row_wraps() -> None:
 
 
 def test_svg_links_each_node_escapes_text_and_draws_one_edge_per_dependency() -> None:
-    svg = plan_svg([task("a", title="<b>x</b>"), task("b", "a")], {"a": "verified"},
-                   lambda t: f"/runs/r/tasks/{t}")
+    svg = plan_svg(
+        [task("a", title="<b>x</b>"), task("b", "a")],
+        {"a": "verified"},
+        lambda t: f"/runs/r/tasks/{t}",
+    )
     assert svg.count('class="edge"') == 1
     assert 'href="/runs/r/tasks/a"' in svg and 'href="/runs/r/tasks/b"' in svg
     assert "&lt;b&gt;x&lt;/b&gt;" in svg and "<b>x" not in svg

@@ -39,8 +39,19 @@ def test_a_port_in_use_is_a_clear_error_with_exit_code_2(run: Run) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         proc = subprocess.run(
-            [sys.executable, "-m", "crewchief.web.commands", "--port", str(port),
-             "--repo", str(run.repo)], capture_output=True, text=True, timeout=30)
+            [
+                sys.executable,
+                "-m",
+                "crewchief.web.commands",
+                "--port",
+                str(port),
+                "--repo",
+                str(run.repo),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     assert proc.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -49,7 +60,10 @@ def test_a_port_in_use_is_a_clear_error_with_exit_code_2(run: Run) -> None:
 def test_serving_outside_a_repository_is_a_clear_error(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "crewchief.web.commands", "--port", "0", "--repo", str(tmp_path)],
-        capture_output=True, text=True, timeout=30)
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode == 2
     assert "not inside a git repository" in proc.stderr
 
