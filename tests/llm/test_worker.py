@@ -7,12 +7,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models.function import AgentInfo
 
 from crewchief.backends.base import WorkContext
-from crewchief.llm.spec import BACKEND, WorkerSpec, task_spec
-from crewchief.llm.worker import LLMWorker
+from crewchief.errors import UserError
+from crewchief.llm.spec import BACKEND, WorkerSpec, task_spec, worker_spec
+from crewchief.llm.worker import LLMWorker, llm_backend
 from crewchief.models.pricing import Price
 from crewchief.models.scripted import Call, Output, Reply, script
 from crewchief.records import Task
@@ -191,3 +193,29 @@ def test_scripted_worker_by_model_string(work: WorkContext, repo: Path) -> None:
     assert result.status == "ok", result.error
     assert (work.worktree / "shop/cart.py").read_text().startswith('# hi\n"""The cart."""')
     assert result.calls[0].model == "scripted:crewchief.models.scripted:appender?line=%23%20hi"
+
+
+def test_job_settings_override_the_planned_model_and_limits() -> None:
+    task = make_task()
+    spec = worker_spec(
+        task,
+        {
+            "model": "openai:gpt-4.1-mini",
+            "max_steps": 4,
+            "token_budget": None,
+            "prices": {"gpt-4.1": {"input": 9, "output": 9}},
+        },
+    )
+    assert (spec.model, spec.max_steps, spec.token_budget) == ("openai:gpt-4.1-mini", 4, 200_000)
+    assert spec.price == Price(input=9, output=9)
+    assert worker_spec(task, {}).model == "scripted:unused:unused"
+    with pytest.raises(UserError, match="no worker model: set worker_model"):
+        worker_spec(make_task(spec={}), {"model": None})
+
+
+def test_llm_backend_factory_builds_the_worker_from_settings(work: WorkContext) -> None:
+    backend = llm_backend("worker", {"model": "scripted:crewchief.models.scripted:appender"})
+    assert isinstance(backend, LLMWorker)
+    assert backend.run(make_task(spec={}), work).status == "ok"
+    with pytest.raises(UserError, match=r"unknown backend llm:boss \(known: llm:worker\)"):
+        llm_backend("boss")

@@ -79,8 +79,10 @@ class LLMPlanner:
         corrections: int = 2,
         allowed_checks: Sequence[str] = (),
         output_retries: int = 2,
+        backend: str = BACKEND,
     ) -> None:
         self.model_label, self._model = resolve(model)
+        self.backend = backend
         self.name = f"llm:{self.model_label}"
         self.worker, self.prices = worker, prices or {}
         self.max_tasks, self.corrections = max_tasks, corrections
@@ -177,7 +179,7 @@ class LLMPlanner:
             depends_on=tuple(t.depends_on),
             risk=t.risk,
             checks=tuple(t.acceptance_checks),
-            backend=BACKEND,
+            backend=self.backend,
             spec=task_spec(self.worker, t.symbols, t.new_files),
         )
 

@@ -37,6 +37,8 @@ class ModelConfig(Protocol):
     @property
     def test_command(self) -> str | None: ...
     @property
+    def worker_backend(self) -> str: ...
+    @property
     def fast_checks(self) -> list[str]: ...
 
 
@@ -79,6 +81,7 @@ def planner(cfg: ModelConfig) -> LLMPlanner:
         prices=price_table(cfg.prices),
         max_tasks=cfg.max_tasks,
         allowed_checks=[a for a in allowed if a],
+        backend=cfg.worker_backend,
     )
 
 

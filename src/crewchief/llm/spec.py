@@ -1,21 +1,25 @@
 """What an LLM task carries to its worker process in ``Task.spec``: the worker's model and
 limits, the symbols the task concerns, and the files it is allowed to create.
 
-A worker runs in a child process that receives only the task (see ``crewchief.attempt``), so
-everything it needs beyond the task's words travels here. It is part of the instruction digest.
+A worker runs in a child process that receives the task and its backend's settings (see
+``crewchief.attempt``): the settings (the configuration at dispatch time) override the model and
+limits the planner wrote here. The spec is part of the instruction digest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field, ValidationError
 
 from crewchief.errors import UserError
-from crewchief.models.pricing import Price
+from crewchief.models.pricing import Price, price_for, price_table
 from crewchief.records import Record, Risk, Task
 
 BACKEND = "llm:worker"
+#: Job settings that override the planner's worker spec.
+_SETTINGS = ("model", "max_steps", "token_budget")
 
 
 class WorkerSpec(Record):
@@ -38,12 +42,23 @@ def task_spec(worker: WorkerSpec, symbols: list[str], new_files: list[str]) -> d
     }
 
 
-def worker_spec(task: Task) -> WorkerSpec:
-    """The WorkerSpec in ``task.spec``; UserError if it is missing or malformed."""
+def worker_spec(task: Task, settings: Mapping[str, Any] | None = None) -> WorkerSpec:
+    """The worker's spec: the planner's ``task.spec["worker"]``, with the dispatcher's job
+    ``settings`` (``model``, ``max_steps``, ``token_budget``, ``prices``: the configuration at
+    dispatch time) on top. UserError if no model is set or a value is malformed."""
+    planned = task.spec.get("worker")
+    fields: dict[str, Any] = dict(planned) if isinstance(planned, dict) else {}
+    settings = settings or {}
+    fields.update({k: settings[k] for k in _SETTINGS if settings.get(k) is not None})
+    if settings.get("prices") and fields.get("model"):
+        table = price_table(settings["prices"])
+        fields["price"] = price_for(fields["model"], table) or fields.get("price")
+    if not fields.get("model"):
+        raise UserError(f"task {task.id}: no worker model: set worker_model")
     try:
-        return WorkerSpec.model_validate(task.spec.get("worker"))
+        return WorkerSpec.model_validate(fields)
     except ValidationError as e:
-        raise UserError(f"task {task.id}: spec.worker is not a worker spec: {e}") from e
+        raise UserError(f"task {task.id}: bad worker settings: {e}") from e
 
 
 def new_files(task: Task) -> list[str]:

@@ -9,11 +9,12 @@ not this (child) process, writes them to the ledger.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from crewchief.backends.base import WorkContext
+from crewchief.backends.base import WorkContext, WorkerBackend
+from crewchief.errors import UserError
 from crewchief.llm import context, prompts
 from crewchief.llm.agentrun import AgentOutcome, resolve, run_agent
 from crewchief.llm.spec import WorkerSpec, new_files, symbols, worker_spec
@@ -41,18 +42,33 @@ class WorkerReport(BaseModel):
     checks_run: list[str] = Field(default_factory=list, description="Checks you ran")
 
 
+def llm_backend(name: str, settings: dict[str, Any] | None = None) -> WorkerBackend:
+    """The ``llm`` kind of backend (entry point ``crewchief.backends``): ``llm:worker``."""
+    if name != "worker":
+        raise UserError(f"unknown backend llm:{name} (known: llm:worker)")
+    return LLMWorker(settings=settings)
+
+
 class LLMWorker:
-    """Implements the WorkerBackend seam. The model comes from the task's spec unless one is
-    given here (tests); its price is the spec's, else the usual lookup (``pricing.price_for``)."""
+    """Implements the WorkerBackend seam. The model and limits come from the task's spec with the
+    job's ``settings`` on top (see ``spec.worker_spec``), unless a model is given here (tests);
+    its price is the spec's, else the usual lookup (``pricing.price_for``)."""
 
     name = "llm:worker"
 
-    def __init__(self, model: str | Model | None = None, *, check_timeout_s: float = 120.0):
+    def __init__(
+        self,
+        model: str | Model | None = None,
+        *,
+        settings: Mapping[str, Any] | None = None,
+        check_timeout_s: float = 120.0,
+    ):
         self._model = model
+        self.settings = dict(settings or {})
         self.check_timeout_s = check_timeout_s
 
     def run(self, task: Task, ctx: WorkContext) -> WorkerResult:
-        spec = worker_spec(task)
+        spec = worker_spec(task, self.settings)
         if task.risk not in spec.risk_levels:
             return WorkerResult(
                 status="error",

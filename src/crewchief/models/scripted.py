@@ -89,8 +89,11 @@ def to_response(reply: Reply, info: AgentInfo) -> ModelResponse:
 
 
 def lognormal_delay(median_s: float, sigma: float, seed: int) -> Callable[[], float]:
-    """Latencies drawn from a lognormal distribution (model latency has a long right tail)."""
+    """Latencies drawn from a lognormal distribution (model latency has a long right tail);
+    always 0 when ``median_s`` is 0."""
     rng = random.Random(seed)
+    if median_s <= 0:
+        return lambda: 0.0
     return lambda: rng.lognormvariate(math.log(median_s), sigma)
 
 
@@ -103,10 +106,12 @@ def appender(
     median_ms: str = "0",
     sigma: str = "0.5",
     seed: str = "0",
+    explore: str = "0",
 ) -> FunctionModel:
     """A scripted worker that puts ``line`` at the top of each file its task owns: it reads them,
-    edits them, then reports. Latency per turn is lognormal around ``median_ms`` (seeded by
-    ``seed`` and the task id), so parallel workers in separate processes differ."""
+    searches them ``explore`` more times, edits them, then reports. Latency per turn is lognormal
+    around ``median_ms`` (seeded by ``seed`` and the task id), so parallel workers in separate
+    processes differ. Parameters are strings: they come from a model string's query."""
 
     state: dict[str, Any] = {}
 
@@ -130,6 +135,10 @@ def appender(
         delay_for(messages)
         return [Call("read_file", {"path": p}) for p in task_of(messages)[1]]
 
+    def search(messages: list[ModelMessage], info: AgentInfo) -> Reply:
+        delay_for(messages)
+        return [Call("search", {"pattern": "def ", "path": p}) for p in task_of(messages)[1]]
+
     def edit(messages: list[ModelMessage], info: AgentInfo) -> Reply:
         delay_for(messages)
         return [
@@ -141,7 +150,7 @@ def appender(
         delay_for(messages)
         return Output({"rationale": f"added {line!r} at the top of each owned file"})
 
-    return script(read, edit, report, name="scripted:appender")
+    return script(read, *[search] * int(explore), edit, report, name="scripted:appender")
 
 
 _READ_HEADER = re.compile(r"^(\S+) lines \d+-\d+ of \d+$")
