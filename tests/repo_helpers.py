@@ -53,15 +53,16 @@ def make_repo(path: Path, files: dict[str, str], config: str | None = None) -> P
     return path
 
 
-def default_config(**extra: Any) -> str:
-    lines = [
-        f'test_command = "{TEST_COMMAND}"',
-        f'fast_checks = ["{PY} -m compileall -q {{files}}"]',
-        "workers = 2",
-        "task_timeout_s = 60",
-    ]
-    lines += [f"{k} = {json.dumps(v)}" for k, v in extra.items()]
-    return "\n".join(lines) + "\n"
+def default_config(**fields: Any) -> str:
+    """A crewchief.toml running the project's pytest suite; ``fields`` override or add."""
+    values: dict[str, Any] = {
+        "test_command": TEST_COMMAND,
+        "fast_checks": [f"{PY} -m compileall -q {{files}}"],
+        "workers": 2,
+        "task_timeout_s": 60,
+        **fields,
+    }
+    return "\n".join(f"{k} = {json.dumps(v)}" for k, v in values.items()) + "\n"
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import JsonValue
+from pydantic import BaseModel, JsonValue
 
 from crewchief.errors import UserError
 from crewchief.lifecycle import RunState, TaskState, check_run_transition, check_task_transition
@@ -32,6 +32,7 @@ from crewchief.records import (
     Verdict,
     WorkerResult,
 )
+from crewchief.redact import Redactor
 from crewchief.workspace import crewchief_dir
 
 LEDGER_FILE = "ledger.db"
@@ -124,6 +125,7 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
+        self.redactor = Redactor.from_env()
         self._migrate()
 
     @classmethod
@@ -176,7 +178,7 @@ class Ledger:
         db.execute(
             "INSERT INTO events (run_id, task_id, attempt_id, kind, data_json, at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (run_id, task_id, attempt_id, kind, json.dumps(data), _now()),
+            (run_id, task_id, attempt_id, kind, json.dumps(_scrub(data, self.redactor)), _now()),
         )
 
     def event(
@@ -187,6 +189,7 @@ class Ledger:
             self._event(db, run_id, kind, data, ids.get("task_id"), ids.get("attempt_id"))
 
     def create_run(self, request: ChangeRequest, base: str, target: str, config_json: str) -> str:
+        request = _scrub_record(request, self.redactor)
         run_id = new_run_id()
         with self.tx() as db:
             db.execute(
@@ -209,6 +212,7 @@ class Ledger:
 
     def record_plan(self, run_id: str, plan: Plan) -> int:
         """Store a new plan version; tasks it introduces start as planned."""
+        plan = _scrub_record(plan, self.redactor)
         with self.tx() as db:
             row = db.execute(
                 "SELECT COALESCE(MAX(version), 0) FROM plans WHERE run_id=?", (run_id,)
@@ -283,14 +287,15 @@ class Ledger:
     def finish_attempt(self, run_id: str, attempt_id: str, result: WorkerResult) -> None:
         """Store the worker's result; the patch goes in content-addressed, once."""
         digest = result.patch_digest() if result.patch else None
-        body = result.model_copy(update={"patch": b""}).model_dump_json()
+        body = _scrub_record(result.model_copy(update={"patch": b""}), self.redactor)
+        body_json = body.model_dump_json()
         with self.tx() as db:
             if digest:
                 db.execute("INSERT OR IGNORE INTO patches VALUES (?, ?)", (digest, result.patch))
             db.execute(
                 "UPDATE attempts SET ended_at=?, status=?, result_json=?, patch_digest=? "
                 "WHERE id=?",
-                (_now(), result.status, body, digest, attempt_id),
+                (_now(), result.status, body_json, digest, attempt_id),
             )
             task_id = db.execute(
                 "SELECT task_id FROM attempts WHERE id=?", (attempt_id,)
@@ -379,7 +384,7 @@ class Ledger:
                     check.name,
                     check.kind,
                     int(check.passed),
-                    check.output,
+                    self.redactor(check.output),
                     check.duration_s,
                     _now(),
                 ),
@@ -394,6 +399,7 @@ class Ledger:
             )
 
     def record_verdict(self, run_id: str, task_id: str, attempt_id: str, v: Verdict) -> None:
+        v = _scrub_record(v, self.redactor)
         with self.tx() as db:
             db.execute(
                 "INSERT INTO verdicts (run_id, task_id, attempt_id, verdict_json, at) "
@@ -441,6 +447,7 @@ class Ledger:
     def record_approval(
         self, run_id: str, task_id: str | None, decision: str, who: str, comment: str = ""
     ) -> None:
+        comment = self.redactor(comment)
         with self.tx() as db:
             db.execute(
                 "INSERT INTO approvals (run_id, task_id, decision, who, comment, at) "
@@ -595,3 +602,21 @@ def accepted_attempt(ledger: Ledger, run_id: str, task_id: str) -> str | None:
     """The newest attempt of ``task_id`` whose verdict was approve, or None."""
     approved = [a for a, v in ledger.verdicts(run_id, task_id) if v.decision == "approve"]
     return approved[-1] if approved else None
+
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def _scrub(value: JsonValue, redact: Redactor) -> JsonValue:
+    """``value`` with every string in it redacted (secrets never reach the disk)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_scrub(v, redact) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub(v, redact) for k, v in value.items()}
+    return value
+
+
+def _scrub_record(record: R, redact: Redactor) -> R:
+    return type(record).model_validate(_scrub(record.model_dump(mode="json"), redact))
