@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from .runs import Run, client_for, copy_run, enrich, finished_demo_run
+from .runs import PROTECT_BILLING, Run, client_for, copy_run, enrich, finished_demo_run
 
 
 @pytest.fixture(scope="session")
@@ -17,8 +17,9 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 
 
 @pytest.fixture(scope="session")
-def rich_demo_run(tmp_path_factory: pytest.TempPathFactory, demo_run: Run) -> Run:
-    run = copy_run(demo_run, tmp_path_factory.mktemp("rich") / "repo")
+def rich_demo_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """A run with billing/** protected, then enriched as a model-driven run would be."""
+    run = finished_demo_run(tmp_path_factory.mktemp("rich") / "repo", env=PROTECT_BILLING)
     enrich(run)
     return run
 

@@ -1,6 +1,7 @@
 """Finished demo runs for the web tests: made once per test process with the real CLI, copied
 per test, and (for the rich one) given what model-driven runs record: usage, calls, transcripts,
-per-hunk verdicts, a manager summary and a plan with dependencies, risks and questions."""
+per-hunk verdicts, a manager summary and a plan with dependencies, risks and questions; its
+billing package is a protected path."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ PACKAGE_OF = {
     "t4": "orders",
     "t5": "reports",
 }
+PROTECT_BILLING = {"CREWCHIEF_PROTECTED_PATHS": "billing/**"}
 FILE_OF = {
     "t1": "accounts/profile.py",
     "t2": "billing/invoice.py",
@@ -68,14 +70,16 @@ class Run:
         return Ledger.existing(self.repo)
 
 
-def crewchief(repo: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def crewchief(
+    repo: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "crewchief", *args],
         cwd=repo,
         text=True,
         capture_output=True,
         timeout=timeout,
-        env={**os.environ, **GIT_ENV},
+        env={**os.environ, **GIT_ENV, **(env or {})},
     )
 
 
@@ -91,10 +95,10 @@ def git(repo: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
-def finished_demo_run(directory: Path) -> Run:
+def finished_demo_run(directory: Path, env: dict[str, str] | None = None) -> Run:
     """The demo repository after a codemod run that now awaits approval (no --yes)."""
     repo = make_demo_repo(directory)
-    proc = crewchief(repo, *CODEMOD)
+    proc = crewchief(repo, *CODEMOD, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     ledger = Ledger.existing(repo)
     try:

@@ -109,20 +109,29 @@ def test_approve_run_approves_every_task_that_needs_no_person(rich_run: Run) -> 
     assert response.status_code == 303
     assert states(rich_run) == {
         "t1": "approved",
-        "t2": "approved",
+        "t2": "verified",  # billing/** is protected
         "t3": "approved",
         "t4": "approved",
-        "t5": "verified",
-    }  # t5 is high risk
+        "t5": "verified",  # high risk
+    }
     assert {(t, w) for t, _, w, _ in approvals(rich_run)} == {
         ("t1", "grace"),
-        ("t2", "grace"),
         ("t3", "grace"),
         ("t4", "grace"),
     }
     after = client.get(response.headers["location"]).text
-    assert "1 task(s) await a decision" in after
+    assert "2 task(s) await a decision" in after
     assert "needs a person: risk is high" in after
+    assert "needs a person: billing/invoice.py matches protected path billing/**" in after
+
+
+def test_a_protected_task_can_still_be_approved_by_a_person(rich_run: Run) -> None:
+    client = client_for(rich_run.repo)
+    page = f"/runs/{rich_run.run_id}/tasks/t2"
+    assert "Needs a person: billing/refunds.py matches protected path" in client.get(page).text
+    response = post(client, f"{page}/decision", {"decision": "approve", "who": "grace"}, page)
+    assert response.status_code == 303
+    assert states(rich_run)["t2"] == "approved"
 
 
 def test_merge_lands_the_approved_tasks_and_leaves_the_rejected_one_out(

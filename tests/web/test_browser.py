@@ -186,3 +186,12 @@ def test_a_model_driven_run_shows_its_graph_summary_verdicts_and_transcript(
         expect(page.locator("tr.hunk-verdict.bad")).to_contain_text("check the locale fallback")
         expect(page.locator("ol.transcript")).to_contain_text("Rewrite <b>every</b> call")
         shoot(page, "rich-task-page.png", tmp_path)
+
+
+def test_the_token_leaves_the_address_bar_once_the_cookie_holds_it(page: Page, run: Run) -> None:
+    with Served(run.repo, "--token", "tok-456") as served:
+        page.goto(served.url)
+        expect(page.locator("h1")).to_have_text("Runs")
+        assert "token" not in page.url
+        page.click(f"a[href='/runs/{run.run_id}']")
+        expect(page.locator("h1 [data-run-state]")).to_have_text("awaiting_approval")

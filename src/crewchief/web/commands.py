@@ -1,7 +1,8 @@
 """``crewchief serve``: the review web page on a local port. The only printing in ``web``.
 
 Register it in the CLI with ``app.command("serve")(serve_command)``. Runs standalone too:
-``python -m crewchief.web.commands --port 0`` (what the browser tests do).
+``python -m crewchief.web.commands --port 0`` (what the browser tests do). The web stack is
+imported only when the server starts, so registering the command costs the CLI nothing.
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
-import uvicorn
 
 from crewchief import git
 from crewchief.errors import CrewchiefError, UserError
-from crewchief.web.app import create_app
-from crewchief.web.security import TOKEN_PARAM, Guard, is_loopback
 
 DEFAULT_PORT = 8765
 TOKEN_BYTES = 24
@@ -41,6 +40,8 @@ def bind(host: str, port: int) -> socket.socket:
 
 def url_of(host: str, sock: socket.socket, token: str | None) -> str:
     """The address a person opens: loopback as given, a wildcard bind as this machine's name."""
+    from crewchief.web.security import TOKEN_PARAM
+
     port = sock.getsockname()[1]
     shown = socket.getfqdn() if host in ("0.0.0.0", "::", "") else host
     if ":" in shown:
@@ -67,6 +68,11 @@ def serve_command(
     ] = None,
 ) -> None:
     """Serve the review web page: runs, plans, diffs, checks, and the human gate."""
+    import uvicorn
+
+    from crewchief.web.app import create_app
+    from crewchief.web.security import Guard, is_loopback
+
     root = git.repo_root(repo.resolve())
     if token is None and not is_loopback(host):
         token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -99,6 +105,9 @@ def main() -> None:
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    except click.ClickException as e:  # bad usage: click's own message and exit code (2)
+        e.show()
+        sys.exit(e.exit_code)
 
 
 if __name__ == "__main__":

@@ -57,7 +57,17 @@
     });
   }
 
+  function forgetToken() {
+    // The access token came in the address once; the server keeps it in a cookie now, so it
+    // need not stay in the address bar or the history.
+    var url = new URL(window.location.href);
+    if (!url.searchParams.has("token")) return;
+    url.searchParams.delete("token");
+    window.history.replaceState(null, "", url.pathname + url.search + url.hash);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    forgetToken();
     var head = document.querySelector("[data-live-url]");
     if (head) start(head);
     diffButtons();
