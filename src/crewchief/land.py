@@ -10,7 +10,7 @@ from crewchief import git
 from crewchief.config import Config
 from crewchief.errors import RunError, UserError
 from crewchief.executor import LocalExecutor
-from crewchief.ledger import Ledger, accepted_attempt
+from crewchief.ledger import Ledger
 from crewchief.lifecycle import RunState, TaskState
 from crewchief.orchestrate import Orchestrator
 from crewchief.patchfile import parse, path_text
@@ -38,7 +38,7 @@ def decide(
 def person_reasons(ledger: Ledger, run_id: str, task_id: str, cfg: Config) -> list[str]:
     """Why ``task_id`` needs an explicit human decision (empty: ``--yes`` may approve it)."""
     task = ledger.plan(run_id).task(task_id)
-    attempt = accepted_attempt(ledger, run_id, task_id)
+    attempt = ledger.accepted_attempt(run_id, task_id)
     result = ledger.result(attempt) if attempt else None
     touched = _patch_paths(result.patch) if result else []
     return needs_person(task, touched, cfg.protected_paths)

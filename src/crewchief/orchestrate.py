@@ -19,7 +19,7 @@ from crewchief.dispatch import AttemptOutcome, run_attempt
 from crewchief.errors import UserError
 from crewchief.executor import Executor
 from crewchief.integrate import Chain, Pick
-from crewchief.ledger import Ledger, accepted_attempt
+from crewchief.ledger import Ledger
 from crewchief.lifecycle import RunState, TaskState
 from crewchief.plan import ancestors
 from crewchief.records import Attempt, Plan, Task, WorkerResult
@@ -185,7 +185,7 @@ class Orchestrator:
         return integrate.build_chain(self.repo, run_id, base, picks).tip
 
     def _pick(self, run_id: str, plan: Plan, task_id: str) -> Pick:
-        attempt_id = accepted_attempt(self.ledger, run_id, task_id)
+        attempt_id = self.ledger.accepted_attempt(run_id, task_id)
         assert attempt_id is not None, f"task {task_id} has no accepted attempt"
         row = next(a for a in self.ledger.attempts(run_id, task_id) if a["id"] == attempt_id)
         result = self.ledger.result(attempt_id)

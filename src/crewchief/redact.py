@@ -16,6 +16,9 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
+
+from pydantic import BaseModel, JsonValue
 
 #: Shortest value treated as a secret: shorter values ("1", "true", "dev") are too common to hide.
 MIN_SECRET_LEN = 8
@@ -150,3 +153,22 @@ def _keep_context(m: re.Match[str], *, label: str) -> str:
 def redact(text: str) -> str:
     """``text`` with the secrets of this process's environment and known key formats hidden."""
     return Redactor.from_env().redact(text)
+
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def redact_json(value: JsonValue, redactor: Redactor) -> JsonValue:
+    """``value`` with every string in it redacted (keys are left alone)."""
+    if isinstance(value, str):
+        return redactor(value)
+    if isinstance(value, list):
+        return [redact_json(v, redactor) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_json(v, redactor) for k, v in value.items()}
+    return value
+
+
+def redact_record(record: R, redactor: Redactor) -> R:
+    """A copy of a pydantic record with every string field redacted, however deep."""
+    return type(record).model_validate(redact_json(record.model_dump(mode="json"), redactor))

@@ -1,0 +1,159 @@
+"""Reading the ledger: every query the views, the orchestrator and resume make.
+
+``LedgerReader`` holds one SQLite connection; ``Ledger`` (in ``ledger``) adds the writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from crewchief.errors import UserError
+from crewchief.lifecycle import TaskState
+from crewchief.records import ChangeRequest, Event, Plan, Verdict, WorkerResult
+
+
+class LedgerReader:
+    """Queries over one ledger database connection (``self.db``)."""
+
+    db: sqlite3.Connection
+
+    def _run_row(self, db: sqlite3.Connection, run_id: str) -> sqlite3.Row:
+        row = db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+        if row is None:
+            raise UserError(f"no run {run_id!r} in this repository (see `crewchief status`)")
+        return row  # type: ignore[no-any-return]
+
+    def run(self, run_id: str) -> sqlite3.Row:
+        return self._run_row(self.db, run_id)
+
+    def resolve_run(self, run_id: str | None) -> str:
+        """``run_id`` itself, a unique prefix of one, or the newest run when None."""
+        if run_id is None:
+            row = self.db.execute("SELECT id FROM runs ORDER BY created_at DESC LIMIT 1").fetchone()
+            if row is None:
+                raise UserError("no crewchief runs in this repository yet")
+            return str(row[0])
+        rows = self.db.execute("SELECT id FROM runs WHERE id LIKE ? || '%'", (run_id,)).fetchall()
+        if len(rows) != 1:
+            what = "matches no run" if not rows else "matches several runs"
+            raise UserError(f"run {run_id!r} {what} (see `crewchief status`)")
+        return str(rows[0][0])
+
+    def runs(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM runs ORDER BY created_at").fetchall()
+
+    def request(self, run_id: str) -> ChangeRequest:
+        return ChangeRequest.model_validate_json(self.run(run_id)["request_json"])
+
+    def plan(self, run_id: str) -> Plan:
+        row = self.db.execute(
+            "SELECT plan_json FROM plans WHERE run_id=? ORDER BY version DESC LIMIT 1", (run_id,)
+        ).fetchone()
+        if row is None:
+            raise UserError(f"run {run_id} has no plan yet")
+        return Plan.model_validate_json(row[0])
+
+    def task_states(self, run_id: str) -> dict[str, TaskState]:
+        rows = self.db.execute(
+            "SELECT task_id, state FROM tasks WHERE run_id=? ORDER BY position", (run_id,)
+        )
+        return {r["task_id"]: TaskState(r["state"]) for r in rows}
+
+    def attempts(self, run_id: str, task_id: str | None = None) -> list[sqlite3.Row]:
+        sql = "SELECT * FROM attempts WHERE run_id=?"
+        args: tuple[Any, ...] = (run_id,)
+        if task_id is not None:
+            sql, args = sql + " AND task_id=?", (run_id, task_id)
+        return self.db.execute(sql + " ORDER BY started_at, number", args).fetchall()
+
+    def result(self, attempt_id: str) -> WorkerResult | None:
+        """The stored result of a finished attempt with its patch, or None if it never finished."""
+        row = self.db.execute(
+            "SELECT result_json, patch_digest FROM attempts WHERE id=?", (attempt_id,)
+        ).fetchone()
+        if row is None or row["result_json"] is None:
+            return None
+        result = WorkerResult.model_validate_json(row["result_json"])
+        return result.model_copy(update={"patch": self.patch(row["patch_digest"])})
+
+    def patch(self, digest: str | None) -> bytes:
+        if digest is None:
+            return b""
+        row = self.db.execute("SELECT body FROM patches WHERE digest=?", (digest,)).fetchone()
+        return bytes(row[0]) if row else b""
+
+    def checks(self, run_id: str, attempt_id: str | None = None) -> list[sqlite3.Row]:
+        if attempt_id is None:
+            return self.db.execute(
+                "SELECT * FROM checks WHERE run_id=? ORDER BY id", (run_id,)
+            ).fetchall()
+        return self.db.execute(
+            "SELECT * FROM checks WHERE attempt_id=? ORDER BY id", (attempt_id,)
+        ).fetchall()
+
+    def verdicts(self, run_id: str, task_id: str | None = None) -> list[tuple[str, Verdict]]:
+        rows = self.db.execute("SELECT * FROM verdicts WHERE run_id=? ORDER BY id", (run_id,))
+        return [
+            (r["attempt_id"], Verdict.model_validate_json(r["verdict_json"]))
+            for r in rows
+            if task_id is None or r["task_id"] == task_id
+        ]
+
+    def integration_chain(self, run_id: str) -> list[sqlite3.Row]:
+        """The newest integration build: (task_id, attempt_id, commit_id) in merge order."""
+        return self.db.execute(
+            "SELECT * FROM integrations WHERE run_id=? AND build=(SELECT MAX(build) FROM "
+            "integrations WHERE run_id=?) ORDER BY position",
+            (run_id, run_id),
+        ).fetchall()
+
+    def next_build(self, run_id: str) -> int:
+        row = self.db.execute(
+            "SELECT COALESCE(MAX(build), 0) FROM integrations WHERE run_id=?", (run_id,)
+        ).fetchone()
+        return int(row[0]) + 1
+
+    def approvals(self, run_id: str) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT * FROM approvals WHERE run_id=? ORDER BY id", (run_id,)
+        ).fetchall()
+
+    def event_records(self, run_id: str) -> list[Event]:
+        """The run's events as typed records, in order."""
+        return [
+            Event(
+                seq=r["seq"],
+                run_id=r["run_id"],
+                kind=r["kind"],
+                at=r["at"],
+                task_id=r["task_id"],
+                attempt_id=r["attempt_id"],
+                data=json.loads(r["data_json"]),
+            )
+            for r in self.events(run_id)
+        ]
+
+    def events(self, run_id: str) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT * FROM events WHERE run_id=? ORDER BY seq", (run_id,)
+        ).fetchall()
+
+    def model_calls(self, run_id: str) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT * FROM model_calls WHERE run_id=? ORDER BY id", (run_id,)
+        ).fetchall()
+
+    def spent_usd(self, run_id: str, task_id: str | None = None) -> float:
+        """Known model spend of a run (or one task); calls of unknown cost count as 0 here."""
+        sql = "SELECT COALESCE(SUM(cost_usd), 0) FROM model_calls WHERE run_id=?"
+        args: tuple[Any, ...] = (run_id,)
+        if task_id is not None:
+            sql, args = sql + " AND task_id=?", (run_id, task_id)
+        return float(self.db.execute(sql, args).fetchone()[0])
+
+    def accepted_attempt(self, run_id: str, task_id: str) -> str | None:
+        """The newest attempt of ``task_id`` whose verdict was approve, or None."""
+        approved = [a for a, v in self.verdicts(run_id, task_id) if v.decision == "approve"]
+        return approved[-1] if approved else None
