@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crewchief import git
-from crewchief.ledger import Ledger, accepted_attempt
+from crewchief.ledger import Ledger
 from crewchief.lifecycle import TaskState
 from crewchief.records import WorkerResult
 
@@ -102,7 +102,7 @@ def event_log(ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
 
 def task_patch(ledger: Ledger, run_id: str, task_id: str) -> bytes:
     """The accepted patch of ``task_id`` (the one that was or would be integrated)."""
-    attempt = accepted_attempt(ledger, run_id, task_id)
+    attempt = ledger.accepted_attempt(run_id, task_id)
     result = ledger.result(attempt) if attempt else None
     return result.patch if result else b""
 
@@ -310,12 +310,10 @@ def task_attempts(ledger: Ledger, run_id: str, task_id: str) -> list[dict[str, A
     """Every attempt of a task: its result (rationale, transcript, usage, calls, cost), the
     gate's checks with their output and the reviewers' verdicts (with per-hunk notes)."""
     verdicts = ledger.verdicts(run_id, task_id)
-    accepted = accepted_attempt(ledger, run_id, task_id)
+    accepted = ledger.accepted_attempt(run_id, task_id)
     out = []
     for a in ledger.attempts(run_id, task_id):
-        result = (
-            WorkerResult.model_validate_json(a["result_json"]) if a["result_json"] else None
-        )
+        result = WorkerResult.model_validate_json(a["result_json"]) if a["result_json"] else None
         out.append(
             {
                 "id": a["id"],
@@ -364,7 +362,7 @@ def live_state(ledger: Ledger, run_id: str) -> dict[str, Any]:
 def review_patch(ledger: Ledger, run_id: str, task_id: str) -> dict[str, Any]:
     """The patch a reviewer should read: the accepted attempt's, else the newest attempt's that
     produced one (marked not accepted), else none."""
-    accepted = accepted_attempt(ledger, run_id, task_id)
+    accepted = ledger.accepted_attempt(run_id, task_id)
     candidates = [accepted] if accepted else [a["id"] for a in ledger.attempts(run_id, task_id)]
     for attempt_id in reversed(candidates):
         result = ledger.result(attempt_id)
