@@ -4,7 +4,8 @@ Always: a scrubbed environment (an allowlist plus the variables a caller passes 
 temporary HOME and TMPDIR, cwd = the worktree, its own session (so a timeout kills the whole
 process group), resource limits set before exec (RLIMIT_NPROC/AS/FSIZE/CORE), stdout and stderr
 captured but bounded, processes left behind killed (found by a marker in their environment), and
-the repository's git metadata checked and restored afterwards (GitGuard).
+the repository's git metadata checked and restored afterwards (:mod:`crewchief.gitguard`).
+Feeding and draining the process and killing what it leaves behind: :mod:`crewchief.procio`.
 
 On Linux with bubblewrap (``bwrap``): the whole filesystem read-only, the worktree writable, the
 worktree's own git admin directory writable (its index and HEAD) but its ``commondir``/``gitdir``
@@ -21,12 +22,9 @@ RLIMIT_NPROC counts every process of the user and does not bind root at all.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-import selectors
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,6 +39,8 @@ from pydantic import Field
 
 from crewchief import procs
 from crewchief.errors import UserError
+from crewchief.gitguard import GitGuard, GitLayout, git_layout
+from crewchief.procio import MARKER_VAR, Captured, kill_group, kill_marked, pump
 from crewchief.records import Record
 
 GiB = 1024**3
@@ -58,7 +58,6 @@ ENV_ALLOWLIST = (
     "USER",
     "LOGNAME",
 )
-_MARKER_VAR = "CREWCHIEF_SANDBOX"
 _EXIT_GRACE_S = 0.3
 
 
@@ -252,7 +251,7 @@ class WorkerSandbox:
 
     def close(self) -> None:
         """Kill what is left, restore git metadata, remove the scratch directory."""
-        _kill_marked(self.marker)
+        kill_marked(self.marker)
         self.tampered = self.guard.restore()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
@@ -282,7 +281,7 @@ class WorkerSandbox:
             env["GIT_OBJECT_DIRECTORY"] = str(self.scratch / "objects")
             env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = str(self.layout.common_dir / "objects")
         env.update(self.extra_env)
-        env[_MARKER_VAR] = self.marker
+        env[MARKER_VAR] = self.marker
         return env
 
     def argv(self, command: Sequence[str]) -> list[str]:
@@ -313,9 +312,9 @@ class WorkerSandbox:
                 proc, stdin, start + timeout_s, self.config.max_output_bytes, _EXIT_GRACE_S
             )
         finally:
-            _kill_group(proc)
+            kill_group(proc)
             procs.track(proc.pid, False)
-        killed = _kill_marked(self.marker)
+        killed = kill_marked(self.marker)
         returncode = None if timed_out else proc.returncode
         return SandboxRun(returncode, out, err, timed_out, time.monotonic() - start, killed)
 
@@ -365,194 +364,6 @@ def _hide_home_args(program: str) -> list[str]:
     return args
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-
-
-def _kill_marked(marker: str) -> int:
-    """SIGKILL every process whose environment carries ``marker`` (they left the process
-    group, e.g. with setsid); returns how many there were. Linux only (reads /proc)."""
-    if not os.path.isdir("/proc"):
-        return 0
-    needle = f"{_MARKER_VAR}={marker}".encode()
-    killed = 0
-    for _ in range(3):  # a dying parent may fork once more: look again
-        found = [pid for pid in _pids() if needle in _environ(pid)]
-        for pid in found:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                continue
-            killed += 1
-        if not found:
-            break
-        time.sleep(0.02)
-    return killed
-
-
-def _pids() -> list[int]:
-    me = os.getpid()
-    return [int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) != me]
-
-
-def _environ(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as fh:
-            return fh.read()
-    except OSError:
-        return b""
-
-
-def live_marked(marker: str) -> list[int]:
-    """Processes still carrying ``marker`` (for tests and the doctor)."""
-    needle = f"{_MARKER_VAR}={marker}".encode()
-    return [pid for pid in _pids() if needle in _environ(pid)]
-
-
-# --- bounded output ----------------------------------------------------------------------------
-
-_CHUNK = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Captured:
-    """A stream's first and last bytes; ``dropped`` bytes in between were discarded."""
-
-    head: bytes
-    tail: bytes
-    dropped: int
-
-    @property
-    def truncated(self) -> bool:
-        return self.dropped > 0
-
-    def data(self) -> bytes:
-        if not self.dropped:
-            return self.head + self.tail
-        return self.head + b"\n[... %d bytes dropped ...]\n" % self.dropped + self.tail
-
-    def text(self) -> str:
-        return self.data().decode("utf-8", "replace")
-
-
-class _Buffer:
-    def __init__(self, limit: int) -> None:
-        self.half = max(limit // 2, 1)
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.dropped = 0
-
-    def add(self, chunk: bytes) -> None:
-        room = self.half - len(self.head)
-        if room > 0:
-            self.head += chunk[:room]
-            chunk = chunk[room:]
-        self.tail += chunk
-        if len(self.tail) > 2 * self.half:
-            cut = len(self.tail) - self.half
-            self.dropped += cut
-            del self.tail[:cut]
-
-    def captured(self) -> Captured:
-        extra = max(len(self.tail) - self.half, 0)
-        return Captured(bytes(self.head), bytes(self.tail[extra:]), self.dropped + extra)
-
-
-def pump(
-    proc: subprocess.Popen[bytes], data: bytes | None, deadline: float, limit: int, grace: float
-) -> tuple[Captured, Captured, bool]:
-    """Feed stdin, drain stdout/stderr into bounded buffers until both close, the deadline
-    passes (→ timed out) or ``grace`` seconds after the process exits (its children may hold the
-    pipes open). Never blocks on a full pipe in either direction."""
-    assert proc.stdout is not None and proc.stderr is not None
-    bufs = {proc.stdout.fileno(): _Buffer(limit), proc.stderr.fileno(): _Buffer(limit)}
-    sel = selectors.DefaultSelector()
-    for fd in bufs:
-        os.set_blocking(fd, False)
-        sel.register(fd, selectors.EVENT_READ)
-    pending = memoryview(data or b"")
-    if proc.stdin is not None:
-        os.set_blocking(proc.stdin.fileno(), False)
-        sel.register(proc.stdin.fileno(), selectors.EVENT_WRITE)
-    timed_out, exited_at = False, None
-    while sel.get_map():
-        now = time.monotonic()
-        if exited_at is None and proc.poll() is not None:
-            exited_at = now
-        if now >= deadline or (exited_at is not None and now - exited_at > grace):
-            timed_out = exited_at is None
-            break
-        for key, _ in sel.select(min(deadline - now, 0.1)):
-            fd = int(key.fd)
-            if fd in bufs:
-                _read_into(sel, fd, bufs[fd])
-            else:
-                pending = _write_from(sel, proc, pending)
-    sel.close()
-    for stream in (proc.stdin, proc.stdout, proc.stderr):
-        if stream is not None:
-            stream.close()
-    out, err = (b.captured() for b in bufs.values())
-    return out, err, timed_out
-
-
-def _read_into(sel: selectors.BaseSelector, fd: int, buf: _Buffer) -> None:
-    try:
-        chunk = os.read(fd, _CHUNK)
-    except BlockingIOError:
-        return
-    if chunk:
-        buf.add(chunk)
-    else:
-        sel.unregister(fd)
-
-
-def _write_from(
-    sel: selectors.BaseSelector, proc: subprocess.Popen[bytes], pending: memoryview
-) -> memoryview:
-    assert proc.stdin is not None
-    try:
-        pending = pending[os.write(proc.stdin.fileno(), pending[:_CHUNK]) :]
-    except BlockingIOError:
-        return pending
-    except BrokenPipeError:
-        pending = pending[:0]
-    if not pending:
-        sel.unregister(proc.stdin.fileno())
-        proc.stdin.close()
-    return pending
-
-
-# --- git metadata ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GitLayout:
-    """Where a worktree's git metadata lives. ``admin_dir``: ``.git/worktrees/<name>`` of a
-    linked worktree (None for a plain checkout); ``common_dir``: the repository's ``.git``."""
-
-    worktree: Path
-    dot_git: Path
-    admin_dir: Path | None
-    common_dir: Path | None
-    repo_root: Path
-
-
-def git_layout(worktree: Path) -> GitLayout:
-    dot_git = worktree / ".git"
-    if dot_git.is_file():
-        text = dot_git.read_text().strip()
-        admin = (worktree / text.removeprefix("gitdir:").strip()).resolve()
-        commondir = admin / "commondir"
-        common = (admin / commondir.read_text().strip()).resolve() if commondir.exists() else admin
-        return GitLayout(worktree, dot_git, admin, common, common.parent)
-    if dot_git.is_dir():
-        return GitLayout(worktree, dot_git, None, dot_git, worktree)
-    return GitLayout(worktree, dot_git, None, None, worktree)
-
-
 def _git_bwrap_args(layout: GitLayout) -> list[str]:
     """Pin the worktree's ``.git`` file; let git write the worktree's own index and HEAD, but
     not the links that say where the repository is."""
@@ -567,85 +378,3 @@ def _git_bwrap_args(layout: GitLayout) -> list[str]:
         for name in ("commondir", "gitdir", "info"):
             args += ["--ro-bind-try", f"{admin}/{name}", f"{admin}/{name}"]
     return args
-
-
-Files = dict[Path, bytes | None]
-
-
-class GitGuard:
-    """Snapshot of the git metadata a worker could abuse, restored after it ran.
-
-    Silently restored (a worker's own git use): the worktree's index and HEAD. Restored and
-    reported (no honest worker writes these): the ``.git`` file, the admin links, the repository's
-    config, hooks and info. Reported only (crewchief itself moves refs during a run): HEAD and
-    refs of the repository outside ``refs/crewchief/``.
-    """
-
-    def __init__(self, layout: GitLayout) -> None:
-        self.layout = layout
-        self.quiet: Files = {}
-        self.loud: Files = {}
-        self.refs: Files = {}
-
-    def _sets(self) -> tuple[list[Path], list[Path], list[Path]]:
-        lay = self.layout
-        quiet, loud, refs = [], [lay.dot_git] if lay.dot_git.is_file() else [], []
-        if lay.admin_dir is not None:
-            quiet += [lay.admin_dir / "index", lay.admin_dir / "HEAD"]
-            loud += [lay.admin_dir / n for n in ("commondir", "gitdir", "config.worktree")]
-            loud += _walk(lay.admin_dir / "info")
-        if lay.common_dir is not None:
-            c = lay.common_dir
-            quiet += [c / "index"] if lay.admin_dir is None else []
-            loud += [c / "config", *_walk(c / "hooks"), *_walk(c / "info")]
-            refs += [c / "HEAD", c / "packed-refs"]
-            refs += [p for p in _walk(c / "refs") if "refs/crewchief" not in p.as_posix()]
-        return quiet, loud, refs
-
-    def snapshot(self) -> None:
-        quiet, loud, refs = self._sets()
-        self.quiet, self.loud, self.refs = _read(quiet), _read(loud), _read(refs)
-
-    def restore(self) -> tuple[str, ...]:
-        """Put the snapshot back; describe what a worker changed that it had no business to."""
-        _, loud_now, refs_now = self._sets()
-        found = []
-        for path in sorted(set(loud_now) | set(self.loud)):
-            before = self.loud.get(path)
-            if _content(path) != before:
-                found.append(f"changed {path}")
-                _put(path, before)
-        for path in sorted(set(refs_now) | set(self.refs)):
-            if _content(path) != self.refs.get(path):
-                found.append(f"changed {path} (not restored)")
-        for path, before in self.quiet.items():
-            if _content(path) != before:
-                _put(path, before)
-        return tuple(found)
-
-
-def _walk(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return []
-    return [Path(d, f) for d, _, files in os.walk(root) for f in files]
-
-
-def _content(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes() if not path.is_symlink() else b"symlink:" + bytes(path.readlink())
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return None
-
-
-def _read(paths: list[Path]) -> Files:
-    return {p: _content(p) for p in paths}
-
-
-def _put(path: Path, data: bytes | None) -> None:
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.is_dir():
-        shutil.rmtree(path)
-    if data is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)

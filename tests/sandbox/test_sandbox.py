@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from crewchief import git
+from crewchief.procio import _Buffer
 from crewchief.sandbox import (
     MiB,
     SandboxConfig,
     SandboxRun,
     WorkerSandbox,
-    _Buffer,
     bwrap_path,
     report,
 )
