@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--budget", type=int, default=4000)
     args = parser.parse_args()
+    if shutil.which(CTAGS) is None:
+        sys.exit(f"{CTAGS} not found: install universal-ctags (apt-get install universal-ctags)")
     with tempfile.TemporaryDirectory(prefix="crewchief-bench-") as tmp:
         repo = django_repo(Path(tmp))
         rows, files = index_timings(repo, args.runs)
@@ -67,9 +69,20 @@ def django_repo(tmp: Path) -> Path:
     tarballs = sorted(CACHE.glob("[Dd]jango-*.tar.gz"))
     if not tarballs:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             "django", "-d", str(CACHE)],
-            check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "django",
+                "-d",
+                str(CACHE),
+            ],
+            check=True,
+            capture_output=True,
         )
         tarballs = sorted(CACHE.glob("[Dd]jango-*.tar.gz"))
     with tarfile.open(tarballs[-1]) as archive:
@@ -78,7 +91,9 @@ def django_repo(tmp: Path) -> Path:
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "django"]):
         subprocess.run(
             ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", *args],
-            cwd=repo, check=True, capture_output=True,
+            cwd=repo,
+            check=True,
+            capture_output=True,
         )
     return repo
 
@@ -149,7 +164,10 @@ def _cold(repo: Path) -> None:
 def _ctags(repo: Path, files: list[str]) -> None:
     subprocess.run(
         [CTAGS, "-L", "-", "-f", str(repo / ".crewchief" / "tags")],
-        cwd=repo, input="\n".join(files).encode(), check=True, capture_output=True,
+        cwd=repo,
+        input="\n".join(files).encode(),
+        check=True,
+        capture_output=True,
     )
 
 
@@ -201,8 +219,10 @@ def sample_functions(snapshot: Snapshot, count: int) -> list[Definition]:
     pool = [
         d
         for d in snapshot.definitions()
-        if d.path.startswith("django/") and d.language == "python"
-        and d.kind in ("function", "method") and d.line_end - d.line_start >= MIN_BODY_LINES
+        if d.path.startswith("django/")
+        and d.language == "python"
+        and d.kind in ("function", "method")
+        and d.line_end - d.line_start >= MIN_BODY_LINES
     ]
     random.Random(SEED).shuffle(pool)
     chosen = [d for d in pool if resolvable_callees(snapshot, d)]
@@ -228,8 +248,10 @@ def print_report(
     args: argparse.Namespace,
 ) -> None:
     python = sum(1 for f in files if f.endswith(".py"))
-    print(f"{name}: {len(files)} source files indexed ({python} Python, "
-          f"{len(files) - python} other); {args.runs} interleaved runs, in process")
+    print(
+        f"{name}: {len(files)} source files indexed ({python} Python, "
+        f"{len(files) - python} other); {args.runs} interleaved runs, in process"
+    )
     print(f"{'':40} {'median s':>9} {'min s':>7} {'cpu s':>7} {'× ctags':>8} {'target':>8}  ok")
     ctags = rows[0].seconds
     for row in rows:
@@ -238,23 +260,37 @@ def print_report(
         ok = ("yes" if ratio <= TARGETS[row.target] else "NO") if row.target else ""
         cpu = statistics.median(row.cpu)
         cpu_text = "-" if math.isnan(cpu) else f"{cpu:.2f}"
-        print(f"{row.label:40} {statistics.median(row.seconds):9.3f} {min(row.seconds):7.3f} "
-              f"{cpu_text:>7} {ratio:8.2f} {goal:>8}  {ok}")
-    print("(× ctags: median over runs of the run's time / that run's ctags time; cpu: user+sys "
-          "of this process and its children)")
+        print(
+            f"{row.label:40} {statistics.median(row.seconds):9.3f} {min(row.seconds):7.3f} "
+            f"{cpu_text:>7} {ratio:8.2f} {goal:>8}  {ok}"
+        )
+    print(
+        "(× ctags: median over runs of the run's time / that run's ctags time; cpu: user+sys "
+        "of this process and its children)"
+    )
     share = [p / b for _, p, b, _ in packing]
     present = [f for _, _, _, f in packing]
-    print(f"\ncontext packing, {len(packing)} sampled functions, budget {args.budget} tokens, "
-          f"counted by {default_counter().name}")
-    print(f"  median packed tokens {statistics.median([p for _, p, _, _ in packing]):.0f}, "
-          f"median whole-file baseline {statistics.median([b for _, _, b, _ in packing]):.0f}")
-    print(f"  median packed / baseline   {statistics.median(share):7.1%}   target ≤ 10%  "
-          f"{'yes' if statistics.median(share) <= 0.10 else 'NO'}")
-    print(f"  median callees present     {statistics.median(present):7.1%}   target ≥ 90%  "
-          f"{'yes' if statistics.median(present) >= 0.90 else 'NO'}"
-          f"   (mean {statistics.mean(present):.1%}, min {min(present):.0%})")
-    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    print(
+        f"\ncontext packing, {len(packing)} sampled functions, budget {args.budget} tokens, "
+        f"counted by {default_counter().name}"
+    )
+    print(
+        f"  median packed tokens {statistics.median([p for _, p, _, _ in packing]):.0f}, "
+        f"median whole-file baseline {statistics.median([b for _, _, b, _ in packing]):.0f}"
+    )
+    print(
+        f"  median packed / baseline   {statistics.median(share):7.1%}   target ≤ 10%  "
+        f"{'yes' if statistics.median(share) <= 0.10 else 'NO'}"
+    )
+    print(
+        f"  median callees present     {statistics.median(present):7.1%}   target ≥ 90%  "
+        f"{'yes' if statistics.median(present) >= 0.90 else 'NO'}"
+        f"   (mean {statistics.mean(present):.1%}, min {min(present):.0%})"
+    )
+    peak = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
     print(f"\npeak resident memory of any one process: {peak / 1024:.0f} MB")
 
 
