@@ -11,13 +11,15 @@ Nothing is re-parsed for a file whose content is unchanged, whatever happened to
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -87,8 +89,13 @@ class SymbolIndex:
         git lists them). Only blobs never parsed before are parsed; ``UpdateStats.parsed`` says
         how many.
         """
+        with _gc_paused():
+            return self._update(list(paths) if paths else None, progress, workers)
+
+    def _update(
+        self, scope: list[str] | None, progress: Progress | None, workers: int
+    ) -> UpdateStats:
         started = time.perf_counter()
-        scope = list(paths) if paths else None
         with ThreadPoolExecutor(max_workers=1) as pool:
             listing = pool.submit(sources.worktree_files, self.repo, scope)
             recorded = store.stored_files(self._conn)
@@ -157,10 +164,11 @@ class SymbolIndex:
         Its ``source()`` reads the files from disk now: call ``update`` first if they may have
         changed since.
         """
-        files = {path: file for path, (file, _) in store.stored_files(self._conn).items()}
-        keys = {(f.blob, f.language) for f in files.values()}
-        stored = store.load_blobs(self._conn, keys)
-        return Snapshot(files, stored, sources.disk_reader(self.repo))
+        with _gc_paused():
+            files = {path: file for path, (file, _) in store.stored_files(self._conn).items()}
+            keys = {(f.blob, f.language) for f in files.values()}
+            stored = store.load_blobs(self._conn, keys)
+            return Snapshot(files, stored, sources.disk_reader(self.repo))
 
     def tree_snapshot(self, treeish: str, paths: Iterable[str] | None = None) -> Snapshot:
         """A commit's (or tree's) source files, limited to ``paths`` if given.
@@ -188,6 +196,23 @@ class SymbolIndex:
     def _unknown(self, files: Iterable[SourceFile]) -> list[SourceFile]:
         known = store.known_blobs(self._conn)
         return _unique(f for f in files if (f.blob, f.language) not in known)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many acyclic tuples.
+
+    The index allocates hundreds of thousands of tuples that can never form cycles; in a
+    process that already holds a large heap (a snapshot) a full collection triggered by them
+    costs more than the update itself.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def parse_blob(source: bytes | None, blob: str, language: str) -> store.ParsedBlob:
