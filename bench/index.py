@@ -1,14 +1,16 @@
 """Benchmark the symbol index and the context packer on Django's source tree.
 
-    .venv/bin/python bench/index.py [--runs N] [--samples N] [--budget TOKENS]
+    .venv/bin/python bench/index.py [--runs N] [--samples N] [--budget TOKENS] [--verbose]
 
-Downloads Django's sdist once into bench/.cache (``pip download --no-deps --no-binary :all:``),
-unpacks it into a temporary git repository, and prints one table:
+Downloads Django's sdist once into bench/.cache (``pip download --no-deps --no-binary :all:``:
+the newest release this Python can install), unpacks it into a temporary git repository, and
+prints one table:
 
-- universal-ctags (definitions only) over the same files: the baseline;
+- universal-ctags (definitions only) over the same files crewchief parses: the baseline;
 - crewchief cold index (definitions and references, empty database), warm start (a new
   SymbolIndex, nothing changed) and the update after a 3-file patch (full working-tree scan, and
-  with the patched paths given), each the median of --runs, in process, with its ratio to ctags;
+  with the patched paths given), in process; runs are interleaved with the ctags runs and each
+  ratio is the median of per-run ratios, so that load from other processes skews less;
 - for --samples functions sampled from django/ (fixed seed): the packed context's tokens against
   the whole-file baseline (the function's file plus every file defining one of its callees), and
   the share of its resolvable callees whose signature made it into the context.
@@ -50,6 +52,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--budget", type=int, default=4000)
+    parser.add_argument("--verbose", action="store_true", help="list the sampled functions")
     args = parser.parse_args()
     if shutil.which(CTAGS) is None:
         sys.exit(f"{CTAGS} not found: install universal-ctags (apt-get install universal-ctags)")
@@ -268,6 +271,10 @@ def print_report(
         "(× ctags: median over runs of the run's time / that run's ctags time; cpu: user+sys "
         "of this process and its children)"
     )
+    if args.verbose:
+        for key, packed, baseline, found in packing:
+            print(f"  {key:70.70} {packed:6} / {baseline:6} = {packed / baseline:6.1%}  "
+                  f"callees {found:.0%}")
     share = [p / b for _, p, b, _ in packing]
     present = [f for _, _, _, f in packing]
     print(
