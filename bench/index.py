@@ -271,16 +271,16 @@ def print_report(
         "(× ctags: median over runs of the run's time / that run's ctags time; cpu: user+sys "
         "of this process and its children)"
     )
-    if args.verbose:
-        for key, packed, baseline, found in packing:
-            print(f"  {key:70.70} {packed:6} / {baseline:6} = {packed / baseline:6.1%}  "
-                  f"callees {found:.0%}")
     share = [p / b for _, p, b, _ in packing]
     present = [f for _, _, _, f in packing]
     print(
         f"\ncontext packing, {len(packing)} sampled functions, budget {args.budget} tokens, "
         f"counted by {default_counter().name}"
     )
+    if args.verbose:
+        for key, packed, baseline, found in packing:
+            print(f"  {key:70.70} {packed:6} / {baseline:6} = {packed / baseline:6.1%}  "
+                  f"callees {found:.0%}")
     print(
         f"  median packed tokens {statistics.median([p for _, p, _, _ in packing]):.0f}, "
         f"median whole-file baseline {statistics.median([b for _, _, b, _ in packing]):.0f}"
