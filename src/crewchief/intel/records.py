@@ -16,11 +16,6 @@ SymbolKind = Literal[
 ]
 RefKind = Literal["call", "name", "import", "type"]
 
-#: Kinds whose members are methods, and whose body is a list of members.
-CONTAINER_KINDS: frozenset[str] = frozenset(
-    {"class", "interface", "struct", "enum", "trait", "impl", "module"}
-)
-
 
 class Definition(NamedTuple):
     """A symbol defined in one file.

@@ -14,9 +14,6 @@ from crewchief.intel.records import Definition, Reference, RefKind, SymbolKind
 from crewchief.intel.sources import SourceFile
 from crewchief.intel.store import StoredBlob
 
-#: Kinds of definitions that are (or can be) called: the ones a packer shows as callees.
-CALLABLE_KINDS: frozenset[str] = frozenset({"function", "method", "class", "struct", "macro"})
-
 
 class Snapshot:
     """Definitions and references of a set of files, indexed by path and by name.
