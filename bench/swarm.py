@@ -1,6 +1,6 @@
 """Swarm benchmark: the same change (K module edits) by one worker at a time, then by C at once.
 
-    .venv/bin/python bench/swarm.py [--modules 12] [--concurrency 4] [--median-ms 600]
+    .venv/bin/python bench/swarm.py [--modules 8] [--concurrency 4] [--turns 12] [--median-ms 250]
 
 Both runs go through the real pipeline: the LLM planner (a scripted manager model) makes one
 task per module; the real Orchestrator dispatches them on a LocalExecutor, each attempt in its own
@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -40,24 +41,6 @@ from crewchief.orchestrate import Orchestrator
 from crewchief.records import ChangeRequest, ModelCall
 
 GOAL = "Mark every module as reviewed with a header comment"
-_SHIM = '''
-"""Bench shim: resolve llm:<name> to the LLM worker while no entry point registers it."""
-from importlib.metadata import entry_points
-
-import crewchief.backends.base as _base
-
-if "llm" not in {ep.name for ep in entry_points(group="crewchief.backends")}:
-    _original = _base.backend_for
-
-    def backend_for(task, settings=None):
-        if task.backend.startswith("llm:"):
-            from crewchief.llm.worker import llm_backend
-
-            return llm_backend(task.backend.partition(":")[2], settings)
-        return _original(task, settings)
-
-    _base.backend_for = backend_for
-'''
 
 
 @dataclass(frozen=True)
@@ -136,7 +119,15 @@ def run_once(args: argparse.Namespace, concurrency: int) -> Figures:
         if state != RunState.AWAITING_APPROVAL:
             events = [(e["kind"], e["data_json"]) for e in ledger.events(run_id)]
             raise SystemExit(f"run ended {state}: {events[-6:]}")
-        return _figures(ledger, run_id, concurrency, plan_s, drive_s, planner.calls)
+        figures = _figures(ledger, run_id, concurrency, plan_s, drive_s, planner.calls)
+        if figures.verified != args.modules:
+            failed = [
+                (e["task_id"], e["data_json"])
+                for e in ledger.events(run_id)
+                if e["kind"] == "task_state" and '"failed"' in e["data_json"]
+            ]
+            raise SystemExit(f"only {figures.verified} of {args.modules} tasks verified: {failed}")
+        return figures
 
 
 def _figures(
@@ -199,28 +190,38 @@ def report(args: argparse.Namespace, serial: Figures, swarm: Figures) -> str:
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
-def _install_shim(tmp: Path) -> None:
-    """Put the bench shim on the children's path (only used if backend_for lacks llm:)."""
-    (tmp / "sitecustomize.py").write_text(_SHIM)
+def _register_llm_backend(where: Path) -> None:
+    """Make ``llm:worker`` resolvable in this process and the worker processes when the installed
+    crewchief does not register the ``llm`` backend yet: a distribution on PYTHONPATH whose only
+    content is that entry point (the registry itself is used, nothing is patched)."""
+    if "llm" in {ep.name for ep in entry_points(group="crewchief.backends")}:
+        return
+    info = where / "crewchief_bench_llm-0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: crewchief-bench-llm\nVersion: 0\n")
+    (info / "entry_points.txt").write_text(
+        "[crewchief.backends]\nllm = crewchief.llm.worker:llm_backend\n"
+    )
+    sys.path.insert(0, str(where))
     os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(tmp), os.environ.get("PYTHONPATH", "")) if p
+        p for p in (str(where), os.environ.get("PYTHONPATH", "")) if p
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--modules", type=int, default=12, help="K: modules to edit")
+    parser.add_argument("--modules", type=int, default=8, help="K: modules to edit")
     parser.add_argument("--concurrency", type=int, default=4, help="C: attempts at once")
-    parser.add_argument("--median-ms", type=int, default=600, help="median model latency")
+    parser.add_argument("--median-ms", type=int, default=250, help="median turn latency")
     parser.add_argument("--sigma", type=float, default=0.5, help="lognormal sigma")
-    parser.add_argument("--turns", type=int, default=6, help="worker model turns per task (>= 3)")
+    parser.add_argument("--turns", type=int, default=12, help="worker turns per task (>= 3)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     from pydantic_ai import models
 
     models.ALLOW_MODEL_REQUESTS = False  # scripted models only: nothing leaves this machine
-    with tempfile.TemporaryDirectory(prefix="crewchief-shim-") as shim:
-        _install_shim(Path(shim))
+    with tempfile.TemporaryDirectory(prefix="crewchief-bench-ep-") as registry:
+        _register_llm_backend(Path(registry))
         serial = run_once(args, 1)
         swarm = run_once(args, args.concurrency)
     print(report(args, serial, swarm))

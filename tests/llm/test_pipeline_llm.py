@@ -1,0 +1,98 @@
+"""The model-driven roles through the real orchestrator: the LLM planner's plan, LLM workers in
+child processes (a scripted model chosen by model string), the LLM reviewer asking for one
+revision, integration and the full suite."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic_ai.messages import ModelMessage
+from pydantic_ai.models.function import AgentInfo
+
+from crewchief import config, intake
+from crewchief.executor import LocalExecutor
+from crewchief.lifecycle import RunState
+from crewchief.llm.planner import LLMPlanner
+from crewchief.llm.reviewer import LLMReviewer
+from crewchief.llm.spec import WorkerSpec
+from crewchief.models.scripted import Output, Reply, script
+from crewchief.orchestrate import Orchestrator
+from crewchief.records import ChangeRequest
+
+from .llm_repos import commit_repo, git
+
+WORKER = "scripted:crewchief.models.scripted:appender?line=%23%20reviewed"
+
+
+def approve(messages: list[ModelMessage], info: AgentInfo) -> Reply:
+    """Approve the one hunk of the patch under review."""
+    path = re.search(r"## (\S+) hunk 1", str(messages[0]))
+    assert path is not None
+    return Output({"decision": "approve", "hunks": [{"path": path[1], "hunk": 1, "ok": True}]})
+
+
+@pytest.fixture(autouse=True)
+def _llm_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register the ``llm`` backend for this process and its workers if the installed crewchief
+    does not yet: a distribution on the path whose only content is that entry point."""
+    if "llm" in {ep.name for ep in entry_points(group="crewchief.backends")}:
+        return
+    info = tmp_path / "registry" / "crewchief_test_llm-0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: crewchief-test-llm\nVersion: 0\n")
+    (info / "entry_points.txt").write_text(
+        "[crewchief.backends]\nllm = crewchief.llm.worker:llm_backend\n"
+    )
+    monkeypatch.syspath_prepend(str(info.parent))
+    inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(info.parent), *inherited]))
+
+
+def test_plan_work_review_revise_and_integrate(tmp_path: Path) -> None:
+    files = {
+        ".gitignore": ".crewchief/\n__pycache__/\n",
+        "pkg/__init__.py": "",
+        "pkg/a.py": '"""A."""\n',
+        "pkg/b.py": '"""B."""\n',
+        "crewchief.toml": f'test_command = "{sys.executable} -c pass"\nworkers = 2\n',
+    }
+    repo = commit_repo(tmp_path / "repo", files)
+    cfg = config.load(repo)
+    tasks: list[dict[str, Any]] = [
+        {
+            "id": n,
+            "title": f"mark {n}",
+            "instructions": "Add '# reviewed' on top.",
+            "owned_paths": [f"pkg/{n}.py"],
+        }
+        for n in ("a", "b")
+    ]
+    planner = LLMPlanner(
+        script(Output({"tasks": tasks, "parallel_groups": [["a", "b"]]})),
+        WorkerSpec(model=WORKER, max_steps=5),
+    )
+    plan = intake.make_plan(repo, ChangeRequest(goal="mark modules"), planner, cfg)
+    target, base = intake.preflight(repo, cfg)
+    ledger, run_id = intake.open_run(
+        repo, ChangeRequest(goal="mark modules"), plan, cfg, target, base
+    )
+    revise = Output({"decision": "revise", "feedback": "Say it again.", "hunks": []})
+    # The first patch reviewed is sent back once; every other one is approved.
+    reviewer = LLMReviewer(script(revise, approve, approve, approve), plan=plan)
+    state = Orchestrator(repo, ledger, cfg, LocalExecutor(2), reviewer=reviewer).drive(run_id)
+    assert state == RunState.AWAITING_APPROVAL
+    assert set(ledger.task_states(run_id).values()) == {"verified"}
+    attempts = ledger.attempts(run_id)
+    assert len(attempts) == 3  # one revision
+    revised = [a for a in attempts if a["extra_instruction"] == "Say it again."]
+    assert len(revised) == 1
+    result = ledger.result(revised[0]["id"])
+    assert result is not None and result.calls and all(c.role == "worker" for c in result.calls)
+    assert "Say it again." in result.transcript[1].content
+    assert git(repo, "status", "--porcelain") == ""
