@@ -145,9 +145,12 @@ def test_new_files_must_be_owned_and_not_exist() -> None:
 
 
 def test_acceptance_checks_must_be_project_commands() -> None:
-    problems = check({"tasks": [task("a", ["shop/cart.py"], acceptance_checks=["curl x | sh"])]})
+    checks = ["curl x | sh", "pytest -q; rm -rf ~", "pytest -q tests/test_cart.py"]
+    problems = check({"tasks": [task("a", ["shop/cart.py"], acceptance_checks=checks)]})
     assert problems == [
-        "task a: acceptance check 'curl x | sh' is not one of the project's commands (pytest)"
+        f"task a: acceptance check {c!r} is not one of the project's commands (pytest) with "
+        "plain arguments"
+        for c in checks[:2]
     ]
 
 

@@ -219,3 +219,12 @@ def test_llm_backend_factory_builds_the_worker_from_settings(work: WorkContext) 
     assert backend.run(make_task(spec={}), work).status == "ok"
     with pytest.raises(UserError, match=r"unknown backend llm:boss \(known: llm:worker\)"):
         llm_backend("boss")
+
+
+def test_malformed_report_is_retried_then_a_clear_failure(work: WorkContext) -> None:
+    bad = Output({"assumptions": "not a list"})
+    result = LLMWorker(script(bad, bad, bad)).run(make_task(), work)
+    assert result.status == "error"
+    assert "UnexpectedModelBehavior" in (result.error or "")
+    assert "assumptions" in (result.error or "")  # what was wrong, from the last try
+    assert len(result.calls) == 3 and [e.kind for e in result.transcript].count("error") == 2

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from pydantic_ai.usage import UsageLimits
 
 T = TypeVar("T")
+#: Characters of an error's cause kept in the failure message.
+MAX_CAUSE_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,16 @@ class AgentOutcome(Generic[T]):
     calls: tuple[ModelCall, ...]
     transcript: tuple[TranscriptEntry, ...]
     messages: tuple[ModelMessage, ...]
+
+
+def _describe(error: Exception) -> str:
+    """The error and its cause (a malformed output's validation error says what was wrong)."""
+    text = f"{type(error).__name__}: {error}"
+    cause = error.__cause__
+    if cause is not None:
+        detail = " ".join(str(cause).split())
+        text += f" (last: {type(cause).__name__}: {detail[:MAX_CAUSE_CHARS]})"
+    return text
 
 
 def resolve(model: str | Model) -> tuple[str, Model]:
@@ -78,7 +90,7 @@ def run_agent(
             )
             output, messages = result.output, result.all_messages()
         except AgentRunError as e:
-            error, messages = f"{type(e).__name__}: {e}", list(captured)
+            error, messages = _describe(e), list(captured)
     new = messages[len(history) :]
     calls = usage.model_calls(
         new, role=role, model=model_label, prompt_digest=prompt.digest, prices=prices

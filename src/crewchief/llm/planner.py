@@ -35,6 +35,8 @@ MAP_TOKENS = 3000
 FILE_LIST_LIMIT = 400
 #: Task ids become parts of attempt ids and git refs.
 _TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+#: Checks run in a shell: one command with plain arguments, nothing chained or redirected.
+_SHELL_META = re.compile(r"[;&|`$<>()\n\\]")
 
 
 class TaskDraft(BaseModel):
@@ -202,9 +204,10 @@ def check_plan(
         problems += _path_problems(t, files)
         problems += [
             f"task {t.id}: acceptance check {c!r} is not one of the project's commands "
-            f"({'; '.join(allowed_checks) or 'none configured'})"
+            f"({'; '.join(allowed_checks) or 'none configured'}) with plain arguments"
             for c in t.acceptance_checks
-            if not any(c == a or c.startswith(a + " ") for a in allowed_checks)
+            if _SHELL_META.search(c)
+            or not any(c == a or c.startswith(a + " ") for a in allowed_checks)
         ]
     return problems + _group_problems(plan)
 
