@@ -26,6 +26,7 @@ from crewchief.lifecycle import RunState, TaskState
 from crewchief.orchestrate import Orchestrator
 from crewchief.plan import predicted_conflicts
 from crewchief.records import ChangeRequest
+from crewchief.web.commands import serve_command
 
 app = typer.Typer(
     add_completion=False,
@@ -445,6 +446,9 @@ def demo(directory: Annotated[Path | None, typer.Option("--dir")] = None) -> Non
     from crewchief.demo import run_demo
 
     run_demo(directory, out)
+
+
+app.command("serve")(serve_command)
 
 
 def main() -> None:

@@ -192,6 +192,7 @@ EventKind = Literal[
     "manager_summary",
     "model_call",
     "budget_stop",
+    "resume_requested",
 ]
 
 

@@ -137,8 +137,8 @@ async def merge(request: Request) -> Response:
 
 async def resume(request: Request) -> Response:
     """Start ``crewchief resume RUN`` in a background process (after a task was sent back)."""
-    site, _ = site_of(request), await _form(request)
-    run_id = request.path_params["run_id"]
+    site, values = site_of(request), await _form(request)
+    who, run_id = _who(site, values), request.path_params["run_id"]
 
     def act() -> None:
         with site.ledger() as ledger:
@@ -147,7 +147,8 @@ async def resume(request: Request) -> Response:
                 raise ActionRefused(f"run {run_id} is {state}: there is nothing to resume")
             with refusals(), run_lock(site.repo, run_id):
                 pass  # nobody is driving it now (the child takes the lock itself)
-        start_resume(site.repo, run_id)
+            pid = start_resume(site.repo, run_id)
+            ledger.event(run_id, "resume_requested", {"who": who, "pid": pid})
 
     await run_in_threadpool(act)
     return _back(run_id, "resumed", anchor="top")
