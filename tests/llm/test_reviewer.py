@@ -217,3 +217,14 @@ def test_an_invalid_proposed_order_is_repaired() -> None:
         ("report", "first!"),
         ("prices", "not placed by the manager; after its dependencies"),
     ]
+
+
+def test_reviews_from_several_threads_each_get_their_own_model(work: WorkContext) -> None:
+    import threading
+
+    r = LLMReviewer("scripted:crewchief.models.scripted:appender")
+    models: list[object] = []
+    thread = threading.Thread(target=lambda: models.append(r._model.get()))
+    thread.start()
+    thread.join()
+    assert models[0] is not r._model.get()

@@ -203,10 +203,12 @@ def test_job_settings_override_the_planned_model_and_limits() -> None:
             "model": "openai:gpt-4.1-mini",
             "max_steps": 4,
             "token_budget": None,
+            "risk_levels": ["low"],
             "prices": {"gpt-4.1": {"input": 9, "output": 9}},
         },
     )
     assert (spec.model, spec.max_steps, spec.token_budget) == ("openai:gpt-4.1-mini", 4, 200_000)
+    assert spec.risk_levels == ("low",)
     assert spec.price == Price(input=9, output=9)
     assert worker_spec(task, {}).model == "scripted:unused:unused"
     with pytest.raises(UserError, match="no worker model: set worker_model"):

@@ -7,6 +7,7 @@ ledger see them; the failure is a message, not an exception.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -47,6 +48,24 @@ def _describe(error: Exception) -> str:
         detail = " ".join(str(cause).split())
         text += f" (last: {type(cause).__name__}: {detail[:MAX_CAUSE_CHARS]})"
     return text
+
+
+class PerThreadModel:
+    """A model string built once per thread: a provider's HTTP client belongs to the event loop
+    of the thread that used it first, so a role called from several threads (executor threads)
+    needs one client each. A ready model (tests) is shared as it is."""
+
+    def __init__(self, model: str | Model) -> None:
+        self._given = model
+        self._local = threading.local()
+        self.label, first = resolve(model)
+        self._local.model = first
+
+    def get(self) -> Model:
+        model: Model | None = getattr(self._local, "model", None)
+        if model is None:
+            model = self._local.model = resolve(self._given)[1]
+        return model
 
 
 def resolve(model: str | Model) -> tuple[str, Model]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from crewchief import patchfile
 from crewchief.llm import prompts
-from crewchief.llm.agentrun import resolve, run_agent
+from crewchief.llm.agentrun import PerThreadModel, run_agent
 from crewchief.llm.summary import AcceptedPatch, ChangeSummary, summarize_change
 from crewchief.models.pricing import Price
 from crewchief.records import (
@@ -65,7 +65,8 @@ class LLMReviewer:
     """Implements the Reviewer seam with the manager (or a reviewer) model.
 
     Model calls accumulate in ``calls`` (and ``transcript``); the driver takes them with
-    ``drain()`` after each review or summary and records them.
+    ``drain()`` after each review or summary and records them. Safe to call from several
+    threads at once (each thread gets its own provider client).
     """
 
     def __init__(
@@ -76,7 +77,8 @@ class LLMReviewer:
         plan: Plan | None = None,
         output_retries: int = 2,
     ) -> None:
-        self.model_label, self._model = resolve(model)
+        self._model = PerThreadModel(model)
+        self.model_label = self._model.label
         self.name = f"llm:{self.model_label}"
         self.prices, self.plan, self.output_retries = prices or {}, plan, output_retries
         self.calls: list[ModelCall] = []
@@ -106,7 +108,7 @@ class LLMReviewer:
 
         prompt = _prompt(task, result, checks, plan or self.plan)
         agent = Agent(
-            self._model,
+            self._model.get(),
             output_type=ReviewDraft,
             retries={"output": self.output_retries},
             model_settings={"max_tokens": MAX_OUTPUT_TOKENS},
@@ -127,7 +129,7 @@ class LLMReviewer:
         """A summary of the whole change set and a merge order with reasons (always a valid
         order: every accepted task once, after its dependencies)."""
         summary, calls, transcript = summarize_change(
-            self._model, self.model_label, self.prices, plan, accepted, self.output_retries
+            self._model.get(), self.model_label, self.prices, plan, accepted, self.output_retries
         )
         self._keep(calls, transcript)
         return summary

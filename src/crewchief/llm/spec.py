@@ -19,7 +19,7 @@ from crewchief.records import Record, Risk, Task
 
 BACKEND = "llm:worker"
 #: Job settings that override the planner's worker spec.
-_SETTINGS = ("model", "max_steps", "token_budget")
+_SETTINGS = ("model", "max_steps", "token_budget", "risk_levels")
 
 
 class WorkerSpec(Record):
@@ -44,8 +44,8 @@ def task_spec(worker: WorkerSpec, symbols: list[str], new_files: list[str]) -> d
 
 def worker_spec(task: Task, settings: Mapping[str, Any] | None = None) -> WorkerSpec:
     """The worker's spec: the planner's ``task.spec["worker"]``, with the dispatcher's job
-    ``settings`` (``model``, ``max_steps``, ``token_budget``, ``prices``: the configuration at
-    dispatch time) on top. UserError if no model is set or a value is malformed."""
+    ``settings`` (``model``, ``max_steps``, ``token_budget``, ``risk_levels``, ``prices``: the
+    configuration at dispatch time) on top. UserError if no model is set or a value is malformed."""
     planned = task.spec.get("worker")
     fields: dict[str, Any] = dict(planned) if isinstance(planned, dict) else {}
     settings = settings or {}
