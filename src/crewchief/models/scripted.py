@@ -97,6 +97,7 @@ def lognormal_delay(median_s: float, sigma: float, seed: int) -> Callable[[], fl
     return lambda: rng.lognormvariate(math.log(median_s), sigma)
 
 
+#: The worker prompt's lines naming the owned paths and the task (llm/prompts/worker_*.j2).
 _OWNED = re.compile(r"You may edit only these paths: (.+?)\. Edits")
 _TASK = re.compile(r"# Task (\S+):")
 
