@@ -17,13 +17,11 @@ share of all tokens (from the model calls the results carry).
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -190,24 +188,6 @@ def report(args: argparse.Namespace, serial: Figures, swarm: Figures) -> str:
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
-def _register_llm_backend(where: Path) -> None:
-    """Make ``llm:worker`` resolvable in this process and the worker processes when the installed
-    crewchief does not register the ``llm`` backend yet: a distribution on PYTHONPATH whose only
-    content is that entry point (the registry itself is used, nothing is patched)."""
-    if "llm" in {ep.name for ep in entry_points(group="crewchief.backends")}:
-        return
-    info = where / "crewchief_bench_llm-0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: crewchief-bench-llm\nVersion: 0\n")
-    (info / "entry_points.txt").write_text(
-        "[crewchief.backends]\nllm = crewchief.llm.worker:llm_backend\n"
-    )
-    sys.path.insert(0, str(where))
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(where), os.environ.get("PYTHONPATH", "")) if p
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--modules", type=int, default=8, help="K: modules to edit")
@@ -220,10 +200,8 @@ def main() -> None:
     from pydantic_ai import models
 
     models.ALLOW_MODEL_REQUESTS = False  # scripted models only: nothing leaves this machine
-    with tempfile.TemporaryDirectory(prefix="crewchief-bench-ep-") as registry:
-        _register_llm_backend(Path(registry))
-        serial = run_once(args, 1)
-        swarm = run_once(args, args.concurrency)
+    serial = run_once(args, 1)
+    swarm = run_once(args, args.concurrency)
     print(report(args, serial, swarm))
 
 

@@ -76,6 +76,7 @@ def backend_settings(task: Task, cfg: Config) -> dict[str, JsonValue]:
             "max_steps": cfg.worker_max_steps,
             "token_budget": cfg.worker_token_budget,
             "prices": prices,
+            "risk_levels": list[JsonValue](cfg.worker_risk_levels),
         }
     return {}
 

@@ -4,14 +4,11 @@ revision, integration and the full suite."""
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-import pytest
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models.function import AgentInfo
 
@@ -35,23 +32,6 @@ def approve(messages: list[ModelMessage], info: AgentInfo) -> Reply:
     path = re.search(r"## (\S+) hunk 1", str(messages[0]))
     assert path is not None
     return Output({"decision": "approve", "hunks": [{"path": path[1], "hunk": 1, "ok": True}]})
-
-
-@pytest.fixture(autouse=True)
-def _llm_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Register the ``llm`` backend for this process and its workers if the installed crewchief
-    does not yet: a distribution on the path whose only content is that entry point."""
-    if "llm" in {ep.name for ep in entry_points(group="crewchief.backends")}:
-        return
-    info = tmp_path / "registry" / "crewchief_test_llm-0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: crewchief-test-llm\nVersion: 0\n")
-    (info / "entry_points.txt").write_text(
-        "[crewchief.backends]\nllm = crewchief.llm.worker:llm_backend\n"
-    )
-    monkeypatch.syspath_prepend(str(info.parent))
-    inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(info.parent), *inherited]))
 
 
 def test_plan_work_review_revise_and_integrate(tmp_path: Path) -> None:
