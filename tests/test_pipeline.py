@@ -298,6 +298,10 @@ def test_ctrl_c_leaves_a_resumable_run(project: Path) -> None:
 
 
 def test_yes_never_approves_protected_paths_or_high_risk_tasks(project: Path) -> None:
+    config = (project / "crewchief.toml").read_text()
+    (project / "crewchief.toml").write_text(
+        config + 'worker_risk_levels = ["low", "medium", "high"]\n'
+    )
     (project / "lib/auth").mkdir()
     (project / "lib/auth/keys.py").write_text("KEY_BITS = 2048\n")
     git(project, "add", "-A")
@@ -337,3 +341,38 @@ def test_yes_never_approves_protected_paths_or_high_risk_tasks(project: Path) ->
     assert crewchief(project, "review", "--approve", "auth", "--approve", "risky").returncode == 0
     assert crewchief(project, "merge").returncode == 0
     assert (project / "lib/auth/keys.py").read_text() == "KEY_BITS = 4096\n"
+
+
+def test_tasks_above_the_workers_risk_levels_are_held_for_people(project: Path) -> None:
+    plan = write_plan(
+        project,
+        [
+            {"id": "easy", "owns": ["alpha/a.py"], "command": "echo '# ok' >> alpha/a.py"},
+            {
+                "id": "after",
+                "owns": ["gamma/c.py"],
+                "command": "echo '# x' >> gamma/c.py",
+                "depends_on": ["hard"],
+            },
+        ],
+    )
+    data = json.loads(plan.read_text())
+    data["tasks"].insert(
+        1,
+        {
+            "id": "hard",
+            "title": "hard",
+            "instructions": "x",
+            "owned_paths": ["beta/b.py"],
+            "risk": "high",
+            "backend": "recipe:command",
+            "spec": {"command": "echo '# hard' >> beta/b.py"},
+        },
+    )
+    plan.write_text(json.dumps(data))
+    proc = crewchief(project, "run", "--plan", str(plan), "--yes")
+    assert proc.returncode == 1  # "after" could not run
+    assert task_states(project) == {"easy": "merged", "hard": "planned", "after": "blocked"}
+    log = json.loads(crewchief(project, "log", "--json").stdout)
+    assert [e["task"] for e in log if e["kind"] == "held_for_person"] == ["hard"]
+    assert "# hard" not in (project / "beta/b.py").read_text()

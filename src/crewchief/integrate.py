@@ -22,6 +22,7 @@ class Pick:
     patch: bytes
     worker: str
     rationale: str = ""
+    model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def commit_message(run_id: str, pick: Pick) -> str:
         f"Crewchief-Task: {pick.task.id}",
         f"Crewchief-Attempt: {pick.attempt_id}",
         f"Crewchief-Worker: {pick.worker}",
+        *([f"Crewchief-Model: {pick.model}"] if pick.model else []),
         f"Crewchief-Instruction: sha256:{pick.task.instruction_digest()}",
     ]
     return "\n".join(lines) + "\n"

@@ -29,6 +29,7 @@ from crewchief.records import (
     EventKind,
     ModelCall,
     Plan,
+    TranscriptEntry,
     Verdict,
     WorkerResult,
 )
@@ -282,6 +283,30 @@ class Ledger(LedgerReader):
                     task_id=task_id,
                     attempt_id=attempt_id,
                 )
+
+    def record_transcript(
+        self,
+        run_id: str,
+        role: str,
+        entries: Sequence[TranscriptEntry],
+        *,
+        task_id: str | None = None,
+        attempt_id: str | None = None,
+    ) -> None:
+        """Store a planner's or reviewer's conversation (a worker's lives in its result)."""
+        if entries:
+            data: dict[str, JsonValue] = {
+                "role": role,
+                "entries": [e.model_dump(mode="json") for e in entries],
+            }
+            self.event(run_id, "transcript", data, task_id=task_id, attempt_id=attempt_id)
+
+    def update_config(self, run_id: str, config_json: str, changed: dict[str, JsonValue]) -> None:
+        """A person changed a run's settings (e.g. a higher budget to resume with)."""
+        with self.tx() as db:
+            self._run_row(db, run_id)
+            db.execute("UPDATE runs SET config_json=? WHERE id=?", (config_json, run_id))
+            self._event(db, run_id, "config_changed", changed)
 
     def record_check(
         self,

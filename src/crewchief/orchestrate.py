@@ -13,7 +13,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
 from pathlib import Path
 
-from crewchief import git, integrate
+from crewchief import git, integrate, review
+from crewchief.budget import over_budget
 from crewchief.config import Config
 from crewchief.dispatch import AttemptOutcome, run_attempt
 from crewchief.errors import UserError
@@ -23,6 +24,7 @@ from crewchief.ledger import Ledger
 from crewchief.lifecycle import RunState, TaskState
 from crewchief.plan import ancestors
 from crewchief.records import Attempt, Plan, Task, WorkerResult
+from crewchief.review import record_model_work
 from crewchief.suite import SuiteRunner
 from crewchief.verify import Reviewer, RuleReviewer
 from crewchief.workspace import WorkspacePool, crewchief_dir
@@ -45,6 +47,7 @@ class Orchestrator:
         self.reviewer = reviewer or RuleReviewer()
         self.pool = WorkspacePool(repo)
         self.suite = SuiteRunner(repo, ledger, cfg, self.pool)
+        self._paused: str | None = None  # why no new attempt may start (a budget)
 
     def drive(self, run_id: str) -> RunState:
         """Run (or resume) ``run_id`` up to the human gate. Ctrl-C leaves it resumable."""
@@ -52,7 +55,10 @@ class Orchestrator:
             try:
                 self._prepare(run_id)
                 self._dispatch(run_id)
-                self._integrate(run_id, self._verified(run_id))
+                if self._paused:
+                    self._pause(run_id, self._paused)
+                else:
+                    self._integrate(run_id, self._verified(run_id))
             except KeyboardInterrupt:
                 self.executor.cancel()
                 self._abandon_running(run_id)
@@ -69,11 +75,21 @@ class Orchestrator:
         if state in (RunState.MERGED, RunState.CANCELLED):
             raise UserError(f"run {run_id} is {state}: nothing to resume")
         self._abandon_running(run_id)
+        plan = self.ledger.plan(run_id)
         for task_id, st in self.ledger.task_states(run_id).items():
-            if st == S.PLANNED:
+            risk = plan.task(task_id).risk
+            if st == S.PLANNED and risk not in self.cfg.worker_risk_levels:
+                self.ledger.event(run_id, "held_for_person", {"risk": risk}, task_id=task_id)
+            elif st == S.PLANNED:
                 self.ledger.set_task_state(run_id, task_id, S.READY)
         if state != RunState.RUNNING:
             self.ledger.set_run_state(run_id, RunState.RUNNING)
+        self._paused = over_budget(self.ledger, self.cfg, run_id, None)
+
+    def _pause(self, run_id: str, reason: str) -> None:
+        """Stop at a budget: finished work is kept; ``resume`` with a higher budget goes on."""
+        self.ledger.event(run_id, "budget_stop", {"reason": reason})
+        self.ledger.set_run_state(run_id, RunState.INTERRUPTED, reason=reason)
 
     def _abandon_running(self, run_id: str) -> None:
         for task_id, st in self.ledger.task_states(run_id).items():
@@ -85,7 +101,7 @@ class Orchestrator:
         inflight: dict[Future[AttemptOutcome], str] = {}
         while True:
             self._block_orphans(run_id, plan)
-            free = self.executor.workers - len(inflight)  # start only what can run now
+            free = 0 if self._paused else self.executor.workers - len(inflight)
             for task in self._startable(run_id, plan, set(inflight.values()))[:free]:
                 inflight[self._start(run_id, plan, task)] = task.id
             if not inflight:
@@ -108,7 +124,7 @@ class Orchestrator:
     def _block_orphans(self, run_id: str, plan: Plan) -> None:
         states = self.ledger.task_states(run_id)
         for t in plan.tasks:
-            dead = [d for d in t.depends_on if states[d] in DEAD]
+            dead = [d for d in t.depends_on if states[d] in DEAD or states[d] == S.PLANNED]
             if states[t.id] == S.READY and dead:
                 self.ledger.set_task_state(run_id, t.id, S.BLOCKED, because=", ".join(dead))
 
@@ -156,6 +172,7 @@ class Orchestrator:
             return
         self.ledger.set_task_state(run_id, task.id, S.PRODUCED)
         verdict = self.reviewer.review(task, out.result, out.checks)
+        record_model_work(self.ledger, self.reviewer, run_id, task.id, out.attempt_id)
         self.ledger.record_verdict(run_id, task.id, out.attempt_id, verdict)
         attempts_left = self._attempts_used(run_id, task.id) < self.cfg.max_attempts
         if verdict.decision == "approve":
@@ -164,6 +181,10 @@ class Orchestrator:
             self.ledger.set_task_state(run_id, task.id, S.READY, reason="revise")
         else:
             self.ledger.set_task_state(run_id, task.id, S.REJECTED, reasons=list(verdict.reasons))
+        needs_more = self.ledger.task_states(run_id)[task.id] == S.READY
+        self._paused = self._paused or over_budget(
+            self.ledger, self.cfg, run_id, task.id if needs_more else None
+        )
 
     def _attempts_used(self, run_id: str, task_id: str) -> int:
         """Finished attempts; one abandoned by an interruption does not count."""
@@ -190,6 +211,7 @@ class Orchestrator:
         row = next(a for a in self.ledger.attempts(run_id, task_id) if a["id"] == attempt_id)
         result = self.ledger.result(attempt_id)
         assert result is not None
+        model = result.usage.model or next((c.model for c in result.calls), None)
         return Pick(
             plan.task(task_id),
             attempt_id,
@@ -197,6 +219,7 @@ class Orchestrator:
             result.patch,
             row["backend"],
             result.rationale,
+            model,
         )
 
     def _verified(self, run_id: str) -> set[str]:
@@ -209,7 +232,9 @@ class Orchestrator:
         self.ledger.set_run_state(run_id, RunState.INTEGRATING)
         plan = self.ledger.plan(run_id)
         base = str(self.ledger.run(run_id)["base_commit"])
-        picks = [self._pick(run_id, plan, t) for t in integrate.merge_order(plan, task_ids)]
+        picks = [self._pick(run_id, plan, t) for t in sorted(task_ids)]
+        order = review.merge_order(self.ledger, self.reviewer, run_id, plan, picks)
+        picks = sorted(picks, key=lambda p: order.index(p.task.id))
         chain = self._settle_conflicts(
             run_id, plan, integrate.build_chain(self.repo, run_id, base, picks)
         )
@@ -228,7 +253,7 @@ class Orchestrator:
         """Each pick that conflicts on the tip is re-run once on that tip, then appended."""
         for pick in chain.conflicts:
             self.ledger.set_task_state(run_id, pick.task.id, S.CONFLICTED, tip=chain.tip)
-            if self._attempts_used(run_id, pick.task.id) >= self.cfg.max_attempts:
+            if self._paused or self._attempts_used(run_id, pick.task.id) >= self.cfg.max_attempts:
                 continue
             self.ledger.set_task_state(run_id, pick.task.id, S.READY, reason="re-run on new base")
             out = self._start(run_id, plan, pick.task, base=chain.tip).result()

@@ -193,6 +193,9 @@ EventKind = Literal[
     "model_call",
     "budget_stop",
     "resume_requested",
+    "transcript",
+    "held_for_person",
+    "config_changed",
 ]
 
 

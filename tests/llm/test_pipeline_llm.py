@@ -63,8 +63,18 @@ def test_plan_work_review_revise_and_integrate(tmp_path: Path) -> None:
         repo, ChangeRequest(goal="mark modules"), plan, cfg, target, base
     )
     revise = Output({"decision": "revise", "feedback": "Say it again.", "hunks": []})
-    # The first patch reviewed is sent back once; every other one is approved.
-    reviewer = LLMReviewer(script(revise, approve, approve, approve), plan=plan)
+    summary = Output(
+        {
+            "summary": "Both modules are marked.",
+            "order": [
+                {"task": "b", "reason": "b first: nothing reads it"},
+                {"task": "a", "reason": "then a"},
+            ],
+        }
+    )
+    # The first patch reviewed is sent back once, every other one is approved; then the manager
+    # summarizes the change set and proposes the merge order.
+    reviewer = LLMReviewer(script(revise, approve, approve, summary), plan=plan)
     state = Orchestrator(repo, ledger, cfg, LocalExecutor(2), reviewer=reviewer).drive(run_id)
     assert state == RunState.AWAITING_APPROVAL
     assert set(ledger.task_states(run_id).values()) == {"verified"}
@@ -76,3 +86,9 @@ def test_plan_work_review_revise_and_integrate(tmp_path: Path) -> None:
     assert result is not None and result.calls and all(c.role == "worker" for c in result.calls)
     assert "Say it again." in result.transcript[1].content
     assert git(repo, "status", "--porcelain") == ""
+    chain = [row["task_id"] for row in ledger.integration_chain(run_id)]
+    assert chain == ["b", "a"]  # the manager's proposed order
+    calls = ledger.model_calls(run_id)
+    assert {c["role"] for c in calls} == {"worker", "reviewer", "manager"}
+    summaries = [e for e in ledger.event_records(run_id) if e.kind == "manager_summary"]
+    assert summaries[0].data["summary"] == "Both modules are marked."
