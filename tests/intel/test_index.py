@@ -255,3 +255,11 @@ def test_the_index_directory_ignores_itself(shop: Path) -> None:
     with SymbolIndex(shop) as idx:
         idx.update()
     assert git(shop, "status", "--porcelain") == ""
+
+
+def test_an_unreadable_index_file_is_rebuilt(shop: Path) -> None:
+    db = shop / ".crewchief" / "index.db"
+    db.parent.mkdir()
+    db.write_bytes(b"this is not a database" * 100)
+    with SymbolIndex(shop) as idx:
+        assert idx.update().parsed == 4

@@ -112,7 +112,8 @@ class SymbolIndex:
             changed = [
                 f for f in current.values() if previous.get(f.path) != f or f.path in guessed
             ]
-            stats = [(f, sources.file_stat(self.repo / f.path)) for f in changed]
+            root = f"{self.repo}{os.sep}"
+            stats = [(f, sources.file_stat(root + f.path)) for f in changed]
             store.replace_files(conn, stats, removed)
             if scope is None:  # a full listing knows every live blob
                 live = {(f.blob, f.language) for f in current.values()}
