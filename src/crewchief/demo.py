@@ -63,7 +63,7 @@ def make_demo_repo(directory: Path | None) -> Path:
 
 
 def run_demo(directory: Path | None, out: Console) -> None:
-    from crewchief.cli import drive_and_finish
+    from crewchief.cli.runs import drive_and_finish
 
     root = make_demo_repo(directory)
     out.print(f"[bold]demo repository:[/bold] {root}")

@@ -22,6 +22,7 @@ class LineOrigin:
     task: str | None = None
     attempt: str | None = None
     worker: str | None = None
+    model: str | None = None
     instruction_digest: str | None = None
     title: str | None = None
     instructions: str | None = None
@@ -83,6 +84,7 @@ def _origin(
         t.get("Crewchief-Task"),
         t.get("Crewchief-Attempt"),
         t.get("Crewchief-Worker"),
+        t.get("Crewchief-Model"),
         t.get("Crewchief-Instruction", "").removeprefix("sha256:") or None,
     )
     if ledger is None or origin.task is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from rich.text import Text
 from crewchief import views
 from crewchief.doctor import DoctorReport
 from crewchief.ledger import Ledger
+from crewchief.provenance import LineOrigin
 from crewchief.records import Plan
 
 STATE_STYLE = {
@@ -147,3 +149,88 @@ def doctor_view(report: DoctorReport) -> Group:
     lines += [Text(f"  not enforced: {n}", style="yellow") for n in box.not_enforced]
     lines.append(Text(report.recommendation, style="bold"))
     return Group(table, *lines)
+
+
+def cost_view(cost: dict[str, Any]) -> Text:
+    """One line: total, per role, per task; unknown costs said as such, never shown as 0."""
+    if not cost["calls"]:
+        return Text("cost: no model calls")
+    total = "unknown" if cost["total_usd"] is None else f"${cost['total_usd']:.4f}"
+    roles = ", ".join(f"{r} ${v:.4f}" for r, v in sorted(cost["by_role"].items()))
+    tasks = ", ".join(f"{t} ${v:.4f}" for t, v in sorted(cost["by_task"].items()))
+    tok = cost["tokens"]
+    text = (
+        f"cost: {total} over {cost['calls']} model calls "
+        f"({tok['input']} in / {tok['output']} out / {tok['cached']} cached tokens)"
+    )
+    if cost["unknown_calls"]:
+        text += f"; {cost['unknown_calls']} call(s) of unknown cost"
+    return Text(
+        text
+        + (f"\n  by role: {roles}" if roles else "")
+        + (f"\n  by task: {tasks}" if tasks else "")
+    )
+
+
+def summary_view(summary: dict[str, Any]) -> Group:
+    """The manager's summary of the change set and its proposed merge order with reasons."""
+    lines = [Text("manager's summary", style="bold"), Text(summary["summary"])]
+    lines.append(Text("proposed merge order", style="bold"))
+    lines += [Text(f"  {i}. {s['task']}: {s['reason']}") for i, s in enumerate(summary["order"], 1)]
+    return Group(*lines)
+
+
+def transcripts_view(data: dict[str, Any]) -> Group:
+    """Each attempt's exact conversation (prompts, tool calls, results, responses) and usage."""
+    parts: list[RenderableType] = []
+    for a in data["attempts"]:
+        parts.append(
+            Text(
+                f"── attempt {a['number']} ({a['id']}) {a['status'] or 'running'} "
+                f"via {a['backend']}",
+                style="bold",
+            )
+        )
+        result = a["result"] or {}
+        parts.append(Text(f"usage: {json.dumps(result.get('usage', {}))}; cost: {_usd(a['cost'])}"))
+        parts += _entries(result.get("transcript", []))
+        if not result.get("transcript"):
+            parts.append(
+                Text("(no transcript: this backend does not converse with a model)", style="dim")
+            )
+    for r in data["reviews"]:
+        parts.append(Text(f"── {r['role']} on {r['attempt'] or 'the run'}", style="bold"))
+        parts += _entries(r["entries"])
+    return Group(*parts)
+
+
+def _entries(entries: list[dict[str, Any]]) -> list[RenderableType]:
+    out: list[RenderableType] = []
+    for e in entries:
+        label = e["kind"] + (f" {e['tool']}" if e.get("tool") else "")
+        out.append(Text(f"[{label}]", style="cyan"))
+        out.append(Text(e["content"]))
+    return out
+
+
+def blame_view(origins: list[LineOrigin]) -> Group:
+    """Lines with their origin, then each task once with its instruction and digest check."""
+    parts: list[RenderableType] = []
+    for o in origins:
+        who = f"{o.run} {o.task} {o.worker}" if o.run else "(not crewchief)"
+        parts.append(Text(f"{o.line:>5} {o.commit[:10]} {who:<45} {o.text}"))
+    check = {True: "matches", False: "DOES NOT MATCH", None: "not in ledger"}
+    for o in {o.attempt: o for o in origins if o.run}.values():
+        model = f", model {o.model}" if o.model else ""
+        parts.append(
+            Text(
+                f"\n{o.task} ({o.attempt}{model}): {o.title}\n  instruction digest "
+                f"{(o.instruction_digest or '')[:16]}… {check[o.digest_matches]}\n"
+                f"  {o.instructions}"
+            )
+        )
+    return Group(*parts)
+
+
+def _usd(value: float | None) -> str:
+    return "unknown" if value is None else f"${value:.4f}"

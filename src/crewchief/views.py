@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crewchief import git
+from crewchief.errors import UserError
 from crewchief.ledger import Ledger
 from crewchief.lifecycle import TaskState
 from crewchief.records import WorkerResult
@@ -370,3 +371,48 @@ def review_patch(ledger: Ledger, run_id: str, task_id: str) -> dict[str, Any]:
             accepted_here = attempt_id == accepted
             return {"attempt": attempt_id, "accepted": accepted_here, "patch": result.patch}
     return {"attempt": None, "accepted": False, "patch": b""}
+
+
+def cost_breakdown(ledger: Ledger, run_id: str) -> dict[str, Any]:
+    """Model spend of a run from its recorded calls: per task, per role and in total, with
+    tokens; ``unknown_calls`` counts calls whose cost nobody reported (never counted as 0)."""
+    calls = ledger.model_calls(run_id)
+    by_task: dict[str, float] = {}
+    by_role: dict[str, float] = {}
+    tokens = {"input": 0, "output": 0, "cached": 0}
+    unknown = 0
+    for c in calls:
+        for kind in tokens:
+            tokens[kind] += c[f"{kind}_tokens"] or 0
+        if c["cost_usd"] is None:
+            unknown += 1
+            continue
+        task = c["task_id"] or "(run)"
+        by_task[task] = by_task.get(task, 0.0) + c["cost_usd"]
+        by_role[c["role"]] = by_role.get(c["role"], 0.0) + c["cost_usd"]
+    known = len(calls) - unknown
+    return {
+        "calls": len(calls),
+        "unknown_calls": unknown,
+        "tokens": tokens,
+        "total_usd": round(sum(by_role.values()), 6) if known else None,
+        "by_task": by_task,
+        "by_role": by_role,
+    }
+
+
+def task_transcripts(ledger: Ledger, run_id: str, task_id: str) -> dict[str, Any]:
+    """A task's attempts with their transcripts and usage, and the reviewer's conversations."""
+    if task_id not in ledger.task_states(run_id):
+        raise UserError(f"run {run_id} has no task {task_id}")
+    reviews = [
+        {"attempt": e.attempt_id, "role": e.data.get("role"), "entries": e.data.get("entries", [])}
+        for e in ledger.event_records(run_id)
+        if e.kind == "transcript" and e.task_id == task_id
+    ]
+    return {
+        "run": run_id,
+        "task": task_id,
+        "attempts": task_attempts(ledger, run_id, task_id),
+        "reviews": reviews,
+    }

@@ -1,0 +1,63 @@
+"""What every command shares: the typer app, the consoles, common options and small helpers."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from crewchief import config as config_mod
+from crewchief import git
+from crewchief.ledger import Ledger
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Plan a change, run scoped workers in parallel, gate, merge in order.",
+)
+out = Console(width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True)
+
+RepoOpt = Annotated[Path, typer.Option("--repo", "-C", help="Repository (default: cwd).")]
+RunArg = Annotated[str | None, typer.Argument(help="Run id or prefix (default: newest).")]
+RunOpt = Annotated[str | None, typer.Option("--run", help="Run id or prefix (default: newest).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def repo_root(path: Path) -> Path:
+    return git.repo_root(path.resolve())
+
+
+def who() -> str:
+    """The person acting: the OS user (recorded with every decision)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def open_run(repo: Path, run_id: str | None) -> tuple[Path, Ledger, str, config_mod.Config]:
+    """Repository root, its ledger, the resolved run id and that run's configuration."""
+    root = repo_root(repo)
+    ledger = Ledger.existing(root)
+    rid = ledger.resolve_run(run_id)
+    return root, ledger, rid, run_config(ledger, rid)
+
+
+def run_config(ledger: Ledger, run_id: str) -> config_mod.Config:
+    return config_mod.Config.model_validate_json(ledger.run(run_id)["config_json"])
+
+
+def emit(data: Any, as_json: bool, show: Callable[[], None]) -> None:
+    """``data`` as JSON on stdout with ``--json``, else the rich rendering ``show`` prints."""
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    else:
+        show()

@@ -1,0 +1,158 @@
+"""Commands that read a run and take the human gate's decisions: status, log, show, review,
+merge."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crewchief import config as config_mod
+from crewchief import land, render, views
+from crewchief.cli.common import (
+    JsonOpt,
+    RepoOpt,
+    RunArg,
+    RunOpt,
+    app,
+    emit,
+    open_run,
+    out,
+    repo_root,
+    who,
+)
+from crewchief.cli.runs import finish, merge_and_report
+from crewchief.ledger import Ledger
+
+
+@app.command()
+def status(
+    run_id: RunArg = None,
+    repo: RepoOpt = Path("."),
+    as_json: JsonOpt = False,
+    all_runs: Annotated[bool, typer.Option("--all", help="List every run.")] = False,
+) -> None:
+    """Runs, or one run's tasks with states, attempts, checks, verdicts, timings and cost (per
+    task, per role, in total)."""
+    ledger = Ledger.existing(repo_root(repo))
+    if all_runs:
+        summaries = [views.run_summary(ledger, r["id"]) for r in ledger.runs()]
+        emit(summaries, as_json, lambda: out.print(render.runs_table(summaries)))
+        return
+    rid = ledger.resolve_run(run_id)
+    data = {
+        **views.run_summary(ledger, rid),
+        "task_list": views.task_rows(ledger, rid),
+        "merge_order": views.merge_order(ledger, rid),
+        "cost": views.cost_breakdown(ledger, rid),
+    }
+
+    def show() -> None:
+        out.print(render.runs_table([data]))
+        out.print(render.task_table(data["task_list"]))
+        suite = {None: "not run", True: "green", False: "red"}[data["suite_passed"]]
+        out.print(f"integration {str(data['integration'])[:12]}  full suite: {suite}")
+        out.print(render.cost_view(data["cost"]))
+
+    emit(data, as_json, show)
+
+
+@app.command()
+def log(run_id: RunArg = None, repo: RepoOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Every event of a run, in order."""
+    ledger = Ledger.existing(repo_root(repo))
+    events = views.event_log(ledger, ledger.resolve_run(run_id))
+
+    def show() -> None:
+        for e in events:
+            ids = "/".join(x for x in (e["task"], e["attempt"]) if x) or "-"
+            out.print(
+                f"{render.when(e['at'])}  {e['kind']:<16} {ids:<30} {json.dumps(e['data'])}",
+                highlight=False,
+                markup=False,
+            )
+
+    emit(events, as_json, show)
+
+
+@app.command()
+def show(
+    task_id: Annotated[str, typer.Argument(help="Task id.")],
+    run_id: RunOpt = None,
+    repo: RepoOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Every attempt of a task: the exact prompts, tool calls and responses, with usage; and
+    the reviewer's conversation about it."""
+    _, ledger, rid, _ = open_run(repo, run_id)
+    data = views.task_transcripts(ledger, rid, task_id)
+    emit(data, as_json, lambda: out.print(render.transcripts_view(data)))
+
+
+@app.command()
+def review(
+    run_id: RunArg = None,
+    repo: RepoOpt = Path("."),
+    approve_all: Annotated[bool, typer.Option("--approve-all")] = False,
+    approve: Annotated[list[str], typer.Option(help="Approve TASK.")] = [],  # noqa: B006
+    reject: Annotated[list[str], typer.Option(help="Reject TASK.")] = [],  # noqa: B006
+    send_back: Annotated[
+        list[str], typer.Option(help="Reject TASK and retry it with --comment as instruction.")
+    ] = [],  # noqa: B006
+    comment: Annotated[str, typer.Option(help="Comment recorded with decisions.")] = "",
+) -> None:
+    """The manager's summary and merge order, then each verified task's diff and checks;
+    approve or reject per task."""
+    _, ledger, rid, cfg = open_run(repo, run_id)
+    for t in approve:
+        land.decide(ledger, rid, t, True, who(), comment)
+    for t in reject:
+        land.decide(ledger, rid, t, False, who(), comment)
+    for t in send_back:
+        land.send_back(ledger, rid, t, who(), comment)
+        out.print(f"{t} goes back for another attempt: crewchief resume {rid}")
+    if approve_all:
+        left = land.approve_all(ledger, rid, cfg, who())
+        if left:
+            out.print(f"needs an explicit decision (--approve TASK): {', '.join(left)}")
+    pending = views.awaiting_decision(ledger, rid)
+    if approve or reject or send_back or approve_all:
+        out.print(f"{len(pending)} task(s) still await a decision")
+        return
+    summary = views.manager_summary(ledger, rid)
+    if summary is not None:
+        out.print(render.summary_view(summary))
+    _interactive_review(ledger, rid, cfg, pending)
+
+
+def _interactive_review(
+    ledger: Ledger, rid: str, cfg: config_mod.Config, pending: list[str]
+) -> None:
+    rows = {r["task"]: r for r in views.task_rows(ledger, rid)}
+    for task_id in pending:
+        row = rows[task_id]
+        out.rule(f"{task_id}: {row['title']}")
+        for c in row["checks"]:
+            out.print(f"  {'✓' if c['passed'] else '✗'} {c['kind']}: {c['name']}")
+        for reason in land.person_reasons(ledger, rid, task_id, cfg):
+            out.print(f"  [yellow]needs a person: {reason}[/yellow]")
+        out.print(render.diff(views.task_patch(ledger, rid, task_id)))
+        if not sys.stdin.isatty():
+            continue
+        answer = typer.prompt("approve, reject or skip? [a/r/s]", default="s")
+        if answer.lower().startswith(("a", "r")):
+            note = typer.prompt("comment", default="")
+            land.decide(ledger, rid, task_id, answer.lower().startswith("a"), who(), note)
+    if not sys.stdin.isatty() and pending:
+        out.print(f"{len(pending)} task(s) await a decision: use --approve/--reject/--approve-all")
+
+
+@app.command()
+def merge(run_id: RunArg = None, repo: RepoOpt = Path(".")) -> None:
+    """Move the target branch to the tested, approved integration commit (compare-and-swap)."""
+    root, ledger, rid, cfg = open_run(repo, run_id)
+    merge_and_report(root, ledger, rid, cfg)
+    finish(ledger, rid)

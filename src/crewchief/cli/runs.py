@@ -1,0 +1,323 @@
+"""Commands that start and drive runs: init, plan, run, resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import JsonValue
+from rich.live import Live
+
+from crewchief import config as config_mod
+from crewchief import land, render, views
+from crewchief.backends.base import Planner, load_recipe
+from crewchief.cli.common import RepoOpt, RunArg, app, err, open_run, out, repo_root, who
+from crewchief.errors import UserError
+from crewchief.executor import LocalExecutor
+from crewchief.intake import load_plan_file, make_plan, preflight
+from crewchief.intake import open_run as open_new_run
+from crewchief.ledger import Ledger
+from crewchief.lifecycle import RunState, TaskState
+from crewchief.orchestrate import Orchestrator
+from crewchief.plan import predicted_conflicts
+from crewchief.records import ChangeRequest, Plan
+from crewchief.verify import Reviewer
+
+
+@app.command()
+def init(
+    repo: RepoOpt = Path("."),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Detect language, test command and fast checks; write a documented crewchief.toml, and an
+    ARCHITECTURE.md skeleton for the manager to read when the project has none."""
+    from crewchief.intel.summary import write_architecture_skeleton
+
+    root = repo_root(repo)
+    path = root / config_mod.CONFIG_FILE
+    if path.exists() and not force:
+        raise UserError(f"{path} exists (use --force to overwrite)")
+    cfg = config_mod.detect(root)
+    path.write_text(config_mod.render_toml(cfg))
+    out.print(
+        f"wrote {path}: language={cfg.language or '?'}, "
+        f"test_command={cfg.test_command or '(none found: set it)'}"
+    )
+    skeleton = write_architecture_skeleton(root)
+    if skeleton is not None:
+        out.print(f"wrote {skeleton}: a skeleton of the architecture summary; edit it")
+
+
+def _recipe_args(
+    lang: str | None,
+    pattern: str | None,
+    rewrite: str | None,
+    split: str | None,
+    command: str | None,
+    paths: list[str],
+    args: list[str],
+) -> dict[str, JsonValue]:
+    found: dict[str, JsonValue] = {
+        "lang": lang,
+        "pattern": pattern,
+        "rewrite": rewrite,
+        "split": split,
+        "command": command,
+        "paths": list(paths) or None,
+    }
+    for item in args:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UserError(f"--arg {item!r}: expected KEY=VALUE")
+        try:
+            found[key] = json.loads(value)
+        except json.JSONDecodeError:
+            found[key] = value
+    return {k: v for k, v in found.items() if v is not None}
+
+
+GoalArg = Annotated[str | None, typer.Argument(help="What to change (the manager plans it).")]
+FocusOpt = Annotated[list[str], typer.Option("--focus", help="Paths the change is about.")]
+RecipeOpt = Annotated[str | None, typer.Option(help="Deterministic recipe: codemod, command.")]
+LangOpt = Annotated[str | None, typer.Option(help="codemod: language of the pattern.")]
+PatternOpt = Annotated[str | None, typer.Option(help="codemod: ast-grep pattern.")]
+RewriteOpt = Annotated[str | None, typer.Option(help="codemod: rewrite template.")]
+CommandOpt = Annotated[str | None, typer.Option(help="command: shell command; {files} = files.")]
+SplitOpt = Annotated[str | None, typer.Option(help="One task per file|dir|package.")]
+PathsOpt = Annotated[list[str], typer.Option("--path", help="Limit to these paths or globs.")]
+ArgOpt = Annotated[list[str], typer.Option("--arg", help="Extra recipe argument KEY=VALUE.")]
+
+
+def _request(
+    goal: str | None, focus: list[str], recipe: str | None, args: dict[str, JsonValue]
+) -> ChangeRequest:
+    if recipe is not None:
+        text = goal or f"{recipe}: {json.dumps(args)}"
+        return ChangeRequest(goal=text, recipe=recipe, recipe_args=args, focus=tuple(focus))
+    if not goal:
+        raise UserError("say what to change (a GOAL for the manager), or pass --recipe or --plan")
+    return ChangeRequest(goal=goal, focus=tuple(focus))
+
+
+def _planner(request: ChangeRequest, cfg: config_mod.Config) -> Planner:
+    """A recipe's planner, or the manager model (its models checked before any work)."""
+    if request.recipe is not None:
+        return load_recipe(request.recipe).planner
+    from crewchief.llm import roles
+
+    roles.check_models(cfg, workers=cfg.worker_backend.startswith("llm:"))
+    return roles.planner(cfg)
+
+
+def reviewer_for(cfg: config_mod.Config, plan: Plan) -> Reviewer | None:
+    """The manager (or reviewer model) reviews patches when a model is configured; otherwise
+    the rule reviewer alone. Every model the run will use is checked here, before any work."""
+    llm_tasks = any(t.backend.startswith("llm:") for t in plan.tasks)
+    if not (cfg.manager_model or cfg.reviewer_model or llm_tasks):
+        return None
+    from crewchief.llm import roles
+
+    roles.check_models(cfg, workers=llm_tasks)
+    reviewer = roles.reviewer(cfg)
+    reviewer.plan = plan
+    return reviewer
+
+
+def _show_plan(plan: Plan, cfg: config_mod.Config) -> None:
+    out.print(render.plan_table(plan))
+    for warning in predicted_conflicts(plan):
+        out.print(f"[yellow]predicted conflict:[/yellow] {warning}")
+    held = [f"{t.id} (risk {t.risk})" for t in plan.tasks if t.risk not in cfg.worker_risk_levels]
+    if held:
+        out.print(f"left for people (above worker_risk_levels): {', '.join(held)}")
+    for label, items in (("risk", plan.risks), ("open question", plan.open_questions)):
+        for item in items:
+            out.print(f"{label}: {item}", highlight=False, markup=False)
+
+
+def _planned(
+    root: Path,
+    request: ChangeRequest,
+    cfg: config_mod.Config,
+) -> tuple[Plan, Planner]:
+    planner = _planner(request, cfg)
+    return make_plan(root, request, planner, cfg), planner
+
+
+def _record_planning(ledger: Ledger, run_id: str, planner: Planner) -> None:
+    """The manager's planning calls and conversation, once the run exists to hold them."""
+    calls, transcript = getattr(planner, "calls", []), getattr(planner, "transcript", [])
+    ledger.record_calls(run_id, calls)
+    ledger.record_transcript(run_id, "manager", transcript)
+
+
+@app.command("plan")
+def plan_cmd(
+    goal: GoalArg = None,
+    focus: FocusOpt = [],  # noqa: B006
+    recipe: RecipeOpt = None,
+    lang: LangOpt = None,
+    pattern: PatternOpt = None,
+    rewrite: RewriteOpt = None,
+    command: CommandOpt = None,
+    split: SplitOpt = None,
+    paths: PathsOpt = [],  # noqa: B006
+    arg: ArgOpt = [],  # noqa: B006
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the plan.")] = Path(
+        "crewchief-plan.json"
+    ),
+    repo: RepoOpt = Path("."),
+) -> None:
+    """Plan only: print the plan (tasks, risks, open questions) and write it to an editable
+    file for `crewchief run --plan FILE`. No worker runs."""
+    root = repo_root(repo)
+    cfg = config_mod.load(root)
+    args = _recipe_args(lang, pattern, rewrite, split, command, paths, arg)
+    request = _request(goal, focus, recipe, args)
+    plan, planner = _planned(root, request, cfg)
+    _show_plan(plan, cfg)
+    if getattr(planner, "calls", None):
+        ledger = Ledger.for_repo(root)
+        run_id = ledger.create_run(request, "", "", cfg.model_dump_json())
+        ledger.record_plan(run_id, plan)
+        _record_planning(ledger, run_id, planner)
+        out.print(f"planning recorded as run {run_id} (state planned; it runs nothing)")
+    out_file.write_text(plan.model_dump_json(indent=2) + "\n")
+    out.print(f"wrote {out_file}: edit it, then `crewchief run --plan {out_file}`")
+
+
+@app.command()
+def run(
+    goal: GoalArg = None,
+    focus: FocusOpt = [],  # noqa: B006
+    recipe: RecipeOpt = None,
+    lang: LangOpt = None,
+    pattern: PatternOpt = None,
+    rewrite: RewriteOpt = None,
+    command: CommandOpt = None,
+    split: SplitOpt = None,
+    paths: PathsOpt = [],  # noqa: B006
+    arg: ArgOpt = [],  # noqa: B006
+    plan_file: Annotated[Path | None, typer.Option("--plan", help="Run this plan file.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Attempts at once.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds per attempt.")] = None,
+    test_command: Annotated[str | None, typer.Option(help="Full test suite command.")] = None,
+    target: Annotated[str | None, typer.Option(help="Branch to merge into.")] = None,
+    run_budget: Annotated[float | None, typer.Option(help="USD limit for the run.")] = None,
+    task_budget: Annotated[float | None, typer.Option(help="USD limit per task.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve and merge unattended.")] = False,
+    repo: RepoOpt = Path("."),
+) -> None:
+    """Plan a change and run it: dispatch → gate → review → integrate → full suite
+    (→ merge with --yes, never for protected paths or high-risk tasks)."""
+    root = repo_root(repo)
+    cfg = config_mod.load(
+        root,
+        {
+            "workers": workers,
+            "task_timeout_s": timeout,
+            "test_command": test_command,
+            "target_branch": target,
+            "run_budget_usd": run_budget,
+            "task_budget_usd": task_budget,
+        },
+    )
+    target_branch, base = preflight(root, cfg)
+    planner: Planner | None = None
+    if plan_file is not None:
+        plan = load_plan_file(plan_file, cfg)
+        request = ChangeRequest(goal=goal or plan.goal, focus=tuple(focus))
+    else:
+        request = _request(
+            goal, focus, recipe, _recipe_args(lang, pattern, rewrite, split, command, paths, arg)
+        )
+        plan, planner = _planned(root, request, cfg)
+    reviewer = reviewer_for(cfg, plan)
+    _show_plan(plan, cfg)
+    ledger, run_id = open_new_run(root, request, plan, cfg, target_branch, base)
+    if planner is not None:
+        _record_planning(ledger, run_id, planner)
+    drive_and_finish(root, ledger, run_id, cfg, yes, reviewer)
+
+
+@app.command()
+def resume(
+    run_id: RunArg = None,
+    repo: RepoOpt = Path("."),
+    run_budget: Annotated[float | None, typer.Option(help="New USD limit for the run.")] = None,
+    task_budget: Annotated[float | None, typer.Option(help="New USD limit per task.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y")] = False,
+) -> None:
+    """Continue an interrupted, killed or budget-paused run; finished attempts are not redone."""
+    root, ledger, rid, cfg = open_run(repo, run_id)
+    changed = {
+        k: v
+        for k, v in (("run_budget_usd", run_budget), ("task_budget_usd", task_budget))
+        if v is not None
+    }
+    if changed:
+        cfg = cfg.model_copy(update=changed)
+        config_mod.Config.model_validate(cfg.model_dump())  # the new values obey the limits
+        ledger.update_config(rid, cfg.model_dump_json(), dict(changed))
+    drive_and_finish(root, ledger, rid, cfg, yes, reviewer_for(cfg, ledger.plan(rid)))
+
+
+def drive_and_finish(
+    root: Path,
+    ledger: Ledger,
+    run_id: str,
+    cfg: config_mod.Config,
+    yes: bool,
+    reviewer: Reviewer | None = None,
+) -> None:
+    """Drive the run with a live task table, then (with ``yes``) approve what needs no person
+    and merge; exit non-zero unless every task made it."""
+    orch = Orchestrator(root, ledger, cfg, LocalExecutor(cfg.workers), reviewer)
+    live_view = render.LiveTasks(ledger.path, run_id)
+    try:
+        with Live(
+            get_renderable=live_view,
+            console=out,
+            refresh_per_second=4,
+            transient=not out.is_terminal,
+        ):
+            state = orch.drive(run_id)
+    except KeyboardInterrupt:
+        err.print(f"interrupted: resume with `crewchief resume {run_id}`")
+        raise typer.Exit(130) from None
+    finally:
+        live_view.close()
+    out.print(render.task_table(views.task_rows(ledger, run_id), title=f"run {run_id}: {state}"))
+    if state == RunState.AWAITING_APPROVAL and yes:
+        left = land.approve_all(ledger, run_id, cfg, who())
+        if left:
+            out.print(f"needs a person: {', '.join(left)} (crewchief review {run_id})")
+        else:
+            merge_and_report(root, ledger, run_id, cfg)
+    finish(ledger, run_id)
+
+
+def merge_and_report(root: Path, ledger: Ledger, run_id: str, cfg: config_mod.Config) -> None:
+    landing = land.merge_run(root, ledger, run_id, cfg, who())
+    out.print(f"merged: {landing.target} {landing.old[:12]} → {landing.new[:12]} ({landing.how})")
+
+
+def finish(ledger: Ledger, run_id: str) -> None:
+    """Say what comes next; exit 1 when the run failed, paused, or a task did not make it."""
+    state = RunState(ledger.run(run_id)["state"])
+    bad_states = (TaskState.FAILED, TaskState.REJECTED, TaskState.CONFLICTED, TaskState.BLOCKED)
+    bad = [s for s in ledger.task_states(run_id).values() if s in bad_states]
+    if state == RunState.AWAITING_APPROVAL:
+        out.print(f"next: crewchief review {run_id}  then  crewchief merge {run_id}")
+    stops = [e.data for e in ledger.event_records(run_id) if e.kind == "budget_stop"]
+    if state == RunState.INTERRUPTED and stops:
+        out.print(
+            f"[yellow]paused: {stops[-1]['reason']}[/yellow]; nothing is lost. Resume with "
+            f"`crewchief resume {run_id} --run-budget … --task-budget …`"
+        )
+        raise typer.Exit(1)
+    if state == RunState.FAILED or bad:
+        out.print(f"[red]{len(bad)} task(s) did not make it; run {run_id} is {state}[/red]")
+        raise typer.Exit(1)

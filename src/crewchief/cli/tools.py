@@ -1,0 +1,79 @@
+"""Commands around the pipeline: doctor, blame, map, demo, serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crewchief import config as config_mod
+from crewchief import doctor, provenance, render
+from crewchief.cli.common import JsonOpt, RepoOpt, app, emit, out, repo_root
+from crewchief.errors import UserError
+from crewchief.intel.commands import map_command
+from crewchief.web.commands import serve_command
+
+app.command("serve")(serve_command)
+app.command("map")(map_command)
+
+
+@app.command("doctor")
+def doctor_cmd(
+    repo: RepoOpt = Path("."),
+    agent: Annotated[
+        list[str], typer.Option(help="Agent CLI to check (default: configured).")
+    ] = [],  # noqa: B006
+    no_tests: Annotated[bool, typer.Option("--no-tests", help="Do not run the suite.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the repository and this machine: git, the suite, worker CLIs, sandbox, model keys,
+    and whether orchestration is advisable at all here."""
+    root = repo_root(repo)
+    cfg = config_mod.load(root)
+    report = doctor.diagnose(
+        root,
+        cfg.test_command,
+        list(agent) or sorted(cfg.agents),
+        model_keys=_model_key_names(cfg),
+        agent_tables=cfg.agents,
+        run_tests=not no_tests,
+        test_timeout_s=cfg.suite_timeout_s,
+    )
+    emit(report.model_dump(mode="json"), as_json, lambda: out.print(render.doctor_view(report)))
+    if any(f.level == "fail" for f in report.findings):
+        raise typer.Exit(1)
+
+
+def _model_key_names(cfg: config_mod.Config) -> list[str]:
+    """Environment variables the configured models read their keys from."""
+    from crewchief.models.providers import parse_model
+
+    models = (cfg.manager_model, cfg.worker_model, cfg.reviewer_model)
+    return sorted({env for m in models if m and (env := parse_model(m).key_env)})
+
+
+@app.command("blame")
+def blame_cmd(
+    target: Annotated[str, typer.Argument(help="FILE, FILE:LINE or FILE:START-END.")],
+    rev: Annotated[str, typer.Option(help="Revision to blame.")] = "HEAD",
+    repo: RepoOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Who changed each line: run, task, attempt, worker, model and the exact instruction."""
+    path, _, span = target.partition(":")
+    start, _, end = span.partition("-")
+    try:
+        first, last = int(start or 1), int(end) if end else (int(start) if start else None)
+    except ValueError:
+        raise UserError(f"bad line range {span!r}: use FILE:LINE or FILE:START-END") from None
+    origins = provenance.blame(repo_root(repo), path, rev, first, last)
+    emit([o.__dict__ for o in origins], as_json, lambda: out.print(render.blame_view(origins)))
+
+
+@app.command()
+def demo(directory: Annotated[Path | None, typer.Option("--dir")] = None) -> None:
+    """Copy the bundled sample project and run a codemod through the whole pipeline."""
+    from crewchief.demo import run_demo
+
+    run_demo(directory, out)
