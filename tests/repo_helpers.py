@@ -62,7 +62,14 @@ def default_config(**fields: Any) -> str:
         "task_timeout_s": 60,
         **fields,
     }
-    return "\n".join(f"{k} = {json.dumps(v)}" for k, v in values.items()) + "\n"
+    return "\n".join(f"{k} = {_toml(v)}" for k, v in values.items()) + "\n"
+
+
+def _toml(value: Any) -> str:
+    """A TOML value: JSON's syntax serves except for tables (inline tables use ``=``)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value)
 
 
 @pytest.fixture
