@@ -48,6 +48,11 @@ def execute(job: AttemptJob) -> WorkerResult:
     return result.model_copy(update={"duration_s": time.monotonic() - start})
 
 
+def run_job_files(job_file: str, result_file: str) -> None:
+    """The body of a worker process: the job from ``job_file``, its result to ``result_file``."""
+    main([job_file, result_file])
+
+
 def main(argv: list[str]) -> int:
     procs.stop_children_on_sigterm()
     job_path, result_path = Path(argv[0]), Path(argv[1])

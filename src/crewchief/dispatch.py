@@ -7,15 +7,15 @@ there, so the driver thread only has to record the outcome.
 
 from __future__ import annotations
 
-import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import JsonValue
 
 from crewchief import git, procs
-from crewchief.attempt import AttemptJob
+from crewchief.attempt import AttemptJob, run_job_files
 from crewchief.config import Config
 from crewchief.records import CheckResult, Task, WorkerResult
 from crewchief.verify import gate
@@ -63,6 +63,29 @@ def run_attempt(
     return AttemptOutcome(task.id, attempt_id, result, tuple(checks))
 
 
+def warm_up(tasks: Sequence[Task], cfg: Config) -> None:
+    """Start the worker processes' fork server with what these tasks' backends import, so that
+    each attempt starts warm instead of importing them again."""
+    kinds = {t.backend.partition(":")[0] for t in tasks}
+    preload = ["crewchief.attempt", "crewchief.recipes.codemod", "crewchief.recipes.command"]
+    if "agent" in kinds:
+        preload.append("crewchief.backends.external")
+    if "llm" in kinds:
+        preload += ["pydantic_ai", "crewchief.llm.worker", *_provider_modules(cfg.worker_model)]
+    procs.warm_context(preload)
+
+
+def _provider_modules(model: str | None) -> list[str]:
+    provider = (model or "").partition(":")[0]
+    found = {
+        "anthropic": "pydantic_ai.models.anthropic",
+        "openai": "pydantic_ai.models.openai",
+        "openai-compatible": "pydantic_ai.models.openai",
+        "scripted": "pydantic_ai.models.function",
+    }.get(provider)
+    return [found] if found else []
+
+
 def backend_settings(task: Task, cfg: Config) -> dict[str, JsonValue]:
     """The configuration a task's backend needs in the worker process: the ``[agents.NAME]``
     table for ``agent:NAME``, the worker model and its limits for ``llm:*``."""
@@ -86,9 +109,9 @@ def _run_worker_process(job: AttemptJob, worktree: Path, timeout_s: float) -> Wo
         job_file, result_file = Path(d) / "job.json", Path(d) / "result.json"
         job_file.write_text(job.model_dump_json())
         # The backend enforces the timeout itself first; this is the backstop for one that can't.
-        # The backend enforces the timeout itself first; this is the backstop for one that can't.
-        proc = procs.run(
-            [sys.executable, "-m", "crewchief.attempt", str(job_file), str(result_file)],
+        proc = procs.run_function(
+            run_job_files,
+            (str(job_file), str(result_file)),
             worktree,
             timeout_s=timeout_s + WORKER_GRACE_S,
         )

@@ -16,7 +16,7 @@ from pathlib import Path
 from crewchief import git, integrate, review
 from crewchief.budget import over_budget
 from crewchief.config import Config
-from crewchief.dispatch import AttemptOutcome, run_attempt
+from crewchief.dispatch import AttemptOutcome, run_attempt, warm_up
 from crewchief.errors import UserError
 from crewchief.executor import Executor
 from crewchief.integrate import Chain, Pick
@@ -98,6 +98,7 @@ class Orchestrator:
 
     def _dispatch(self, run_id: str) -> None:
         plan = self.ledger.plan(run_id)
+        warm_up(plan.tasks, self.cfg)
         inflight: dict[Future[AttemptOutcome], str] = {}
         while True:
             self._block_orphans(run_id, plan)
