@@ -137,12 +137,6 @@ def tree_with_patch(repo: Path, base: str, patch: bytes) -> tuple[str | None, st
         return out(["write-tree"], repo, env=env), ""
 
 
-def changed_paths(patch_repo: Path, base: str) -> list[str]:
-    """Paths that still exist after the staged change in ``patch_repo`` (a worktree)."""
-    proc = run(["diff", "--cached", "--name-only", "-z", "--diff-filter=d", base], patch_repo)
-    return [p for p in proc.stdout.decode(errors="surrogateescape").split("\0") if p]
-
-
 def common_dir(repo: Path) -> Path:
     """The repository's shared git directory (``.git`` of the main checkout)."""
     return Path(out(["rev-parse", "--path-format=absolute", "--git-common-dir"], repo))

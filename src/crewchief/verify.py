@@ -12,6 +12,7 @@ from typing import Protocol
 
 from crewchief import git, policy, procs
 from crewchief.config import Config
+from crewchief.patchfile import parse, path_text
 from crewchief.records import CheckKind, CheckResult, Task, Verdict, WorkerResult
 
 
@@ -98,7 +99,7 @@ def gate(
     checks.append(check_applies(repo, base, result.patch))
     if not checks[-1].passed:
         return checks
-    files = git.changed_paths(worktree, base)
+    files = _surviving_paths(result.patch)
     checks += run_commands(cfg.fast_checks, "fast", worktree, files, cfg.check_timeout_s)
     if all(c.passed for c in checks):
         checks += run_commands(task.checks, "acceptance", worktree, files, cfg.check_timeout_s)
@@ -158,3 +159,8 @@ def needs_person(task: Task, paths: Sequence[str], protected: Sequence[str]) -> 
         if hit:
             reasons.append(f"{p} matches protected path {hit}")
     return reasons
+
+
+def _surviving_paths(patch: bytes) -> list[str]:
+    """Paths the patch leaves in place (added, modified, renamed to): what checks look at."""
+    return [path_text(f.new_path) for f in parse(patch) if f.new_path is not None]

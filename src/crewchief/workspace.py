@@ -34,6 +34,7 @@ class Workspace:
     path: Path
     base: str = ""
     sparse_paths: tuple[str, ...] | None = None
+    admin: Path | None = None  # the worktree's own git directory (.git/worktrees/<name>)
     _lock_fd: int = field(default=-1, repr=False)
 
 
@@ -127,6 +128,7 @@ class WorkspacePool:
 
     def _reset(self, ws: Workspace, base: str, sparse: tuple[str, ...] | None) -> None:
         if not _is_worktree(ws.path):
+            ws.admin = None
             if ws.path.exists():
                 shutil.rmtree(ws.path)
             with self._admin():
@@ -135,14 +137,15 @@ class WorkspacePool:
                     ["worktree", "add", "--force", "--detach", "--no-checkout", str(ws.path), base],
                     self.repo,
                 )
-        admin = Path(git.out(["rev-parse", "--absolute-git-dir"], ws.path))
+        if ws.admin is None:
+            ws.admin = Path(git.out(["rev-parse", "--absolute-git-dir"], ws.path))
         # Only a dead holder of this workspace's flock can have left an index lock behind.
-        (admin / "index.lock").unlink(missing_ok=True)
-        (admin / "info").mkdir(exist_ok=True)
+        (ws.admin / "index.lock").unlink(missing_ok=True)
+        (ws.admin / "info").mkdir(exist_ok=True)
         patterns = ["/*"] if sparse is None else [f"/{p}" for p in sparse]
-        (admin / "info" / "sparse-checkout").write_text("\n".join(patterns) + "\n")
-        git.run([*_SPARSE, "checkout", "--force", "--quiet", "--detach", base], ws.path)
-        git.run([*_SPARSE, "read-tree", "-mu", "HEAD"], ws.path)
+        (ws.admin / "info" / "sparse-checkout").write_text("\n".join(patterns) + "\n")
+        # reset --hard rewrites only what differs from base and applies the sparse patterns.
+        git.run([*_SPARSE, "reset", "--hard", "--quiet", base], ws.path)
         git.run(["clean", "-ffdxq"], ws.path)
         ws.base, ws.sparse_paths = base, sparse
 
