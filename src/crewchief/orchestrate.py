@@ -13,7 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
 from pathlib import Path
 
-from crewchief import git, integrate, review
+from crewchief import git, integrate, reverify, review
 from crewchief.budget import over_budget
 from crewchief.config import Config
 from crewchief.dispatch import AttemptOutcome, run_attempt, warm_up
@@ -239,6 +239,7 @@ class Orchestrator:
         chain = self._settle_conflicts(
             run_id, plan, integrate.build_chain(self.repo, run_id, base, picks)
         )
+        chain = self._reverify_drift(run_id, plan, chain)
         while chain.links:
             self._publish(run_id, chain)
             if self.suite.result(run_id, chain.tip).passed:
@@ -265,6 +266,25 @@ class Orchestrator:
                 )
                 chain = Chain(chain.start, new.tip, chain.links + new.links, ())
         return Chain(chain.start, chain.tip, chain.links, ())
+
+    def _reverify_drift(self, run_id: str, plan: Plan, chain: Chain) -> Chain:
+        """Tasks whose code refers to a signature another landed patch changed are checked
+        again at the tip; one that fails leaves the chain and is re-run there (like a conflict)."""
+        failing: list[str] = []
+        for task_id, reasons in reverify.drifted(self.repo, plan, chain).items():
+            checks = reverify.recheck(self.pool, self.cfg, plan, task_id, chain.tip, reasons)
+            for check in checks:
+                self.ledger.record_check(run_id, check, task_id=task_id, commit=chain.tip)
+            if not all(c.passed for c in checks):
+                failing.append(task_id)
+        if not failing:
+            return chain
+        keep = [self._pick(run_id, plan, t) for t, _, _ in chain.links if t not in failing]
+        rebuilt = integrate.build_chain(self.repo, run_id, chain.start, keep)
+        again = [self._pick(run_id, plan, t) for t in failing]
+        return self._settle_conflicts(
+            run_id, plan, Chain(rebuilt.start, rebuilt.tip, rebuilt.links, tuple(again))
+        )
 
     def _drop_culprit(self, run_id: str, plan: Plan, chain: Chain) -> Chain | None:
         """Reject the first patch whose commit turns the suite red; rebuild the rest after it."""
