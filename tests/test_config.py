@@ -56,3 +56,16 @@ def test_init_writes_a_documented_file_and_never_overwrites(tmp_path: Path) -> N
     assert 'test_command = "go test ./..."' in text and "# Attempts run at once." in text
     again = crewchief(repo, "init")
     assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_init_offers_an_architecture_skeleton_and_never_overwrites_one(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"pkg/__init__.py": "", "pkg/core.py": "def f():\n    pass\n"})
+    assert crewchief(repo, "init").returncode == 0
+    skeleton = (repo / "ARCHITECTURE.md").read_text()
+    assert "pkg" in skeleton
+    (repo / "ARCHITECTURE.md").write_text("# mine\n")
+    assert crewchief(repo, "init", "--force").returncode == 0
+    assert (repo / "ARCHITECTURE.md").read_text() == "# mine\n"
+    other = make_repo(tmp_path / "o", {"m.py": "x = 1\n"})
+    assert crewchief(other, "init", "--no-architecture").returncode == 0
+    assert not (other / "ARCHITECTURE.md").exists()

@@ -30,9 +30,12 @@ from crewchief.verify import Reviewer
 def init(
     repo: RepoOpt = Path("."),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    architecture: Annotated[
+        bool, typer.Option(help="Write an ARCHITECTURE.md skeleton when there is none.")
+    ] = True,
 ) -> None:
-    """Detect language, test command and fast checks; write a documented crewchief.toml, and an
-    ARCHITECTURE.md skeleton for the manager to read when the project has none."""
+    """Detect language, test command and fast checks; write a documented crewchief.toml (and an
+    ARCHITECTURE.md skeleton for the manager to read, when the project has none)."""
     from crewchief.intel.summary import write_architecture_skeleton
 
     root = repo_root(repo)
@@ -45,7 +48,7 @@ def init(
         f"wrote {path}: language={cfg.language or '?'}, "
         f"test_command={cfg.test_command or '(none found: set it)'}"
     )
-    skeleton = write_architecture_skeleton(root)
+    skeleton = write_architecture_skeleton(root) if architecture else None
     if skeleton is not None:
         out.print(f"wrote {skeleton}: a skeleton of the architecture summary; edit it")
 
