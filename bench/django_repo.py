@@ -1,5 +1,6 @@
 """The Django source distribution from PyPI (it includes its tests), committed into a git
-repository under ``bench/.cache``: the large real-world tree every benchmark measures on."""
+repository: the large real-world tree every benchmark measures on. The sdist is downloaded once
+into ``bench/.cache`` (git-ignored)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import tarfile
 from pathlib import Path
 
 CACHE = Path(__file__).resolve().parent / ".cache"
-_ENV_ID = ["-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+_ID = ["-c", "user.name=bench", "-c", "user.email=bench@localhost"]
 
 
-def _sdist() -> Path:
+def sdist() -> Path:
+    """The newest Django sdist in the cache, downloaded from PyPI when there is none."""
     found = sorted(CACHE.glob("[Dd]jango-*.tar.gz"))
     if found:
         return found[-1]
@@ -36,19 +38,27 @@ def _sdist() -> Path:
     return sorted(CACHE.glob("[Dd]jango-*.tar.gz"))[-1]
 
 
+def fresh_repo(parent: Path) -> Path:
+    """The sdist unpacked under ``parent`` and committed (branch main, one commit)."""
+    with tarfile.open(sdist()) as tar:
+        tar.extractall(parent, filter="data")
+    repo = next(p for p in parent.iterdir() if p.is_dir() and p.name.lower().startswith("django"))
+    for args in (
+        ["init", "-q", "--initial-branch=main"],
+        ["add", "-A"],
+        ["commit", "-q", "-m", "django sdist"],
+    ):
+        subprocess.run(["git", *_ID, *args], cwd=repo, check=True, capture_output=True)
+    return repo
+
+
 def django_repo() -> Path:
-    """A git repository (branch main, one commit) holding the unpacked Django sdist."""
+    """A cached fresh_repo under ``bench/.cache`` (made once, reused by later runs)."""
     repo = CACHE / "django-repo"
     if (repo / ".git").is_dir():
         return repo
-    sdist = _sdist()
-    tmp = CACHE / "django-unpack"
-    with tarfile.open(sdist) as tar:
-        tar.extractall(tmp, filter="data")
-    top = next(tmp.iterdir())
-    top.rename(repo)
-    tmp.rmdir()
-    subprocess.run(["git", "init", "-q", "--initial-branch=main"], cwd=repo, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-    subprocess.run(["git", *_ENV_ID, "commit", "-q", "-m", "django sdist"], cwd=repo, check=True)
+    unpack = CACHE / "django-unpack"
+    unpack.mkdir(parents=True, exist_ok=True)
+    fresh_repo(unpack).rename(repo)
+    unpack.rmdir()
     return repo

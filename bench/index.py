@@ -25,12 +25,13 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from django_repo import fresh_repo
 
 from crewchief.intel.index import SymbolIndex
 from crewchief.intel.packer import pack_context, resolve_callee
@@ -38,7 +39,6 @@ from crewchief.intel.records import Definition
 from crewchief.intel.snapshot import Snapshot
 from crewchief.intel.tokens import default_counter
 
-CACHE = Path(__file__).parent / ".cache"
 CTAGS = "/usr/bin/ctags"
 PATCHED = ("django/utils/text.py", "django/utils/html.py", "django/db/models/query.py")
 TARGETS = {"cold": 4.0, "warm": 0.3, "update": 0.1}
@@ -56,48 +56,13 @@ def main() -> None:
     if shutil.which(CTAGS) is None:
         sys.exit(f"{CTAGS} not found: install universal-ctags (apt-get install universal-ctags)")
     with tempfile.TemporaryDirectory(prefix="crewchief-bench-") as tmp:
-        repo = django_repo(Path(tmp))
+        repo = fresh_repo(Path(tmp))
         rows, files = index_timings(repo, args.runs)
         with SymbolIndex(repo) as index:
             index.update()
             snapshot = index.snapshot()
         packing = packing_figures(snapshot, args.samples, args.budget)
     print_report(repo.name, files, rows, packing, args)
-
-
-def django_repo(tmp: Path) -> Path:
-    """Django's sdist unpacked and committed into a fresh git repository under ``tmp``."""
-    CACHE.mkdir(exist_ok=True)
-    tarballs = sorted(CACHE.glob("[Dd]jango-*.tar.gz"))
-    if not tarballs:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                "django",
-                "-d",
-                str(CACHE),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        tarballs = sorted(CACHE.glob("[Dd]jango-*.tar.gz"))
-    with tarfile.open(tarballs[-1]) as archive:
-        archive.extractall(tmp, filter="data")
-    repo = next(p for p in tmp.iterdir() if p.is_dir())
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "django"]):
-        subprocess.run(
-            ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", *args],
-            cwd=repo,
-            check=True,
-            capture_output=True,
-        )
-    return repo
 
 
 def index_timings(repo: Path, runs: int) -> tuple[list[Row], list[str]]:
