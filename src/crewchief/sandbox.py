@@ -290,7 +290,7 @@ class WorkerSandbox:
         launcher = [sys.executable, "-I", "-c", _LAUNCHER, *limits, "--"]
         if self.bwrap is None:
             return [*launcher, *command]
-        return [*launcher, *self._bwrap_args(command[0]), "--", *command]
+        return [*launcher, *self._bwrap_args(command), "--", *command]
 
     def run(
         self, command: Sequence[str], *, timeout_s: float, stdin: bytes | None = None
@@ -318,15 +318,16 @@ class WorkerSandbox:
         returncode = None if timed_out else proc.returncode
         return SandboxRun(returncode, out, err, timed_out, time.monotonic() - start, killed)
 
-    def _bwrap_args(self, program: str) -> list[str]:
+    def _bwrap_args(self, command: Sequence[str]) -> list[str]:
         assert self.bwrap is not None
+        program = command[0]
         args = [self.bwrap, "--die-with-parent", "--new-session", "--unshare-pid"]
         args += ["--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"]
         if not self.config.network_on:
             args.append("--unshare-net")
         args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         args += ["--tmpfs", "/tmp", "--tmpfs", "/run"]
-        args += _resolv_conf_args()
+        args += _resolv_conf_args() + _needed_under_private_dirs(command)
         if self.config.hide_home:
             args += _hide_home_args(program)
         for path in self.config.read_only_paths:
@@ -343,6 +344,26 @@ def _resolv_conf_args() -> list[str]:
     """/etc/resolv.conf often links into /run, which the sandbox replaces: bind its target."""
     real = os.path.realpath("/etc/resolv.conf")
     return ["--ro-bind-try", real, real] if real.startswith("/run/") else []
+
+
+_PRIVATE_DIRS = ("/tmp", "/run")
+
+
+def _needed_under_private_dirs(command: Sequence[str]) -> list[str]:
+    """What the command needs from under /tmp or /run (which the sandbox replaces with empty
+    ones), back read-only: the program's install prefix (a virtualenv in /tmp) and the
+    directories of absolute paths among its arguments (a script)."""
+    wanted: list[str] = []
+    found = shutil.which(command[0])
+    if found is not None:
+        for path in (os.path.abspath(found), os.path.realpath(found)):
+            wanted.append(os.path.dirname(os.path.dirname(path)))
+    wanted += [os.path.dirname(a) for a in command[1:] if os.path.isabs(a) and os.path.exists(a)]
+    args: list[str] = []
+    for path in dict.fromkeys(wanted):
+        if any(path.startswith(d + os.sep) for d in _PRIVATE_DIRS):
+            args += ["--ro-bind-try", path, path]
+    return args
 
 
 def _hide_home_args(program: str) -> list[str]:
