@@ -35,8 +35,10 @@ def status(
     as_json: JsonOpt = False,
     all_runs: Annotated[bool, typer.Option("--all", help="List every run.")] = False,
 ) -> None:
-    """Runs, or one run's tasks with states, attempts, checks, verdicts, timings and cost (per
-    task, per role, in total)."""
+    """A run's tasks, states, attempts, checks, verdicts, timings and cost (or every run).
+
+    Cost is shown per task, per role and in total; unknown costs are said, never counted as 0.
+    """
     ledger = Ledger.existing(repo_root(repo))
     if all_runs:
         summaries = [views.run_summary(ledger, r["id"]) for r in ledger.runs()]
@@ -85,8 +87,10 @@ def show(
     repo: RepoOpt = Path("."),
     as_json: JsonOpt = False,
 ) -> None:
-    """Every attempt of a task: the exact prompts, tool calls and responses, with usage; and
-    the reviewer's conversation about it."""
+    """A task's attempts: exact prompts, tool calls and responses, with usage.
+
+    The reviewer's conversation about each attempt follows.
+    """
     _, ledger, rid, _ = open_run(repo, run_id)
     data = views.task_transcripts(ledger, rid, task_id)
     emit(data, as_json, lambda: out.print(render.transcripts_view(data)))
@@ -104,8 +108,10 @@ def review(
     ] = [],  # noqa: B006
     comment: Annotated[str, typer.Option(help="Comment recorded with decisions.")] = "",
 ) -> None:
-    """The manager's summary and merge order, then each verified task's diff and checks;
-    approve or reject per task."""
+    """Decide each verified task: diff, checks, the manager's summary and merge order.
+
+    Without options it walks the tasks awaiting a decision (interactive on a terminal).
+    """
     _, ledger, rid, cfg = open_run(repo, run_id)
     for t in approve:
         land.decide(ledger, rid, t, True, who(), comment)

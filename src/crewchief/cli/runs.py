@@ -34,8 +34,10 @@ def init(
         bool, typer.Option(help="Write an ARCHITECTURE.md skeleton when there is none.")
     ] = True,
 ) -> None:
-    """Detect language, test command and fast checks; write a documented crewchief.toml (and an
-    ARCHITECTURE.md skeleton for the manager to read, when the project has none)."""
+    """Detect language, test and check commands; write a documented crewchief.toml.
+
+    Also writes an ARCHITECTURE.md skeleton for the manager to read when there is none.
+    """
     from crewchief.intel.summary import write_architecture_skeleton
 
     root = repo_root(repo)
@@ -173,8 +175,10 @@ def plan_cmd(
     ),
     repo: RepoOpt = Path("."),
 ) -> None:
-    """Plan only: print the plan (tasks, risks, open questions) and write it to an editable
-    file for `crewchief run --plan FILE`. No worker runs."""
+    """Plan only: print the plan and write it to a file to edit and run with --plan.
+
+    Shows tasks, risks and open questions; no worker runs.
+    """
     root = repo_root(repo)
     cfg = config_mod.load(root)
     args = _recipe_args(lang, pattern, rewrite, split, command, paths, arg)
@@ -213,8 +217,10 @@ def run(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve and merge unattended.")] = False,
     repo: RepoOpt = Path("."),
 ) -> None:
-    """Plan a change and run it: dispatch → gate → review → integrate → full suite
-    (→ merge with --yes, never for protected paths or high-risk tasks)."""
+    """Plan a change and run it: dispatch, gate, review, integrate, full suite.
+
+    With --yes it also approves and merges, but never protected paths or high-risk tasks.
+    """
     root = repo_root(repo)
     cfg = config_mod.load(
         root,

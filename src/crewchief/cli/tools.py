@@ -27,8 +27,11 @@ def doctor_cmd(
     no_tests: Annotated[bool, typer.Option("--no-tests", help="Do not run the suite.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check the repository and this machine: git, the suite, worker CLIs, sandbox, model keys,
-    and whether orchestration is advisable at all here."""
+    """Check git, the suite, worker CLIs, the sandbox and model keys; advise when to hold off.
+
+    A repository with no tests, a failing suite or thin coverage gets the advice to use a single
+    agent with human review instead.
+    """
     root = repo_root(repo)
     cfg = config_mod.load(root)
     report = doctor.diagnose(
