@@ -9,11 +9,11 @@ import sys
 import typer
 from rich.text import Text
 
-from crewchief.cli import gate, runs, tools
+from crewchief.cli import gate, hygiene, runs, tools
 from crewchief.cli.common import app, err
 from crewchief.errors import CrewchiefError
 
-__all__ = ["app", "gate", "main", "runs", "tools"]
+__all__ = ["app", "gate", "hygiene", "main", "runs", "tools"]
 
 
 def main() -> None:
