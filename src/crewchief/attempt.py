@@ -19,18 +19,27 @@ from crewchief.backends.base import WorkContext, backend_for
 from crewchief.records import Task, WorkerResult
 
 
-class AttemptJob(BaseModel):
-    """Everything a worker process needs; serialisable so any executor can carry it."""
+class WorkerJob(BaseModel):
+    """What a worker is asked to do, wherever it runs: plain data any executor can carry."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     task: Task
     attempt_id: str
-    worktree: str
     base_commit: str
     timeout_s: float
     extra_instruction: str | None = None
     settings: dict[str, JsonValue] = Field(default_factory=dict)
+
+    def at(self, worktree: Path) -> AttemptJob:
+        """This job in ``worktree`` (a checkout of ``base_commit``): what a worker process runs."""
+        return AttemptJob(**self.model_dump(), worktree=str(worktree))
+
+
+class AttemptJob(WorkerJob):
+    """Everything a worker process needs: the job and the worktree it works in."""
+
+    worktree: str
 
 
 def execute(job: AttemptJob) -> WorkerResult:

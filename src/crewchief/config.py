@@ -10,7 +10,7 @@ import os
 import shutil
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
@@ -93,6 +93,14 @@ class Config(BaseModel):
     sparse_worktrees: bool = Field(
         default=False,
         description="Check out only a task's owned and context paths (fast checks see only those).",
+    )
+    executor: Literal["local", "ray"] = Field(
+        default="local",
+        description="Where workers run: local, or ray (a Ray cluster; crewchief[distributed]).",
+    )
+    ray_address: str | None = Field(
+        default=None,
+        description="Ray cluster to join: auto or ray://host:port; unset = start a local one.",
     )
 
 

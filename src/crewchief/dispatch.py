@@ -2,7 +2,8 @@
 
 The body of the worker runs in a child process (``crewchief.attempt``) in its own process group;
 this module prepares its workspace, takes the diff when it ends and runs the mechanical gate
-there, so the driver thread only has to record the outcome.
+there, so the driver thread only has to record the outcome. An executor may run the worker part
+elsewhere (``RemoteWorker``, e.g. on a Ray cluster): the gate still runs here, on its patch.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from pathlib import Path
 from pydantic import JsonValue
 
 from crewchief import git, procs
-from crewchief.attempt import AttemptJob, run_job_files
+from crewchief.attempt import AttemptJob, WorkerJob, run_job_files
 from crewchief.config import Config
+from crewchief.executor import RemoteWorker
 from crewchief.records import CheckResult, Task, WorkerResult
 from crewchief.verify import gate
-from crewchief.workspace import WorkspacePool
+from crewchief.workspace import SPARSE_CONFIG, WorkspacePool
 
 #: Seconds a worker process gets beyond the attempt's timeout to stop its own children and report.
 WORKER_GRACE_S = 5.0
@@ -43,36 +45,73 @@ def run_attempt(
     attempt_id: str,
     base: str,
     extra_instruction: str | None = None,
+    remote: RemoteWorker | None = None,
 ) -> AttemptOutcome:
-    """Run ``task`` once at ``base`` in a pooled worktree and gate the patch it leaves behind."""
-    sparse = [*task.owned_paths, *task.context_paths] if cfg.sparse_worktrees else None
+    """Run ``task`` once at ``base`` and gate the patch it produced, in a pooled worktree.
+
+    The worker part runs here, in that worktree, unless ``remote`` runs it elsewhere: then its
+    patch is checked out into the worktree at ``base`` and gated exactly as a local one is.
+    """
+    job = WorkerJob(
+        task=task,
+        attempt_id=attempt_id,
+        base_commit=base,
+        timeout_s=cfg.task_timeout_s,
+        extra_instruction=extra_instruction,
+        settings=backend_settings(task, cfg),
+    )
+    sparse = sparse_paths(task, cfg)
+    # A remote worker needs no worktree here while it works: take one only to gate its patch.
+    result = remote(repo, job, sparse) if remote is not None else None
     with pool.workspace(base, sparse) as ws:
-        job = AttemptJob(
-            task=task,
-            attempt_id=attempt_id,
-            worktree=str(ws.path),
-            base_commit=base,
-            timeout_s=cfg.task_timeout_s,
-            extra_instruction=extra_instruction,
-            settings=backend_settings(task, cfg),
-        )
-        result = _run_worker_process(job, ws.path, cfg.task_timeout_s)
-        if result.status == "ok":
-            result = result.model_copy(update={"patch": git.diff_worktree(ws.path, base)})
+        if result is None:
+            result = produce(job, ws.path)
+        else:
+            _check_out_patch(repo, ws.path, base, result.patch)
         checks = gate(repo, task, result, ws.path, base, cfg)
     return AttemptOutcome(task.id, attempt_id, result, tuple(checks))
+
+
+def produce(job: WorkerJob, worktree: Path) -> WorkerResult:
+    """The worker part of an attempt in ``worktree`` (a clean checkout of the job's base): the
+    worker process under the job's timeout, then the diff it left behind as the patch."""
+    result = run_worker_process(job.at(worktree), worktree, job.timeout_s)
+    if result.status == "ok":
+        result = result.model_copy(update={"patch": git.diff_worktree(worktree, job.base_commit)})
+    return result
+
+
+def sparse_paths(task: Task, cfg: Config) -> tuple[str, ...] | None:
+    """The paths an attempt's worktree checks out, or None for all of them."""
+    return (*task.owned_paths, *task.context_paths) if cfg.sparse_worktrees else None
+
+
+def _check_out_patch(repo: Path, worktree: Path, base: str, patch: bytes) -> None:
+    """Make ``worktree`` (at ``base``) hold ``base`` plus ``patch`` in its index and files, as a
+    local worker would have left it. Applied exactly, by the gate's own machinery; a patch that
+    does not apply leaves the worktree at ``base`` and fails the gate's apply check."""
+    if not patch:
+        return
+    tree, _ = git.tree_with_patch(repo, base, patch)
+    if tree is not None:
+        git.run([*SPARSE_CONFIG, "read-tree", "-u", "--reset", tree], worktree)
 
 
 def warm_up(tasks: Sequence[Task], cfg: Config) -> None:
     """Start the worker processes' fork server with what these tasks' backends import, so that
     each attempt starts warm instead of importing them again."""
+    procs.warm_context(preload_modules(tasks, cfg.worker_model))
+
+
+def preload_modules(tasks: Sequence[Task], worker_model: str | None) -> list[str]:
+    """The modules the worker processes of these tasks' backends import."""
     kinds = {t.backend.partition(":")[0] for t in tasks}
     preload = ["crewchief.attempt", "crewchief.recipes.codemod", "crewchief.recipes.command"]
     if "agent" in kinds:
         preload.append("crewchief.backends.external")
     if "llm" in kinds:
-        preload += ["pydantic_ai", "crewchief.llm.worker", *_provider_modules(cfg.worker_model)]
-    procs.warm_context(preload)
+        preload += ["pydantic_ai", "crewchief.llm.worker", *_provider_modules(worker_model)]
+    return preload
 
 
 def _provider_modules(model: str | None) -> list[str]:
@@ -104,7 +143,8 @@ def backend_settings(task: Task, cfg: Config) -> dict[str, JsonValue]:
     return {}
 
 
-def _run_worker_process(job: AttemptJob, worktree: Path, timeout_s: float) -> WorkerResult:
+def run_worker_process(job: AttemptJob, worktree: Path, timeout_s: float) -> WorkerResult:
+    """``crewchief.attempt`` on ``job`` in a child process group, killed after the timeout."""
     with tempfile.TemporaryDirectory(prefix="crewchief-job-") as d:
         job_file, result_file = Path(d) / "job.json", Path(d) / "result.json"
         job_file.write_text(job.model_dump_json())

@@ -9,7 +9,7 @@ from pathlib import Path
 from crewchief import git
 from crewchief.config import Config
 from crewchief.errors import RunError, UserError
-from crewchief.executor import LocalExecutor
+from crewchief.executor import make_executor
 from crewchief.ledger import Ledger
 from crewchief.lifecycle import RunState, TaskState
 from crewchief.orchestrate import Orchestrator
@@ -93,7 +93,7 @@ def merge_run(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) ->
     approved = check_mergeable(ledger, run_id)
     chain = {r["task_id"] for r in ledger.integration_chain(run_id)}
     if chain != approved:
-        orchestrator = Orchestrator(repo, ledger, cfg, LocalExecutor(cfg.workers))
+        orchestrator = Orchestrator(repo, ledger, cfg, make_executor(cfg))
         state = orchestrator.rebuild(run_id, approved)
         if state != RunState.AWAITING_APPROVAL:
             raise RunError(

@@ -156,6 +156,7 @@ class Orchestrator:
                 attempt.id,
                 attempt.base_commit,
                 attempt.extra_instruction,
+                self.executor.remote_worker,
             )
         except Exception as e:  # a crash in our own plumbing fails the attempt, not the run
             result = WorkerResult(status="error", error=f"{type(e).__name__}: {e}")

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from crewchief import git
 
-_SPARSE = ["-c", "core.sparseCheckout=true"]
+#: Config for our own commands in a workspace: honour its sparse patterns (never the user's config).
+SPARSE_CONFIG = ["-c", "core.sparseCheckout=true"]
 #: Most worktrees one repository keeps; more concurrent attempts than this is a config error.
 MAX_WORKSPACES = 64
 
@@ -145,7 +146,7 @@ class WorkspacePool:
         patterns = ["/*"] if sparse is None else [f"/{p}" for p in sparse]
         (ws.admin / "info" / "sparse-checkout").write_text("\n".join(patterns) + "\n")
         # reset --hard rewrites only what differs from base and applies the sparse patterns.
-        git.run([*_SPARSE, "reset", "--hard", "--quiet", base], ws.path)
+        git.run([*SPARSE_CONFIG, "reset", "--hard", "--quiet", base], ws.path)
         git.run(["clean", "-ffdxq"], ws.path)
         ws.base, ws.sparse_paths = base, sparse
 

@@ -15,7 +15,7 @@ from crewchief import land, render, views
 from crewchief.backends.base import Planner, load_recipe
 from crewchief.cli.common import RepoOpt, RunArg, app, err, open_run, out, repo_root, who
 from crewchief.errors import UserError
-from crewchief.executor import LocalExecutor
+from crewchief.executor import make_executor
 from crewchief.intake import load_plan_file, make_plan, preflight
 from crewchief.intake import open_run as open_new_run
 from crewchief.ledger import Ledger
@@ -283,7 +283,7 @@ def drive_and_finish(
 ) -> None:
     """Drive the run with a live task table, then (with ``yes``) approve what needs no person
     and merge; exit non-zero unless every task made it."""
-    orch = Orchestrator(root, ledger, cfg, LocalExecutor(cfg.workers), reviewer)
+    orch = Orchestrator(root, ledger, cfg, make_executor(cfg), reviewer)
     live_view = render.LiveTasks(ledger.path, run_id)
     try:
         with Live(
