@@ -114,7 +114,7 @@ class RayExecutor:
         with self._mutex:
             self._running.add(ref)
             if self._cancelled:  # cancel() ran while this task was being submitted
-                ray.cancel(ref, force=True)
+                ray.cancel(ref)
         try:
             return WorkerResult.model_validate_json(ray.get(ref))
         finally:
