@@ -146,7 +146,9 @@ def test_ctrl_c_cancels_the_ray_tasks_and_the_run_resumes(
     project: Path, ray_cluster: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CREWCHIEF_EXECUTOR", "ray")
-    monkeypatch.setenv("CREWCHIEF_RAY_ADDRESS", ray_cluster)  # a second driver, same cluster
+    # A second driver on the same cluster (the fixture's ray.init left RAY_AUTH_MODE=token in
+    # the environment and the token under ~/.ray, where this driver finds them).
+    monkeypatch.setenv("CREWCHIEF_RAY_ADDRESS", ray_cluster)
     marker, go = project.parent / "cancelled-child-survived", project.parent / "go"
     # Each worker starts a child that would leave a mark, then waits until the test says go.
     wait_for_go = f"(sleep 2 && touch {marker}) & (test -e {go} || sleep 30)"

@@ -18,12 +18,12 @@ from crewchief.workspace import WorkspacePool
 from repo_helpers import PY, git
 
 #: Edits, adds and deletes, so the patch has every kind of file change.
-COMMAND = "sed -i 's/+ 1/+ 2/' alpha/a.py && printf 'X = 1\\n' > lib/extra.py && rm gamma/c.py"
+COMMAND = "sed -i 's/+ 1/+ 2/' alpha/a.py && printf 'X = 1\\n' > alpha/extra.py && rm gamma/c.py"
 TASK = Task(
     id="t1",
     title="edit, add, delete",
     instructions=COMMAND,
-    owned_paths=("alpha/a.py", "lib/extra.py", "gamma/c.py"),
+    owned_paths=("alpha/a.py", "alpha/extra.py", "gamma/c.py"),
     backend="recipe:command",
     spec={"command": COMMAND},
 )
@@ -51,10 +51,11 @@ def _job(repo: Path, base: str) -> WorkerJob:
     )
 
 
-def _local_patch(repo: Path, base: str) -> bytes:
+def _local_patch(repo: Path, base: str, sparse: bool = False) -> bytes:
     pool = WorkspacePool(repo)
     try:
-        out = run_attempt(repo, pool, config.load(repo), TASK, "run.t1.1", base)
+        cfg = config.load(repo, {"sparse_worktrees": sparse})
+        out = run_attempt(repo, pool, cfg, TASK, "run.t1.1", base)
     finally:
         pool.close()
     assert out.result.status == "ok", out.result.error
@@ -74,6 +75,14 @@ def test_a_remote_attempt_returns_the_patch_the_local_path_makes(
     assert result.patch == expected
     assert b"+X = 1" in expected and b"deleted file mode" in expected
     assert _driver_state(project) == before
+
+
+def test_a_sparse_remote_attempt_sees_what_a_sparse_worktree_sees(project: Path) -> None:
+    base = git(project, "rev-parse", "HEAD")
+    expected = _local_patch(project, base, sparse=True)
+    result = run_remote_attempt(bundle(project, base), _job(project, base), TASK.owned_paths)
+    assert result.status == "ok", result.error
+    assert result.patch == expected
 
 
 def test_a_remote_attempt_gives_the_same_result_twice_from_one_bundle(project: Path) -> None:
