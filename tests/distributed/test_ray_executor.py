@@ -17,18 +17,16 @@ from typing import Any
 
 import pytest
 
+# "ray.util": a bare "ray" would also find this directory (tests/ray) when Ray is missing.
+import ray  # a dev dependency: the distributed tests never skip
+
 from crewchief import config, intake, integrate
 from crewchief.executor import Executor, LocalExecutor
 from crewchief.ledger import Ledger
 from crewchief.orchestrate import Orchestrator
+from crewchief.ray_executor import RayExecutor
 from crewchief.records import ChangeRequest, Plan, Task
 from repo_helpers import GIT_ENV, git, status_json, task_states
-
-# "ray.util": a bare "ray" would also find this directory (tests/ray) when Ray is missing.
-pytest.importorskip("ray.util", reason="the Ray executor needs Ray: crewchief[distributed]")
-import ray
-
-from crewchief.ray_executor import RayExecutor
 
 
 @pytest.fixture(scope="session")
