@@ -37,13 +37,13 @@ def blame(repo: Path, path: str, rev: str, first: int, last: int | None) -> list
         raise UserError(
             f"cannot blame {path} at {rev}: {proc.stderr.decode(errors='replace').strip()}"
         )
-    trailers: dict[str, dict[str, str]] = {}
+    seen: dict[str, dict[str, str]] = {}
     ledger = _ledger(repo)
     origins = []
     for commit, line_no, text in _porcelain(proc.stdout.decode(errors="replace")):
-        if commit not in trailers:
-            trailers[commit] = _trailers(repo, commit)
-        origins.append(_origin(ledger, line_no, text, commit, trailers[commit]))
+        if commit not in seen:
+            seen[commit] = trailers(repo, commit)
+        origins.append(_origin(ledger, line_no, text, commit, seen[commit]))
     return origins
 
 
@@ -58,9 +58,17 @@ def _porcelain(out: str) -> list[tuple[str, int, str]]:
     return rows
 
 
-def _trailers(repo: Path, commit: str) -> dict[str, str]:
-    raw = git.out(["log", "-1", "--format=%(trailers:only,unfold)", commit], repo)
-    return dict(line.split(": ", 1) for line in raw.splitlines() if ": " in line)
+def trailers(repo: Path, commit: str) -> dict[str, str]:
+    """The commit's ``Crewchief-*`` trailers ({} when git cannot read the commit)."""
+    proc = git.run(
+        ["log", "-1", "--format=%(trailers:only,unfold)", commit, "--"], repo, check=False
+    )
+    if proc.returncode != 0:
+        return {}
+    lines = proc.stdout.decode(errors="replace").splitlines()
+    return dict(
+        line.split(": ", 1) for line in lines if line.startswith("Crewchief-") and ": " in line
+    )
 
 
 def _ledger(repo: Path) -> Ledger | None:

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from crewchief import git
 from crewchief.errors import UserError
 from crewchief.ledger import Ledger
 from crewchief.lifecycle import TaskState
+from crewchief.provenance import trailers as commit_trailers
 from crewchief.records import WorkerResult
 
 
@@ -128,6 +128,7 @@ _TRAILER_KEYS = {
     "Crewchief-Task": "task",
     "Crewchief-Attempt": "attempt",
     "Crewchief-Worker": "worker",
+    "Crewchief-Model": "model",
     "Crewchief-Instruction": "instruction",
 }
 
@@ -296,15 +297,9 @@ def provenance(repo: Path, ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
 
 
 def _trailers(repo: Path, commit: str) -> dict[str, str]:
-    proc = git.run(
-        ["log", "-1", "--format=%(trailers:only,unfold)", commit, "--"], repo, check=False
-    )
-    found: dict[str, str] = {}
-    for line in proc.stdout.decode(errors="replace").splitlines():
-        key, sep, value = line.partition(": ")
-        if sep and key in _TRAILER_KEYS:
-            found[_TRAILER_KEYS[key]] = value.strip()
-    return found if proc.returncode == 0 and "task" in found else {}
+    raw = commit_trailers(repo, commit)
+    found = {_TRAILER_KEYS[k]: v.strip() for k, v in raw.items() if k in _TRAILER_KEYS}
+    return found if "task" in found else {}
 
 
 def task_attempts(ledger: Ledger, run_id: str, task_id: str) -> list[dict[str, Any]]:
