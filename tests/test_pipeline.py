@@ -194,21 +194,8 @@ def test_sigkill_mid_run_then_resume_finishes_without_redoing_work(project: Path
             for i, (pkg, mod) in enumerate([("alpha", "a"), ("beta", "b"), ("gamma", "c")])
         ],
     )
-    args = [sys.executable, "-m", "crewchief", "run", "--plan", str(plan), "--workers", "1"]
-    proc = subprocess.Popen(
-        args,
-        cwd=project,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, **GIT_ENV},
-        start_new_session=True,
-    )
+    proc = _run_until(project, plan, "s0", "verified", start_new_session=True)
     db_path = project / ".crewchief/ledger.db"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if db_path.exists() and _state(db_path, "s0") == "verified":
-            break
-        time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert _state(db_path, "s0") == "verified" and _state(db_path, "s2") != "verified"
@@ -217,6 +204,28 @@ def test_sigkill_mid_run_then_resume_finishes_without_redoing_work(project: Path
     assert task_states(project) == {"s0": "merged", "s1": "merged", "s2": "merged"}
     attempts = {t["task"]: t["attempts"] for t in status_json(project)["task_list"]}
     assert attempts["s0"] == 1
+
+
+def _run_until(
+    project: Path, plan: Path, task_id: str, state: str, *, start_new_session: bool = False
+) -> subprocess.Popen[str]:
+    """`crewchief run --plan` with one worker, in the background, once ``task_id`` is in
+    ``state`` (or after a minute)."""
+    args = [sys.executable, "-m", "crewchief", "run", "--plan", str(plan), "--workers", "1"]
+    proc = subprocess.Popen(
+        args,
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **GIT_ENV},
+        text=True,
+        start_new_session=start_new_session,
+    )
+    db_path = project / ".crewchief/ledger.db"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _state(db_path, task_id) != state:
+        time.sleep(0.05)
+    return proc
 
 
 def _state(db_path: Path, task_id: str) -> str | None:
@@ -273,19 +282,7 @@ def test_ctrl_c_leaves_a_resumable_run(project: Path) -> None:
             for i, (pkg, mod) in enumerate([("alpha", "a"), ("beta", "b")])
         ],
     )
-    args = [sys.executable, "-m", "crewchief", "run", "--plan", str(plan), "--workers", "1"]
-    proc = subprocess.Popen(
-        args,
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, **GIT_ENV},
-        text=True,
-    )
-    db_path = project / ".crewchief/ledger.db"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and _state(db_path, "c0") != "running":
-        time.sleep(0.05)
+    proc = _run_until(project, plan, "c0", "running")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130

@@ -88,11 +88,6 @@ def current_branch(repo: Path) -> str | None:
     return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
 
-def is_dirty(repo: Path) -> bool:
-    """Whether the checkout has staged, unstaged or untracked (non-ignored) changes."""
-    return bool(run(["status", "--porcelain", "-z"], repo).stdout)
-
-
 def diff_worktree(worktree: Path, base: str) -> bytes:
     """Everything changed in ``worktree`` relative to ``base`` as ``git diff --binary`` bytes.
 
