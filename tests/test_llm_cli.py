@@ -105,3 +105,12 @@ def test_a_missing_key_is_one_clear_error_before_any_work(project: Path) -> None
     assert proc.returncode == 2
     assert "ANTHROPIC_API_KEY" in proc.stderr
     assert not (project / ".crewchief" / "ledger.db").exists()
+
+
+def test_the_test_suite_refuses_real_model_requests_in_every_process(project: Path) -> None:
+    (project / "crewchief.toml").write_text(default_config(manager_model="openai:gpt-4o",
+                                                           worker_model=WORKER))
+    git(project, "commit", "-qam", "a real provider")
+    proc = cc(project, "plan", "Do it", env={"OPENAI_API_KEY": "sk-test-not-a-real-key"})
+    assert proc.returncode != 0
+    assert "ALLOW_MODEL_REQUESTS" in proc.stdout + proc.stderr

@@ -76,6 +76,17 @@ def resolve(model: str | Model) -> tuple[str, Model]:
     return f"{model.system}:{model.model_name}", model
 
 
+def _provider_errors() -> tuple[type[Exception], ...]:
+    """The SDKs' own errors (connection refused, bad status after their retries)."""
+    found: list[type[Exception]] = []
+    for module in ("openai", "anthropic"):
+        try:
+            found.append(__import__(module).APIError)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
+
+
 def run_agent(
     agent: Agent[Any, T],
     prompt: Prompt,
@@ -98,6 +109,7 @@ def run_agent(
 
     output: T | None = None
     error: str | None = None
+    handled: tuple[type[Exception], ...] = (AgentRunError, *_provider_errors())
     with capture_run_messages() as captured:
         try:
             result = agent.run_sync(
@@ -108,8 +120,12 @@ def run_agent(
                 timeout=timeout_s,
             )
             output, messages = result.output, result.all_messages()
-        except AgentRunError as e:
+        except handled as e:
             error, messages = _describe(e), list(captured)
+        except RuntimeError as e:  # pydantic-ai's refusal when model requests are switched off
+            if "ALLOW_MODEL_REQUESTS" not in str(e):
+                raise
+            error, messages = str(e), list(captured)
     new = messages[len(history) :]
     calls = usage.model_calls(
         new, role=role, model=model_label, prompt_digest=prompt.digest, prices=prices

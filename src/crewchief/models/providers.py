@@ -79,6 +79,19 @@ def parse_model(spec: str) -> ModelRef:
     raise UserError(f"model {spec!r}: unknown provider {provider!r} (expected {_FORMATS})")
 
 
+#: Set to "1" (the test suite does) to refuse real model requests in this process and its children.
+NO_REQUESTS_ENV = "CREWCHIEF_NO_MODEL_REQUESTS"
+
+
+def refuse_requests_if_asked() -> None:
+    """At a process's start (the CLI, a worker process): with ``NO_REQUESTS_ENV`` set, switch
+    pydantic-ai's ``ALLOW_MODEL_REQUESTS`` off, so no real model request leaves this process."""
+    if os.environ.get(NO_REQUESTS_ENV) == "1":
+        from pydantic_ai import models
+
+        models.ALLOW_MODEL_REQUESTS = False
+
+
 def build_model(spec: str, *, http_client: httpx2.AsyncClient | None = None) -> Model:
     """The pydantic-ai model for ``spec``; keys come from the environment.
 
