@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from repo_helpers import PY, crewchief, default_config, git, task_states
+from repo_helpers import PY, crewchief, default_config, git, status_json, task_states
 
 SCRIPTS = Path(__file__).parent / "agents" / "scripts"
 
@@ -56,3 +56,5 @@ def test_an_agent_edit_inside_its_scope_merges_and_one_outside_is_rejected(proje
     log = json.loads(crewchief(project, "log", "--json").stdout)
     verdicts = [e["data"] for e in log if e["kind"] == "verdict" and e["task"] == "creep"]
     assert "scope" in verdicts[0]["reasons"][0]
+    cost = status_json(project)["cost"]  # the agent reports no usage: unknown, never free
+    assert (cost["calls"], cost["unknown_calls"], cost["total_usd"]) == (2, 2, None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from crewchief.config import Config
 from crewchief.ledger_read import LedgerReader
+from crewchief.records import ModelCall, WorkerResult
 
 
 def over_budget(ledger: LedgerReader, cfg: Config, run_id: str, task_id: str | None) -> str | None:
@@ -21,3 +22,24 @@ def over_budget(ledger: LedgerReader, cfg: Config, run_id: str, task_id: str | N
                 f"(spent ${task_spent:.4f})"
             )
     return None
+
+
+def spend_of(result: WorkerResult, backend: str) -> tuple[ModelCall, ...]:
+    """The model calls behind a result, for the ledger and the budgets. A backend that reports
+    only a usage total (an external agent CLI) counts as one worker call with that usage; one
+    that reports nothing counts as one call of unknown cost, never as free. Recipes call no
+    model."""
+    if result.calls or backend.startswith("recipe:"):
+        return result.calls
+    u = result.usage
+    return (
+        ModelCall(
+            role="worker",
+            model=u.model or backend,
+            input_tokens=u.input_tokens,
+            output_tokens=u.output_tokens,
+            cached_tokens=u.cached_tokens,
+            latency_s=result.duration_s,
+            cost_usd=u.cost_usd,
+        ),
+    )

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from crewchief import git, integrate, reverify, review
-from crewchief.budget import over_budget
+from crewchief.budget import over_budget, spend_of
 from crewchief.config import Config
 from crewchief.dispatch import AttemptOutcome, run_attempt, warm_up
 from crewchief.errors import UserError
@@ -165,7 +165,7 @@ class Orchestrator:
     def _record(self, run_id: str, task: Task, out: AttemptOutcome) -> None:
         self.ledger.finish_attempt(run_id, out.attempt_id, out.result)
         self.ledger.record_calls(
-            run_id, out.result.calls, task_id=task.id, attempt_id=out.attempt_id
+            run_id, spend_of(out.result, task.backend), task_id=task.id, attempt_id=out.attempt_id
         )
         for check in out.checks:
             self.ledger.record_check(run_id, check, task_id=task.id, attempt_id=out.attempt_id)
