@@ -65,25 +65,46 @@ def run(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-        track(proc.pid, True)
-        timed_out = False
-        try:
-            if input is not None:
-                _feed(proc, input)
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc)
-        except BaseException:
-            _kill_group(proc)
-            raise
-        finally:
-            _reap_group(proc.pid)
-            track(proc.pid, False)
+        timed_out = _supervise(
+            proc.pid, lambda: _finished(proc, input, timeout_s), lambda: _kill_group(proc)
+        )
         text, truncated = _tail(out, max_output)
     return ProcResult(
         None if timed_out else proc.returncode, text, timed_out, time.monotonic() - start, truncated
     )
+
+
+def _supervise(pid: int, wait: Callable[[], bool], stop: Callable[[], None]) -> bool:
+    """Wait for the child leading group ``pid`` (``wait`` says whether it finished in time);
+    stop it on timeout or on any exception, Ctrl-C included; always reap what is left of its
+    group. True if it timed out."""
+    track(pid, True)
+    try:
+        timed_out = not wait()
+        if timed_out:
+            stop()
+        return timed_out
+    except BaseException:
+        stop()
+        raise
+    finally:
+        _reap_group(pid)
+        track(pid, False)
+
+
+def _finished(proc: subprocess.Popen[bytes], data: bytes | None, timeout_s: float) -> bool:
+    if data is not None:
+        _feed(proc, data)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def _joined(proc: multiprocessing.process.BaseProcess, timeout_s: float) -> bool:
+    proc.join(timeout_s)
+    return not proc.is_alive()
 
 
 def track(pid: int, live: bool) -> None:
@@ -128,19 +149,9 @@ def run_function(
         proc = warm_context().Process(target=_child, args=(target, args, str(cwd), out.name))
         proc.start()
         assert proc.pid is not None
-        track(proc.pid, True)
-        timed_out = False
-        try:
-            proc.join(timeout_s)
-            timed_out = proc.is_alive()
-            if timed_out:
-                _stop_child(proc)
-        except BaseException:
-            _stop_child(proc)
-            raise
-        finally:
-            _reap_group(proc.pid)
-            track(proc.pid, False)
+        timed_out = _supervise(
+            proc.pid, lambda: _joined(proc, timeout_s), lambda: _stop_child(proc)
+        )
         text, truncated = _tail(out, max_output)
     code = None if timed_out else proc.exitcode
     return ProcResult(code, text, timed_out, time.monotonic() - start, truncated)
