@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test system lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/crewchief demo
 
-test: $(STAMP)
+# bubblewrap and chromium: installed here when we have the rights, otherwise a clear stop.
+system:
+	@scripts/system-deps.sh
+
+test: $(STAMP) system
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)

@@ -6,18 +6,21 @@ import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
 from crewchief import views
-from crewchief.doctor import DoctorReport
 from crewchief.ledger import Ledger
-from crewchief.provenance import LineOrigin
 from crewchief.records import Plan
+
+if TYPE_CHECKING:
+    from rich.syntax import Syntax
+
+    from crewchief.doctor import DoctorReport
+    from crewchief.provenance import LineOrigin
 
 STATE_STYLE = {
     "planned": "dim",
@@ -96,6 +99,8 @@ def runs_table(summaries: list[dict[str, Any]]) -> Table:
 
 
 def diff(patch: bytes) -> Syntax:
+    from rich.syntax import Syntax  # pygments: loaded by the commands that show a diff
+
     return Syntax(
         patch.decode("utf-8", errors="replace"), "diff", theme="ansi_dark", word_wrap=False
     )

@@ -7,16 +7,17 @@ The map goes to stdout, indexing progress and a one-line summary to stderr.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crewchief import git
-from crewchief.intel.index import SymbolIndex
-from crewchief.intel.records import UpdateStats
-from crewchief.intel.repomap import repo_map
+
+if TYPE_CHECKING:
+    from crewchief.intel.index import SymbolIndex
+    from crewchief.intel.records import UpdateStats
 
 
 def map_command(
@@ -28,6 +29,10 @@ def map_command(
     repo: Annotated[Path, typer.Option("--repo", help="Repository (default: here).")] = Path("."),
 ) -> None:
     """Print the repository map: the most used symbols, centred on --focus, within --tokens."""
+    # The index and the ranking (numpy, scipy, tree-sitter) load here, not at CLI start-up.
+    from crewchief.intel.index import SymbolIndex
+    from crewchief.intel.repomap import repo_map
+
     root = git.repo_root(repo)
     err = Console(stderr=True)
     with SymbolIndex(root) as index:
