@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,13 @@ CODEMOD = [
 ]
 
 
-def crewchief(repo: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+#: A backstop for one CLI call, far above what any test's run takes on a busy 2-core machine.
+CLI_BACKSTOP_S = 600.0
+
+
+def crewchief(
+    repo: Path, *args: str, timeout: float = CLI_BACKSTOP_S
+) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in ``repo``; output captured as text."""
     return subprocess.run(
         [PY, "-m", "crewchief", *args],
@@ -141,6 +148,32 @@ def refs(repo: Path) -> str:
             git(repo, "status", "--porcelain"),
         ]
     )
+
+
+def processes_carrying(token: str) -> list[int]:
+    """Live processes whose environment holds ``token`` (a test exports it in a worker's
+    command, so every child the worker starts, setsid or not, inherits it). Linux /proc."""
+    needle = token.encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue  # gone already, or not ours to read
+        if needle in environ and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def wait_until_gone(token: str, backstop_s: float = 60.0) -> list[int]:
+    """Wait for the processes carrying ``token`` to end; the survivors at the backstop."""
+    deadline = time.monotonic() + backstop_s
+    while (left := processes_carrying(token)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
 
 
 @pytest.fixture

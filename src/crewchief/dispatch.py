@@ -158,7 +158,7 @@ def run_worker_process(job: AttemptJob, worktree: Path, timeout_s: float) -> Wor
         if proc.timed_out:
             return WorkerResult(
                 status="timeout",
-                error=f"no result after {timeout_s:.0f}s",
+                error=f"timed out after {timeout_s:.0f}s (the worker process gave no result)",
                 log=proc.output,
                 duration_s=proc.duration_s,
             )

@@ -20,6 +20,9 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain click help: human type names (TEXT, PATH, INTEGER) and no rich/markdown/pygments
+    # import on every `--help` (start-up is a feature).
+    rich_markup_mode=None,
     help="Plan a change, run scoped workers in parallel, gate, merge in order.",
 )
 out = Console(width=None if sys.stdout.isatty() else 120)
