@@ -6,14 +6,10 @@ Resuming is driving again: finished attempts are read back from the ledger, aban
 
 from __future__ import annotations
 
-import fcntl
-import os
-from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from contextlib import contextmanager
 from pathlib import Path
 
-from crewchief import git, integrate, reverify, review
+from crewchief import integrate, reverify, review
 from crewchief.budget import over_budget, spend_of
 from crewchief.config import Config
 from crewchief.dispatch import AttemptOutcome, run_attempt, warm_up
@@ -25,9 +21,10 @@ from crewchief.lifecycle import RunState, TaskState
 from crewchief.plan import ancestors
 from crewchief.records import Attempt, Plan, Task, WorkerResult
 from crewchief.review import record_model_work
+from crewchief.runlock import run_lock
 from crewchief.suite import SuiteRunner
 from crewchief.verify import Reviewer, RuleReviewer
-from crewchief.workspace import WorkspacePool, crewchief_dir
+from crewchief.workspace import WorkspacePool
 
 S = TaskState
 DONE_OK = frozenset({S.VERIFIED, S.APPROVED, S.MERGED})
@@ -321,25 +318,3 @@ class Orchestrator:
             finally:
                 self.pool.close()
         return RunState(self.ledger.run(run_id)["state"])
-
-
-@contextmanager
-def run_lock(repo: Path, run_id: str) -> Iterator[None]:
-    """Exclusive hold on a run for this process; UserError if another process is driving it.
-
-    Also clears stale git lock files on the run's own ref: only a dead holder of this lock could
-    have left them (NOTES: SIGKILL during update-ref left such locks in 11 of 200 runs).
-    """
-    locks = crewchief_dir(repo) / "locks"
-    locks.mkdir(exist_ok=True)
-    fd = os.open(locks / f"{run_id}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise UserError(f"run {run_id} is being driven by another crewchief process") from None
-    try:
-        (git.common_dir(repo) / (integrate.run_ref(run_id) + ".lock")).unlink(missing_ok=True)
-        yield
-    finally:
-        os.close(fd)

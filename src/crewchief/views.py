@@ -13,9 +13,10 @@ from typing import Any
 
 from crewchief.errors import UserError
 from crewchief.ledger import Ledger
-from crewchief.lifecycle import TaskState
+from crewchief.lifecycle import RunState, TaskState
 from crewchief.provenance import trailers as commit_trailers
-from crewchief.records import WorkerResult
+from crewchief.records import ChangeRequest, WorkerResult
+from crewchief.runlock import is_driven
 
 
 def run_summary(ledger: Ledger, run_id: str) -> dict[str, Any]:
@@ -28,8 +29,8 @@ def run_summary(ledger: Ledger, run_id: str) -> dict[str, Any]:
     events = ledger.events(run_id)
     return {
         "run": run_id,
-        "goal": ledger.request(run_id).goal,
-        "state": run["state"],
+        "goal": describe_request(ledger.request(run_id)),
+        "state": _live_state(ledger, run_id, run["state"]),
         "target": run["target_branch"],
         "base": run["base_commit"],
         "integration": run["integration_commit"],
@@ -39,6 +40,25 @@ def run_summary(ledger: Ledger, run_id: str) -> dict[str, Any]:
         "updated": events[-1]["at"] if events else run["created_at"],
         "approved_by": sorted({a["who"] for a in ledger.approvals(run_id)}),
     }
+
+
+def describe_request(request: ChangeRequest) -> str:
+    """The request in words: the goal, or a recipe with its arguments as ``name=value``."""
+    if request.recipe is None:
+        return request.goal
+    args = " ".join(
+        f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in request.recipe_args.items()
+    )
+    return f"{request.recipe} {args}".strip()
+
+
+def _live_state(ledger: Ledger, run_id: str, state: str) -> str:
+    """``running`` only while a process drives the run: a driver that died (SIGKILL, a lost
+    machine) leaves the ledger saying running, but its lock is free — that run is interrupted
+    and ``resume`` continues it."""
+    if state == RunState.RUNNING and not is_driven(ledger.path.parent.parent, run_id):
+        return str(RunState.INTERRUPTED)
+    return state
 
 
 def task_rows(ledger: Ledger, run_id: str) -> list[dict[str, Any]]:

@@ -1,0 +1,31 @@
+"""Read models: what people see of a run is said in words, and says whether anyone drives it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crewchief.records import ChangeRequest
+from crewchief.runlock import is_driven, run_lock
+from crewchief.views import describe_request
+from repo_helpers import make_repo
+
+
+def test_a_recipe_request_reads_as_the_recipe_and_its_arguments() -> None:
+    request = ChangeRequest(
+        goal='codemod: {"lang": "python"}',
+        recipe="codemod",
+        recipe_args={"lang": "python", "pattern": "f($A)", "paths": ["src"]},
+    )
+    assert describe_request(request) == 'codemod lang=python pattern=f($A) paths=["src"]'
+
+
+def test_a_goal_reads_as_written() -> None:
+    assert describe_request(ChangeRequest(goal="Add a CSV export")) == "Add a CSV export"
+
+
+def test_a_run_is_driven_only_while_its_lock_is_held(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {"a.py": "x = 1\n"})
+    assert not is_driven(repo, "r1")
+    with run_lock(repo, "r1"):
+        assert is_driven(repo, "r1")
+    assert not is_driven(repo, "r1")
