@@ -159,17 +159,14 @@ def doctor_view(report: DoctorReport) -> Group:
 def cost_view(cost: dict[str, Any]) -> Text:
     """One line: total, per role, per task; unknown costs said as such, never shown as 0."""
     if not cost["calls"]:
-        return Text("cost: no model calls")
-    total = "unknown" if cost["total_usd"] is None else f"${cost['total_usd']:.4f}"
+        return Text(f"cost: {views.cost_words(cost)}")
     roles = ", ".join(f"{r} ${v:.4f}" for r, v in sorted(cost["by_role"].items()))
     tasks = ", ".join(f"{t} ${v:.4f}" for t, v in sorted(cost["by_task"].items()))
     tok = cost["tokens"]
     text = (
-        f"cost: {total} over {cost['calls']} model calls "
-        f"({tok['input']} in / {tok['output']} out / {tok['cached']} cached tokens)"
+        f"cost: {views.cost_words(cost)}; {cost['calls']} model calls, tokens "
+        f"{tok['input']} in / {tok['output']} out / {tok['cached']} cached"
     )
-    if cost["unknown_calls"]:
-        text += f"; {cost['unknown_calls']} call(s) of unknown cost"
     return Text(
         text
         + (f"\n  by role: {roles}" if roles else "")

@@ -169,32 +169,31 @@ def _cost_complete(result: WorkerResult) -> bool:
 
 
 def run_cost(ledger: Ledger, run_id: str) -> dict[str, Any]:
-    """What a run cost: its attempts' results (worker calls) plus the ``model_call`` events of
-    other roles (manager, reviewer; a worker's calls are inside its result, never counted twice).
+    """What a run cost, for one line of a page: derived from :func:`cost_breakdown`, the one
+    derivation ``status``, the page and the budgets share (the ``model_calls`` table).
 
     ``usd`` is None when nothing reported a cost (unknown is never 0); ``unknown`` counts the
-    results and calls that did not (or only partly) report one: then ``usd`` is a lower bound.
+    calls that reported none: then ``usd`` is a lower bound. ``text`` says it in words.
     """
-    total, known, unknown = 0.0, 0, 0
-    for a in ledger.attempts(run_id):
-        if a["result_json"] is None:
-            continue
-        result = WorkerResult.model_validate_json(a["result_json"])
-        cost = result_cost(result)
-        total, known = total + (cost or 0.0), known + (cost is not None)
-        unknown += not _cost_complete(result)
-    for e in ledger.events(run_id):
-        if e["kind"] != "model_call":
-            continue
-        data = json.loads(e["data_json"])
-        if data.get("role") == "worker":
-            continue
-        cost = data.get("cost_usd")
-        if isinstance(cost, int | float):
-            total, known = total + cost, known + 1
-        else:
-            unknown += 1
-    return {"usd": round(total, 6) if known else None, "known": known, "unknown": unknown}
+    breakdown = cost_breakdown(ledger, run_id)
+    return {
+        "usd": breakdown["total_usd"],
+        "known": breakdown["calls"] - breakdown["unknown_calls"],
+        "unknown": breakdown["unknown_calls"],
+        "text": cost_words(breakdown),
+    }
+
+
+def cost_words(breakdown: dict[str, Any]) -> str:
+    """The one wording of a cost, used everywhere it is shown."""
+    calls, unknown, total = breakdown["calls"], breakdown["unknown_calls"], breakdown["total_usd"]
+    if not calls:
+        return "none (no model calls)"
+    if total is None:
+        return f"unknown ({unknown} of {calls} model calls reported no cost)"
+    if unknown:
+        return f"at least ${total:.4f} ({unknown} of {calls} model calls reported no cost)"
+    return f"${total:.4f}"
 
 
 def decisions(ledger: Ledger, run_id: str, task_id: str | None = None) -> list[dict[str, Any]]:

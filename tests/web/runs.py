@@ -127,8 +127,8 @@ def enrich(run: Run) -> None:
             ],
         }
         ledger.event(run.run_id, "manager_summary", summary)
-        manager_call = {"role": "manager", "model": "big", "cost_usd": 0.02}
-        ledger.event(run.run_id, "model_call", manager_call)
+        manager_call = ModelCall(role="manager", model="big", cost_usd=0.02)
+        ledger.record_calls(run.run_id, [manager_call])
         attempt = ledger.attempts(run.run_id, "t1")[-1]["id"]
         _model_result(ledger, run.run_id, attempt)
         _hunk_review(ledger, run.run_id, attempt)
@@ -180,6 +180,7 @@ def _model_result(ledger: Ledger, run_id: str, attempt: str) -> None:
         "assumptions": ("profiles are read-mostly",),
     }
     ledger.finish_attempt(run_id, attempt, result.model_copy(update=update))
+    ledger.record_calls(run_id, [call], task_id="t1", attempt_id=attempt)  # as the driver does
 
 
 def _hunk_review(ledger: Ledger, run_id: str, attempt: str) -> None:

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from .runs import FILE_OF, Run, client_for, git
 
 
-def test_runs_page_lists_each_run_with_goal_state_counts_and_unknown_cost(
+def test_runs_page_lists_each_run_with_goal_state_counts_and_no_cost_for_a_recipe(
     client: TestClient, run: Run
 ) -> None:
     page = client.get("/")
@@ -19,7 +19,7 @@ def test_runs_page_lists_each_run_with_goal_state_counts_and_unknown_cost(
     assert "users.fetch_user($UID)" in page.text
     assert "awaiting_approval" in page.text
     assert "verified 5" in page.text
-    assert "unknown" in page.text and "$0" not in page.text
+    assert "none (no model calls)" in page.text and "$0" not in page.text
 
 
 def test_runs_page_of_a_repository_without_runs_says_so(tmp_path: Path) -> None:
@@ -32,7 +32,8 @@ def test_runs_page_of_a_repository_without_runs_says_so(tmp_path: Path) -> None:
 def test_runs_page_shows_known_cost_as_a_lower_bound_and_who_approved(rich_run: Run) -> None:
     client = client_for(rich_run.repo)
     page = client.get("/")
-    assert "$0.0323+" in page.text  # t1's worker 0.0123 + the manager's call 0.02; 4 unknown
+    assert "$0.0323" in page.text  # t1's worker 0.0123 + the manager's call 0.02
+    assert "$0.0323+" not in page.text  # the recipe attempts made no model calls: nothing unknown
 
 
 def test_run_page_shows_plan_graph_tasks_suite_and_integration_order(
