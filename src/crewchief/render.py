@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -17,7 +17,6 @@ from crewchief.ledger import Ledger
 from crewchief.records import Plan
 
 if TYPE_CHECKING:
-    from rich.syntax import Syntax
 
     from crewchief.doctor import DoctorReport
     from crewchief.provenance import LineOrigin
@@ -44,66 +43,101 @@ def when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def plan_table(plan: Plan) -> Table:
-    table = Table(title=f"Plan ({plan.planner}): {len(plan.tasks)} tasks", title_justify="left")
-    table.add_column("task", no_wrap=True)
-    table.add_column("title", overflow="ellipsis", no_wrap=True, ratio=2)
-    table.add_column("owns", overflow="ellipsis", ratio=1)
-    for col in ("after", "risk"):
-        table.add_column(col, no_wrap=True)
-    for t in plan.tasks:
-        owned = ", ".join(t.owned_paths[:3]) + (
-            f" +{len(t.owned_paths) - 3}" if len(t.owned_paths) > 3 else ""
-        )
-        table.add_row(t.id, t.title, owned, ", ".join(t.depends_on) or "-", t.risk)
-    return table
+class Fitted:
+    """A table whose id, state and path cells are never cut: the ``wrap`` columns (titles,
+    goals, paths lists) wrap to the terminal; the others keep their full width. When even those
+    do not fit, each row is shown as ``column: value`` lines instead."""
+
+    def __init__(
+        self, title: str | None, columns: list[str], rows: list[list[str | Text]], wrap: set[str]
+    ) -> None:
+        self.title, self.columns, self.rows, self.wrap = title, columns, rows, wrap
+
+    def _natural(self, i: int) -> int:
+        cells = [self.columns[i], *(str(r[i]) for r in self.rows)]
+        return max(len(line) for c in cells for line in c.splitlines() or [""])
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        fixed = [i for i, c in enumerate(self.columns) if c not in self.wrap]
+        needed = sum(self._natural(i) + 3 for i in fixed) + 1 + _MIN_WRAP * len(self.wrap)
+        if needed > options.max_width:
+            yield from self._stacked()
+            return
+        table = Table(title=self.title, title_justify="left")
+        for i, col in enumerate(self.columns):
+            if col in self.wrap:
+                table.add_column(col, overflow="fold", ratio=1)
+            else:
+                table.add_column(col, no_wrap=True, min_width=self._natural(i))
+        for row in self.rows:
+            table.add_row(*row)
+        yield table
+
+    def _stacked(self) -> RenderResult:
+        if self.title:
+            yield Text(self.title, style="italic")
+        for row in self.rows:
+            head, *rest = zip(self.columns, row, strict=True)
+            yield Text.assemble((f"{head[0]}: ", "bold"), head[1])
+            for col, cell in rest:
+                yield Text.assemble(f"  {col}: ", cell)
 
 
-def task_table(rows: list[dict[str, Any]], title: str = "") -> Table:
-    table = Table(title=title or None, title_justify="left")
-    for col in ("task", "state", "att", "checks", "verdict", "secs"):
-        table.add_column(col, no_wrap=True, min_width=len(col))
-    table.add_column("title", overflow="ellipsis", no_wrap=True, ratio=1)
+#: Below this many columns for a wrapping column, a table is shown as stacked lines instead.
+_MIN_WRAP = 12
+
+
+def plan_table(plan: Plan) -> Fitted:
+    rows: list[list[str | Text]] = [
+        [t.id, t.title, ", ".join(t.owned_paths), ", ".join(t.depends_on) or "-", t.risk]
+        for t in plan.tasks
+    ]
+    return Fitted(
+        f"Plan ({plan.planner}): {len(plan.tasks)} tasks",
+        ["task", "title", "owns", "after", "risk"],
+        rows,
+        wrap={"title", "owns"},
+    )
+
+
+def task_table(rows: list[dict[str, Any]], title: str = "") -> Fitted:
+    cells: list[list[str | Text]] = []
     for r in rows:
         checks = r["checks"]
         passed = sum(1 for c in checks if c["passed"])
         check_text = f"{passed}/{len(checks)}" if checks else "-"
         secs = "-" if r["seconds"] is None else f"{r['seconds']:.1f}"
-        table.add_row(
-            r["task"],
-            Text(r["state"], style=STATE_STYLE.get(r["state"], "")),
-            str(r["attempts"]),
-            check_text,
-            r["verdict"] or "-",
-            secs,
-            r["title"],
+        cells.append(
+            [
+                r["task"],
+                Text(r["state"], style=STATE_STYLE.get(r["state"], "")),
+                str(r["attempts"]),
+                check_text,
+                r["verdict"] or "-",
+                secs,
+                r["title"],
+            ]
         )
-    return table
+    columns = ["task", "state", "att", "checks", "verdict", "secs", "title"]
+    return Fitted(title or None, columns, cells, wrap={"title"})
 
 
-def runs_table(summaries: list[dict[str, Any]]) -> Table:
-    table = Table(title="Runs", title_justify="left")
-    for col in ("run", "state", "tasks", "target", "started", "goal"):
-        table.add_column(col)
+def runs_table(summaries: list[dict[str, Any]]) -> Fitted:
+    rows: list[list[str | Text]] = []
     for s in summaries:
         counts = " ".join(f"{k}:{v}" for k, v in sorted(s["tasks"].items()))
-        table.add_row(
-            s["run"],
-            Text(s["state"], style=STATE_STYLE.get(s["state"], "")),
-            counts,
-            s["target"],
-            when(s["started"]),
-            s["goal"][:60],
+        rows.append(
+            [
+                s["run"],
+                Text(s["state"], style=STATE_STYLE.get(s["state"], "")),
+                counts,
+                s["target"],
+                when(s["started"]),
+                s["goal"],
+            ]
         )
-    return table
-
-
-def diff(patch: bytes) -> Syntax:
-    from rich.syntax import Syntax  # pygments: loaded by the commands that show a diff
-
-    return Syntax(
-        patch.decode("utf-8", errors="replace"), "diff", theme="ansi_dark", word_wrap=False
-    )
+    columns = ["run", "state", "tasks", "target", "started", "goal"]
+    return Fitted("Runs", columns, rows, wrap={"tasks", "goal"})
 
 
 class LiveTasks:

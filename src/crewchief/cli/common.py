@@ -25,7 +25,8 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Plan a change, run scoped workers in parallel, gate, merge in order.",
 )
-out = Console(width=None if sys.stdout.isatty() else 120)
+# The terminal's width (COLUMNS when piped); tables wrap their cells to it, never cut them.
+out = Console()
 err = Console(stderr=True)
 
 RepoOpt = Annotated[Path, typer.Option("--repo", "-C", help="Repository (default: cwd).")]
