@@ -61,3 +61,18 @@ def test_everyday_commands_load_no_heavy_library(tmp_path: Path, args: list[str]
     repo = make_repo(tmp_path / "repo", {"a.py": "x = 1\n"})
     outcome = _loaded_by(args, repo)
     assert outcome["loaded"] == [], f"crewchief {' '.join(args)} imported {outcome['loaded']}"
+
+
+def test_every_command_has_an_example_in_its_help() -> None:
+    from typer.testing import CliRunner
+
+    from crewchief.cli import app
+    from crewchief.cli.examples import command_name
+
+    names = [command_name(info) for info in app.registered_commands]
+    assert len(names) >= 15
+    for name in names:
+        result = CliRunner().invoke(app, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert "Examples:" in result.output and f"crewchief {name}" in result.output, name
+        assert "<list[" not in result.output, f"{name} shows a Python type in its help"

@@ -101,10 +101,16 @@ def review(
     run_id: RunArg = None,
     repo: RepoOpt = Path("."),
     approve_all: Annotated[bool, typer.Option("--approve-all")] = False,
-    approve: Annotated[list[str], typer.Option(help="Approve TASK.")] = [],  # noqa: B006
-    reject: Annotated[list[str], typer.Option(help="Reject TASK.")] = [],  # noqa: B006
+    approve: Annotated[
+        list[str], typer.Option(metavar="TASK", help="Approve TASK (repeatable).")
+    ] = [],  # noqa: B006
+    reject: Annotated[
+        list[str], typer.Option(metavar="TASK", help="Reject TASK (repeatable).")
+    ] = [],  # noqa: B006
     send_back: Annotated[
-        list[str], typer.Option(help="Reject TASK and retry it with --comment as instruction.")
+        list[str], typer.Option(
+            metavar="TASK", help="Reject TASK and retry it with --comment as instruction."
+        )
     ] = [],  # noqa: B006
     comment: Annotated[str, typer.Option(help="Comment recorded with decisions.")] = "",
 ) -> None:

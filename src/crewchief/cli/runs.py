@@ -84,15 +84,21 @@ def _recipe_args(
 
 
 GoalArg = Annotated[str | None, typer.Argument(help="What to change (the manager plans it).")]
-FocusOpt = Annotated[list[str], typer.Option("--focus", help="Paths the change is about.")]
+FocusOpt = Annotated[
+    list[str], typer.Option("--focus", metavar="PATH", help="Paths the change is about.")
+]
 RecipeOpt = Annotated[str | None, typer.Option(help="Deterministic recipe: codemod, command.")]
 LangOpt = Annotated[str | None, typer.Option(help="codemod: language of the pattern.")]
 PatternOpt = Annotated[str | None, typer.Option(help="codemod: ast-grep pattern.")]
 RewriteOpt = Annotated[str | None, typer.Option(help="codemod: rewrite template.")]
 CommandOpt = Annotated[str | None, typer.Option(help="command: shell command; {files} = files.")]
 SplitOpt = Annotated[str | None, typer.Option(help="One task per file|dir|package.")]
-PathsOpt = Annotated[list[str], typer.Option("--path", help="Limit to these paths or globs.")]
-ArgOpt = Annotated[list[str], typer.Option("--arg", help="Extra recipe argument KEY=VALUE.")]
+PathsOpt = Annotated[
+    list[str], typer.Option("--path", metavar="GLOB", help="Limit to these paths or globs.")
+]
+ArgOpt = Annotated[
+    list[str], typer.Option("--arg", metavar="KEY=VALUE", help="Extra recipe argument.")
+]
 
 
 def _request(

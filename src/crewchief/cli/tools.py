@@ -22,7 +22,8 @@ app.command("map")(map_command)
 def doctor_cmd(
     repo: RepoOpt = Path("."),
     agent: Annotated[
-        list[str], typer.Option(help="Agent CLI to check (default: configured).")
+        list[str],
+        typer.Option(metavar="NAME", help="Agent CLI to check (repeatable; default: configured)."),
     ] = [],  # noqa: B006
     no_tests: Annotated[bool, typer.Option("--no-tests", help="Do not run the suite.")] = False,
     as_json: JsonOpt = False,

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 def map_command(
     focus: Annotated[
         list[str] | None,
-        typer.Option("--focus", help="File or directory to centre the map on (repeatable)."),
+        typer.Option(
+            "--focus", metavar="PATH", help="File or directory to centre the map on (repeatable)."
+        ),
     ] = None,
     tokens: Annotated[int, typer.Option("--tokens", min=1, help="Token budget of the map.")] = 2048,
     repo: Annotated[Path, typer.Option("--repo", help="Repository (default: here).")] = Path("."),
