@@ -364,11 +364,16 @@ def _keywords(path: str, added: list[tuple[int, str]]) -> list[Finding]:
     return found
 
 
+#: Values that name a secret rather than hold one (``PASSWORD_FIELD = "password"``).
+_PLACEHOLDERS = frozenset({"password", "passwd", "pwd", "secret", "token", "key", "api_key"})
+
+
 def _filtered(value: str, line: str) -> bool:
     from detect_secrets.filters import heuristic
 
     return (
         value.startswith("[REDACTED")
+        or value.casefold() in _PLACEHOLDERS
         or heuristic.is_sequential_string(value)
         or heuristic.is_potential_uuid(value)
         or heuristic.is_likely_id_string(value, line)
