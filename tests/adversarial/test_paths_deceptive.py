@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from repo_helpers import crewchief, default_config, git, make_repo, refs
 
 from crewchief.plan import validate
 from crewchief.policy import PolicyRules, evaluate
 from crewchief.records import Plan, Task
+from repo_helpers import crewchief, default_config, git, make_repo, refs
 
 HOMOGLYPH = "m\u043ed.py"  # a Cyrillic "о" in mod.py
 WHOLE_SCRIPT = "\u0441\u043e\u0440.py"  # Cyrillic letters that read "cop"

@@ -4,12 +4,12 @@ patch with its file, line and kind, and masked in the stored copy; ordinary code
 from __future__ import annotations
 
 import pytest
-from secret_corpus import CORPUS, ENV_SECRETS, Canary
 
 from crewchief.patchfile import parse
 from crewchief.policy import PolicyRules, evaluate
 from crewchief.redact import Redactor, is_secret_name
 from crewchief.secretscan import mask_patch, scan_files
+from secret_corpus import CORPUS, ENV_SECRETS, Canary
 
 
 def add_patch(path: str, text: str) -> bytes:
