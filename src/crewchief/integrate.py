@@ -10,6 +10,7 @@ from pathlib import Path
 
 from crewchief import git
 from crewchief.records import CheckResult, Plan, Task
+from crewchief.redact import redact
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,12 @@ def merge_order(plan: Plan, task_ids: set[str]) -> list[str]:
 
 
 def commit_message(run_id: str, pick: Pick) -> str:
-    """Subject, rationale and the provenance trailers that point back into the ledger."""
+    """Subject, rationale and the provenance trailers that point back into the ledger, with
+    every secret redacted (title and rationale come from workers and plan files)."""
+    return redact(_message(run_id, pick))
+
+
+def _message(run_id: str, pick: Pick) -> str:
     body = pick.rationale.strip()
     lines = [f"{pick.task.title}", ""]
     if body:

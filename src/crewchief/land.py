@@ -105,11 +105,18 @@ def merge_run(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) ->
 
 
 def send_back(ledger: Ledger, run_id: str, task_id: str, who: str, comment: str) -> None:
-    """Reject ``task_id`` and queue another attempt with ``comment`` as its added instruction;
-    the run goes back to running (drive it with ``crewchief resume``)."""
+    """Reject ``task_id`` (or take one the gate rejected) and queue another attempt with
+    ``comment`` as its added instruction; the run goes back to running (drive it with
+    ``crewchief resume``)."""
     if not comment.strip():
         raise UserError("sending a task back needs a comment: it becomes the next instruction")
-    decide(ledger, run_id, task_id, False, who, comment)
+    if ledger.task_states(run_id).get(task_id) == S.REJECTED:
+        # Refused by the gate (a secret, a deceptive path, …): nothing to decide, only to redo.
+        if RunState(ledger.run(run_id)["state"]) in (RunState.MERGED, RunState.CANCELLED):
+            raise UserError(f"run {run_id} is over; start a new run for task {task_id}")
+        ledger.record_approval(run_id, task_id, "reject", who, comment)
+    else:
+        decide(ledger, run_id, task_id, False, who, comment)
     attempts = ledger.attempts(run_id, task_id)
     verdict = Verdict(
         decision="revise", reviewer=f"person:{who}", reasons=("sent back",), feedback=comment

@@ -22,6 +22,7 @@ from crewchief.errors import UserError
 from crewchief.ledger_read import LedgerReader
 from crewchief.lifecycle import RunState, TaskState, check_run_transition, check_task_transition
 from crewchief.migrations import apply_migrations
+from crewchief.patchfile import PatchParseError, parse
 from crewchief.records import (
     Attempt,
     ChangeRequest,
@@ -34,6 +35,7 @@ from crewchief.records import (
     WorkerResult,
 )
 from crewchief.redact import Redactor, redact_json, redact_record
+from crewchief.secretscan import Finding, mask_patch, scan_files
 from crewchief.workspace import crewchief_dir
 
 LEDGER_FILE = "ledger.db"
@@ -41,6 +43,15 @@ LEDGER_FILE = "ledger.db"
 
 def _now() -> float:
     return time.time()
+
+
+def _patch_secrets(patch: bytes, redactor: Redactor) -> list[Finding] | None:
+    """The secrets ``patch`` adds (the gate's own finding, see policy), None if it does not
+    parse."""
+    try:
+        return scan_files(parse(patch), redactor.literals) if patch else []
+    except PatchParseError:
+        return None
 
 
 def new_run_id() -> str:
@@ -122,8 +133,14 @@ class Ledger(LedgerReader):
         with self.tx() as db:
             self._event(db, run_id, kind, data, ids.get("task_id"), ids.get("attempt_id"))
 
+    def _redact_json_text(self, text: str) -> str:
+        """A JSON document with every string in it redacted (a command in the configuration
+        that carries a literal secret is stored, and so re-run on resume, without it)."""
+        return json.dumps(redact_json(json.loads(text), self.redactor))
+
     def create_run(self, request: ChangeRequest, base: str, target: str, config_json: str) -> str:
         request = redact_record(request, self.redactor)
+        config_json = self._redact_json_text(config_json)
         run_id = new_run_id()
         with self.tx() as db:
             db.execute(
@@ -219,9 +236,24 @@ class Ledger(LedgerReader):
             )
 
     def finish_attempt(self, run_id: str, attempt_id: str, result: WorkerResult) -> None:
-        """Store the worker's result; the patch goes in content-addressed, once."""
+        """Store the worker's result; the patch goes in content-addressed, once.
+
+        A secret the patch adds is masked in the stored patch, hidden in everything else of the
+        result (log, transcript: a worker that wrote it may also have printed it) and recorded
+        as a ``held_for_person`` finding (path, line, kind; never the value).
+        """
+        findings = _patch_secrets(result.patch, self.redactor)
+        if findings is None:  # malformed: refused by the gate, stored for display only
+            result = result.model_copy(update={"patch": self.redactor.redact_bytes(result.patch)})
+            findings = []
+        elif findings:
+            result = result.model_copy(update={"patch": mask_patch(result.patch, findings)})
+        redactor = self.redactor
+        for finding in findings:
+            for value in finding.values:
+                redactor = redactor.with_secret(value, finding.kind)
         digest = result.patch_digest() if result.patch else None
-        body = redact_record(result.model_copy(update={"patch": b""}), self.redactor)
+        body = redact_record(result.model_copy(update={"patch": b""}), redactor)
         body_json = body.model_dump_json()
         with self.tx() as db:
             if digest:
@@ -242,6 +274,12 @@ class Ledger(LedgerReader):
                 task_id=task_id,
                 attempt_id=attempt_id,
             )
+            if findings:
+                held: list[JsonValue] = [
+                    {"path": f.path, "line": f.line, "kind": f.kind} for f in findings
+                ]
+                data: dict[str, JsonValue] = {"reason": "secret", "findings": held}
+                self._event(db, run_id, "held_for_person", data, task_id, attempt_id)
 
     def record_calls(
         self,
@@ -303,6 +341,7 @@ class Ledger(LedgerReader):
 
     def update_config(self, run_id: str, config_json: str, changed: dict[str, JsonValue]) -> None:
         """A person changed a run's settings (e.g. a higher budget to resume with)."""
+        config_json = self._redact_json_text(config_json)
         with self.tx() as db:
             self._run_row(db, run_id)
             db.execute("UPDATE runs SET config_json=? WHERE id=?", (config_json, run_id))
@@ -326,7 +365,7 @@ class Ledger(LedgerReader):
                     task_id,
                     attempt_id,
                     commit,
-                    check.name,
+                    self.redactor(check.name),
                     check.kind,
                     int(check.passed),
                     self.redactor(check.output),

@@ -1,11 +1,13 @@
 """Planning: a ChangeRequest becomes a Plan through a Planner, and every plan is checked
 mechanically before anything runs: ids unique, dependencies known and acyclic, owned paths
-declared. Tasks that may run in parallel yet share paths are flagged as predicted conflicts."""
+declared and none inside ``.git/`` or ``.crewchief/``. Tasks that may run in parallel yet share
+paths are flagged as predicted conflicts."""
 
 from __future__ import annotations
 
 from itertools import combinations
 
+from crewchief.policy import reserved_dir
 from crewchief.records import Plan, Task
 
 
@@ -26,6 +28,9 @@ def validate(plan: Plan, max_tasks: int) -> list[str]:
             problems.append(f"task {t.id} depends on unknown task(s) {', '.join(unknown)}")
         if not t.owned_paths:
             problems.append(f"task {t.id} owns no paths")
+        for path in t.owned_paths:
+            if (reserved := reserved_dir(path)) is not None:
+                problems.append(f"task {t.id} owns {path!r}, inside {reserved}/ (never a task's)")
     problems += _cycles(plan)
     return problems
 

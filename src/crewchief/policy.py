@@ -15,7 +15,7 @@ import functools
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -30,7 +30,9 @@ from crewchief.patchfile import (
     parse,
     path_text,
 )
+from crewchief.pathnames import collisions, deceptive
 from crewchief.records import Record
+from crewchief.secretscan import scan_files
 
 ViolationCode = Literal[
     "malformed",
@@ -45,6 +47,10 @@ ViolationCode = Literal[
     "sensitive_path",
     "binary",
     "invisible_char",
+    "secret",
+    "confusable_path",
+    "case_collision",
+    "normalization_collision",
 ]
 
 MiB = 1024 * 1024
@@ -118,13 +124,25 @@ class PolicyDecision(Record):
 
 
 def evaluate(
-    patch: bytes, task_owned: Sequence[str], rules: PolicyRules, repo: Path | None = None
+    patch: bytes,
+    task_owned: Sequence[str],
+    rules: PolicyRules,
+    repo: Path | None = None,
+    existing: Collection[str] = (),
+    known_secrets: Sequence[tuple[str, str]] = (),
 ) -> PolicyDecision:
     """Decide whether ``patch`` may be applied for a task owning ``task_owned``.
 
     ``task_owned`` holds repository-relative paths; one ending in ``/`` owns that directory.
     ``repo``, when given, is a checkout at the patch's base: it lets the policy follow symlinks
-    already in the repository and see that a renamed file is a symlink.
+    already in the repository and see that a renamed file is a symlink. ``existing`` lists the
+    paths of the base tree, so that a new name equal to one of them but for case or Unicode
+    normalization is refused. ``known_secrets`` are (value, label) pairs of secrets known by
+    value (the environment's, as the ledger's redactor holds them).
+
+    A patch that adds a secret is refused (``secret``: path, line and kind, never the value);
+    no approval lifts that, since the stored patch is masked and a person could only approve a
+    masked copy. The line may instead carry ``pragma: allowlist secret`` (see secretscan).
     """
     if len(patch) > rules.max_patch_bytes:
         detail = f"patch is {len(patch)} bytes, limit {rules.max_patch_bytes}"
@@ -137,7 +155,32 @@ def evaluate(
     found: list[Violation] = []
     for f in files:
         found += check.file(f)
+    found += _secrets(files, known_secrets)
+    found += _collisions(files, existing)
     return _decision(found)
+
+
+def _secrets(files: Sequence[FilePatch], known: Sequence[tuple[str, str]]) -> list[Violation]:
+    return [
+        Violation(code="secret", path=f.path, detail=f"line {f.line}: adds a secret ({f.kind})")
+        for f in scan_files(files, known)
+    ]
+
+
+def _collisions(files: Sequence[FilePatch], existing: Collection[str]) -> list[Violation]:
+    gone = (f.old_path for f in files if f.kind in ("delete", "rename"))
+    removed = {path_text(p) for p in gone if p is not None}
+    added = [
+        path_text(f.new_path)
+        for f in files
+        if f.new_path is not None and f.kind in ("add", "rename", "copy")
+    ]
+    found = []
+    for c in collisions(added, [p for p in existing if p not in removed]):
+        code: ViolationCode = "case_collision" if c.by == "case" else "normalization_collision"
+        detail = f"differs only by {c.by} from {c.other!r} (the two collide on some systems)"
+        found.append(Violation(code=code, path=c.path, detail=detail))
+    return found
 
 
 def _decision(found: list[Violation]) -> PolicyDecision:
@@ -277,7 +320,20 @@ def _path_violations(raw: bytes) -> list[Violation]:
         return [_v("git_dir", raw, "path inside a .git directory")]
     if _BAD_PATH_CHARS.search(path) or _INVISIBLE.search(path) or "\ufeff" in path:
         return [_v("unsafe_path", raw, "control, backslash or invisible character in path")]
+    if (why := deceptive(path)) is not None:
+        return [_v("confusable_path", raw, why)]
     return []
+
+
+def reserved_dir(path: str) -> str | None:
+    """``.git`` or ``.crewchief`` if ``path`` lies in (or is) one of them, in any case or
+    disguise git itself sees through; None otherwise. No task may own such a path."""
+    for part in path.strip("/").split("/"):
+        if _is_git_dir(part):
+            return ".git"
+        if _GIT_IGNORABLE.sub("", part).casefold().rstrip(". ") == ".crewchief":
+            return ".crewchief"
+    return None
 
 
 def _is_git_dir(component: str) -> bool:

@@ -1,17 +1,18 @@
 """Secrets out of text: everything crewchief stores or shows passes through a Redactor first.
 
 Two nets. The values of secret-looking environment variables (``*_API_KEY``, ``*TOKEN*``,
-``*PASSWORD*``, …, at least 8 characters) are replaced wherever they appear, whatever they look
-like. Then common credential formats (OpenAI/Anthropic ``sk-…``, GitHub ``ghp_…``/``github_pat_…``,
-AWS ``AKIA…``, Slack ``xox?-…``, PEM private keys, JWTs, bearer headers, passwords in URLs, and
-``NAME=value`` assignments whose name says secret) are replaced even when crewchief never saw the
-value in an environment. Neither net catches a secret that was transformed (base64, URL-encoded,
-split across lines) before it was printed.
+``*PASS*``, ``*PWD*``, ``*CREDS*``, ``*CREDENTIAL*``, ``*WEBHOOK*``, ``*DSN*``, …, at least 8
+characters) are replaced wherever they appear, whatever they look like. Then every credential
+:mod:`crewchief.secretscan` finds (detect-secrets' token formats plus crewchief's own: GitHub,
+GitLab, Slack, cloud and payment keys, PEM private keys, JWTs, bearer headers, passwords in URLs
+and DSNs, a base64 run that decodes to a secret, and ``NAME=value`` where the name says secret)
+is replaced even when crewchief never saw the value in an environment. Every match on a line is
+replaced, not only the first. Neither net catches a secret that was transformed otherwise
+(URL-encoded, split across lines, encrypted) before it was printed.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -20,69 +21,35 @@ from typing import TypeVar
 
 from pydantic import BaseModel, JsonValue
 
-#: Shortest value treated as a secret: shorter values ("1", "true", "dev") are too common to hide.
-MIN_SECRET_LEN = 8
+from crewchief import secretscan
+from crewchief.secretscan import MIN_SECRET_LEN, Hit
+
+__all__ = ["MIN_SECRET_LEN", "Redactor", "is_secret_name", "redact", "redact_json", "redact_record"]
 
 _SECRET_NAME = re.compile(
-    r"KEY|TOKEN|SECRET|PASSW(?:OR)?D|PASSPHRASE|CREDENTIAL|AUTH|PRIVATE|COOKIE|SESSION|DSN"
+    r"KEY|TOKEN|SECRET|PASS|PWD|CREDS|CREDENTIAL|AUTH|PRIVATE|COOKIE|SESSION|WEBHOOK|DSN"
     r"|DATABASE_URL|CONN(?:ECTION)?_?STR",
     re.IGNORECASE,
 )
 #: Names that match the pattern above but hold nothing secret (paths, sockets, settings).
 _NOT_SECRET = frozenset(
-    {"SSH_AUTH_SOCK", "XAUTHORITY", "GPG_AGENT_INFO", "KEYTIMEOUT", "GIT_ASKPASS", "SSH_ASKPASS"}
-)
-
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "private-key",
-        re.compile(
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----.*?"
-            r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|\Z)",
-            re.DOTALL,
-        ),
-    ),
-    ("anthropic-key", re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{16,}")),
-    ("openai-key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}")),
-    ("github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})")),
-    ("gitlab-token", re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}")),
-    ("aws-access-key", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b")),
-    ("slack-token", re.compile(r"\bxox[abposre]-[A-Za-z0-9\-]{10,}")),
-    ("google-api-key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}")),
-    ("stripe-key", re.compile(r"\b[rs]k_(?:live|test)_[0-9A-Za-z]{16,}")),
-    ("huggingface-token", re.compile(r"\bhf_[A-Za-z0-9]{30,}")),
-    ("npm-token", re.compile(r"\bnpm_[A-Za-z0-9]{36}")),
-    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")),
-)
-
-#: Patterns whose group "secret" is replaced and the rest kept, so the text still reads.
-_CONTEXT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "bearer",
-        re.compile(
-            r"(?i)(?:\bbearer|authorization:\s*(?:token|basic))\s+"
-            r"(?P<secret>[A-Za-z0-9_\-.=+/~]{8,})"
-        ),
-    ),
-    ("url-password", re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]+:(?P<secret>[^\s@/]{3,})@")),
-    (
-        "assignment",
-        re.compile(
-            r"(?i)\b[A-Z0-9_.\-]*(?:KEY|TOKEN|SECRET|PASSW(?:OR)?D|PASSPHRASE|CREDENTIAL)S?"
-            r"[\"']?\s*[:=]\s*[\"']?(?P<secret>[A-Za-z0-9_\-+/=.~!@#$%^&*]{8,})(?![\w(])"
-        ),
-    ),
+    {
+        "SSH_AUTH_SOCK",
+        "XAUTHORITY",
+        "GPG_AGENT_INFO",
+        "KEYTIMEOUT",
+        "GIT_ASKPASS",
+        "SSH_ASKPASS",
+        "SUDO_ASKPASS",
+        "PWD",
+        "OLDPWD",
+    }
 )
 
 
 def is_secret_name(name: str) -> bool:
     """Whether an environment variable's name says it holds a secret."""
     return name.upper() not in _NOT_SECRET and _SECRET_NAME.search(name) is not None
-
-
-def _looks_like_secret(value: str) -> bool:
-    """A generic assignment's value: long, or mixing letters and digits (not a plain word)."""
-    return len(value) >= 20 or (any(c.isdigit() for c in value) and any(c.isalpha() for c in value))
 
 
 @dataclass(frozen=True)
@@ -115,12 +82,8 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         """``text`` with every secret replaced by ``[REDACTED:<label>]``."""
-        text = _replace_literals(text, self.literals)
-        for label, rx in _PATTERNS:
-            text = rx.sub(f"[REDACTED:{label}]", text)
-        for label, rx in _CONTEXT_PATTERNS:
-            text = rx.sub(functools.partial(_keep_context, label=label), text)
-        return text
+        hits = _literal_hits(text, self.literals) + secretscan.find(text)
+        return secretscan.mask(text, hits) if hits else text
 
     def redact_bytes(self, data: bytes) -> bytes:
         """The same for raw output: decoded losslessly, redacted, encoded back."""
@@ -128,26 +91,14 @@ class Redactor:
         return self.redact(text).encode("utf-8", "surrogateescape")
 
 
-def _replace_literals(text: str, literals: tuple[tuple[str, str], ...]) -> str:
+def _literal_hits(text: str, literals: tuple[tuple[str, str], ...]) -> list[Hit]:
     if not literals:
-        return text
+        return []
     labels: dict[str, str] = {}
     for value, label in sorted(literals, key=lambda item: -len(item[0])):
         labels.setdefault(value, label)
     rx = re.compile("|".join(re.escape(v) for v in labels))
-    return rx.sub(lambda m: f"[REDACTED:{labels[m.group()]}]", text)
-
-
-def _keep_context(m: re.Match[str], *, label: str) -> str:
-    secret = m.group("secret")
-    if label == "assignment" and not _looks_like_secret(secret):
-        return m.group()
-    if secret.startswith("[REDACTED"):
-        return m.group()
-    start, end = m.span("secret")
-    whole = m.group()
-    offset = m.start()
-    return whole[: start - offset] + f"[REDACTED:{label}]" + whole[end - offset :]
+    return [Hit(m.start(), m.end(), labels[m.group()]) for m in rx.finditer(text)]
 
 
 def redact(text: str) -> str:

@@ -14,6 +14,7 @@ from crewchief import git, policy, procs
 from crewchief.config import Config
 from crewchief.patchfile import parse, path_text
 from crewchief.records import CheckKind, CheckResult, Task, Verdict, WorkerResult
+from crewchief.redact import Redactor
 
 
 def policy_rules(cfg: Config) -> policy.PolicyRules:
@@ -25,10 +26,15 @@ def policy_rules(cfg: Config) -> policy.PolicyRules:
     )
 
 
-def check_policy(repo: Path, task: Task, patch: bytes, rules: policy.PolicyRules) -> CheckResult:
-    """Scope and patch policy: every path owned, nothing under .git/, no escaping symlink, …"""
+def check_policy(
+    repo: Path, task: Task, patch: bytes, rules: policy.PolicyRules, base: str | None = None
+) -> CheckResult:
+    """Scope and patch policy: every path owned, nothing under .git/, no escaping symlink, no
+    secret added, no name colliding with one of ``base``'s, …"""
     start = time.monotonic()
-    decision = policy.evaluate(patch, task.owned_paths, rules, repo)
+    existing = _tree_paths(repo, base) if base else ()
+    known = Redactor.from_env().literals  # the same secrets the ledger hides by value
+    decision = policy.evaluate(patch, task.owned_paths, rules, repo, existing, known)
     lines = [
         f"{v.code}: {v.path or '(patch)'}: {v.detail}"
         + (" [a person may approve]" if v.needs_human else "")
@@ -42,6 +48,11 @@ def check_policy(repo: Path, task: Task, patch: bytes, rules: policy.PolicyRules
         output="\n".join(lines) or "all paths owned; policy ok",
         duration_s=time.monotonic() - start,
     )
+
+
+def _tree_paths(repo: Path, commit: str) -> list[str]:
+    raw = git.run(["ls-tree", "-r", "-z", "--name-only", commit], repo).stdout
+    return [path_text(p) for p in raw.split(b"\0") if p]
 
 
 def check_applies(repo: Path, base: str, patch: bytes) -> CheckResult:
@@ -93,7 +104,7 @@ def gate(
     """All mechanical checks of one attempt, in order, stopping at the first failed stage."""
     if result.status != "ok" or not result.patch:
         return []
-    checks = [check_policy(repo, task, result.patch, policy_rules(cfg))]
+    checks = [check_policy(repo, task, result.patch, policy_rules(cfg), base)]
     if not checks[-1].passed:
         return checks
     checks.append(check_applies(repo, base, result.patch))

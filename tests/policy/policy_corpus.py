@@ -282,7 +282,7 @@ def _scope_cases() -> list[Case]:
             allow_mode_changes=True,
         ),
         bad("symlink outside scope", symlink("lib/l", "a.py"), "outside_scope"),
-        bad("unicode lookalike dir", modify("ѕrc/a.py", PY, PY2), "outside_scope"),
+        bad("unicode lookalike dir", modify("ѕrc/a.py", PY, PY2), "confusable_path"),
     ]
 
 
