@@ -18,6 +18,7 @@ from crewchief import procs
 from crewchief.backends.base import WorkContext, backend_for
 from crewchief.models.providers import refuse_requests_if_asked
 from crewchief.records import Task, WorkerResult
+from crewchief.sandbox import SandboxConfig
 
 
 class WorkerJob(BaseModel):
@@ -31,6 +32,7 @@ class WorkerJob(BaseModel):
     timeout_s: float
     extra_instruction: str | None = None
     settings: dict[str, JsonValue] = Field(default_factory=dict)
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
 
     def at(self, worktree: Path) -> AttemptJob:
         """This job in ``worktree`` (a checkout of ``base_commit``): what a worker process runs."""
@@ -47,7 +49,12 @@ def execute(job: AttemptJob) -> WorkerResult:
     """Run the task's backend in ``job.worktree``; errors become an ``error`` result."""
     start = time.monotonic()
     ctx = WorkContext(
-        Path(job.worktree), job.base_commit, job.attempt_id, job.timeout_s, job.extra_instruction
+        Path(job.worktree),
+        job.base_commit,
+        job.attempt_id,
+        job.timeout_s,
+        job.extra_instruction,
+        job.sandbox,
     )
     try:
         result = backend_for(job.task, dict(job.settings)).run(job.task, ctx)

@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from crewchief.errors import UserError
 from crewchief.records import Risk
+from crewchief.sandbox import SandboxConfig
+
+SandboxMode = Literal["auto", "bwrap", "off"]
 
 CONFIG_FILE = "crewchief.toml"
 
@@ -102,6 +105,41 @@ class Config(BaseModel):
         default=None,
         description="Ray cluster to join: auto or ray://host:port; unset = start a local one.",
     )
+    sandbox: SandboxMode = Field(
+        default="auto",
+        description="Sandbox of fast checks, the LLM worker's checks and the suite: auto "
+        "(bubblewrap, refused without it) or off (trusted code only; said in the run's log).",
+    )
+    recipe_sandbox: dict[str, SandboxMode] = Field(
+        default_factory=dict,
+        description='Sandbox of a recipe\'s commands by recipe name, e.g. {command = "off"}.',
+    )
+    bwrap: str = Field(default="bwrap", description="The bubblewrap program (a name or a path).")
+    sandbox_pass_env: list[str] = Field(
+        default_factory=list,
+        description="Variables passed by name into the sandbox of checks, suite and recipes.",
+    )
+
+    def check_sandbox(self) -> SandboxConfig:
+        """The sandbox of fast checks, the LLM worker's check runs and the full suite."""
+        return self._sandbox(self.sandbox)
+
+    def recipe_sandbox_for(self, recipe: str) -> SandboxConfig:
+        """The sandbox of recipe ``recipe``'s commands."""
+        return self._sandbox(self.recipe_sandbox.get(recipe, "auto"))
+
+    def _sandbox(self, mode: SandboxMode) -> SandboxConfig:
+        return SandboxConfig(mode=mode, bwrap=self.bwrap, pass_env=tuple(self.sandbox_pass_env))
+
+    def unsandboxed(self) -> list[str]:
+        """What this configuration runs without a sandbox (the escape hatch), by name."""
+        off = ["checks and suite"] if self.sandbox == "off" else []
+        off += [f"recipe:{n}" for n, mode in sorted(self.recipe_sandbox.items()) if mode == "off"]
+        for name, table in sorted(self.agents.items()):
+            box = table.get("sandbox")
+            if isinstance(box, dict) and box.get("mode") in ("off", "none"):
+                off.append(f"agent:{name}")
+        return off
 
 
 _ENV_PREFIX = "CREWCHIEF_"

@@ -20,6 +20,7 @@ from crewchief.attempt import AttemptJob, WorkerJob, run_job_files
 from crewchief.config import Config
 from crewchief.executor import RemoteWorker
 from crewchief.records import CheckResult, Task, WorkerResult
+from crewchief.sandbox import SandboxConfig
 from crewchief.verify import gate
 from crewchief.workspace import SPARSE_CONFIG, WorkspacePool
 
@@ -59,6 +60,7 @@ def run_attempt(
         timeout_s=cfg.task_timeout_s,
         extra_instruction=extra_instruction,
         settings=backend_settings(task, cfg),
+        sandbox=job_sandbox(task, cfg),
     )
     sparse = sparse_paths(task, cfg)
     # A remote worker needs no worktree here while it works: take one only to gate its patch.
@@ -68,7 +70,7 @@ def run_attempt(
             result = produce(job, ws.path)
         else:
             _check_out_patch(repo, ws.path, base, result.patch)
-        checks = gate(repo, task, result, ws.path, base, cfg)
+        checks = gate(repo, task, result, ws.path, base, cfg, owner=attempt_id)
     return AttemptOutcome(task.id, attempt_id, result, tuple(checks))
 
 
@@ -123,6 +125,12 @@ def _provider_modules(model: str | None) -> list[str]:
         "scripted": "pydantic_ai.models.function",
     }.get(provider)
     return [found] if found else []
+
+
+def job_sandbox(task: Task, cfg: Config) -> SandboxConfig:
+    """The sandbox of what a task's worker runs: a recipe's own, else that of checks."""
+    kind, _, name = task.backend.partition(":")
+    return cfg.recipe_sandbox_for(name) if kind == "recipe" else cfg.check_sandbox()
 
 
 def backend_settings(task: Task, cfg: Config) -> dict[str, JsonValue]:

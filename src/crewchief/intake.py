@@ -69,8 +69,7 @@ def open_run(
 ) -> tuple[Ledger, str]:
     """Record a new run with its plan; returns the ledger and the run id."""
     ledger = Ledger.for_repo(repo)
-    run_id = ledger.create_run(request, base, target, cfg.model_dump_json())
-    ledger.record_plan(run_id, plan)
+    run_id = ledger.create_run(request, base, target, cfg.model_dump_json(), plan)
     for warning in predicted_conflicts(plan):
         ledger.event(run_id, "predicted_conflict", {"detail": warning})
     return ledger, run_id

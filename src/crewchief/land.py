@@ -89,7 +89,12 @@ def check_mergeable(ledger: Ledger, run_id: str) -> set[str]:
 
 def merge_run(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) -> Landing:
     """The whole ``merge`` action: approvals complete, integration rebuilt and re-tested if a
-    person rejected part of it, then the compare-and-swap landing."""
+    person rejected part of it, then the compare-and-swap landing. A landing interrupted
+    earlier is settled first (``reconcile``)."""
+    if reconcile(repo, ledger, run_id) == "merged":
+        run = ledger.run(run_id)
+        target, base, tip = run["target_branch"], run["base_commit"], run["integration_commit"]
+        return Landing(target, base, tip, "recorded: it had landed before an interruption")
     approved = check_mergeable(ledger, run_id)
     chain = {r["task_id"] for r in ledger.integration_chain(run_id)}
     if chain != approved:
@@ -144,13 +149,57 @@ def land(repo: Path, ledger: Ledger, run_id: str, who: str) -> Landing:
             f"{target} moved from {base[:12]} to {(current or 'nothing')[:12]} since run {run_id} "
             f"started; nothing was changed. Start a new run on the current {target}."
         )
-    how = _move(repo, ref, tip, base)
-    for task_id in approved:
-        ledger.set_task_state(run_id, task_id, S.MERGED)
-    ledger.set_run_state(
-        run_id, RunState.MERGED, target=target, from_commit=base, to_commit=tip, who=who
-    )
+    # The intent is in the ledger before the branch moves: a kill between the two is
+    # reconciled from it (``reconcile``), never left as a merge nobody recorded.
+    intent = {"target": target, "from_commit": base, "to_commit": tip, "who": who}
+    ledger.event(run_id, "merge_intent", {**intent, "state": "intended"})
+    try:
+        how = _move(repo, ref, tip, base)
+    except BaseException:
+        if git.rev_parse(repo, ref) == base:
+            ledger.event(run_id, "merge_intent", {**intent, "state": "void"})
+        raise
+    _record_merged(ledger, run_id, approved, intent, how)
     return Landing(target, base, tip, how)
+
+
+def _record_merged(
+    ledger: Ledger, run_id: str, tasks: set[str], intent: dict[str, str], how: str
+) -> None:
+    for task_id in sorted(tasks):
+        if ledger.task_states(run_id)[task_id] != S.MERGED:
+            ledger.set_task_state(run_id, task_id, S.MERGED)
+    ledger.set_run_state(run_id, RunState.MERGED, **intent, how=how)
+
+
+def open_intent(ledger: Ledger, run_id: str) -> dict[str, str] | None:
+    """The run's last merge intent if it was never settled (recorded as merged or void)."""
+    if RunState(ledger.run(run_id)["state"]) == RunState.MERGED:
+        return None
+    intents = [e.data for e in ledger.event_records(run_id) if e.kind == "merge_intent"]
+    if not intents or intents[-1].get("state") != "intended":
+        return None
+    return {k: str(v) for k, v in intents[-1].items() if k != "state"}
+
+
+def reconcile(repo: Path, ledger: Ledger, run_id: str) -> str | None:
+    """Settle a merge that was interrupted between recording its intent and recording its
+    outcome: "merged" when the target branch holds the integration commit (the move happened:
+    the merge is recorded now), "void" when it does not (nothing was merged; merge again).
+    None when there was nothing to settle."""
+    intent = open_intent(ledger, run_id)
+    if intent is None:
+        return None
+    run = ledger.run(run_id)  # the commits from the run itself, not from the event's text
+    current = git.rev_parse(repo, f"refs/heads/{run['target_branch']}")
+    tip = run["integration_commit"]
+    landed = current == tip or (current is not None and _contains(repo, current, tip))
+    if not landed:
+        ledger.event(run_id, "merge_intent", {**intent, "state": "void"})
+        return "void"
+    approved = {t for t, s in ledger.task_states(run_id).items() if s in (S.APPROVED, S.MERGED)}
+    _record_merged(ledger, run_id, approved, intent, "reconciled after an interruption")
+    return "merged"
 
 
 def _move(repo: Path, ref: str, new: str, old: str) -> str:
@@ -172,6 +221,11 @@ def _move(repo: Path, ref: str, new: str, old: str) -> str:
             f"{proc.stderr.decode(errors='replace').strip()}"
         )
     return f"fast-forward of the checkout at {checkout}"
+
+
+def _contains(repo: Path, commit: str, ancestor: str) -> bool:
+    proc = git.run(["merge-base", "--is-ancestor", ancestor, commit], repo, check=False)
+    return proc.returncode == 0
 
 
 def _checked_out_at(repo: Path, ref: str) -> Path | None:

@@ -138,7 +138,16 @@ class Ledger(LedgerReader):
         that carries a literal secret is stored, and so re-run on resume, without it)."""
         return json.dumps(redact_json(json.loads(text), self.redactor))
 
-    def create_run(self, request: ChangeRequest, base: str, target: str, config_json: str) -> str:
+    def create_run(
+        self,
+        request: ChangeRequest,
+        base: str,
+        target: str,
+        config_json: str,
+        plan: Plan | None = None,
+    ) -> str:
+        """A new run, with its first ``plan`` in the same transaction when given (a kill can
+        then never leave a run that has no plan)."""
         request = redact_record(request, self.redactor)
         config_json = self._redact_json_text(config_json)
         run_id = new_run_id()
@@ -159,31 +168,36 @@ class Ledger(LedgerReader):
             self._event(
                 db, run_id, "run_created", {"base": base, "target": target, "goal": request.goal}
             )
+            if plan is not None:
+                self._insert_plan(db, run_id, redact_record(plan, self.redactor))
         return run_id
 
     def record_plan(self, run_id: str, plan: Plan) -> int:
         """Store a new plan version; tasks it introduces start as planned."""
         plan = redact_record(plan, self.redactor)
         with self.tx() as db:
-            row = db.execute(
-                "SELECT COALESCE(MAX(version), 0) FROM plans WHERE run_id=?", (run_id,)
-            ).fetchone()
-            version = int(row[0]) + 1
+            return self._insert_plan(db, run_id, plan)
+
+    def _insert_plan(self, db: sqlite3.Connection, run_id: str, plan: Plan) -> int:
+        row = db.execute(
+            "SELECT COALESCE(MAX(version), 0) FROM plans WHERE run_id=?", (run_id,)
+        ).fetchone()
+        version = int(row[0]) + 1
+        db.execute(
+            "INSERT INTO plans VALUES (?, ?, ?, ?)",
+            (run_id, version, plan.model_dump_json(), _now()),
+        )
+        for pos, task in enumerate(plan.tasks):
             db.execute(
-                "INSERT INTO plans VALUES (?, ?, ?, ?)",
-                (run_id, version, plan.model_dump_json(), _now()),
+                "INSERT OR IGNORE INTO tasks VALUES (?, ?, ?, ?)",
+                (run_id, task.id, pos, TaskState.PLANNED),
             )
-            for pos, task in enumerate(plan.tasks):
-                db.execute(
-                    "INSERT OR IGNORE INTO tasks VALUES (?, ?, ?, ?)",
-                    (run_id, task.id, pos, TaskState.PLANNED),
-                )
-            self._event(
-                db,
-                run_id,
-                "plan_recorded",
-                {"version": version, "tasks": len(plan.tasks), "planner": plan.planner},
-            )
+        self._event(
+            db,
+            run_id,
+            "plan_recorded",
+            {"version": version, "tasks": len(plan.tasks), "planner": plan.planner},
+        )
         return version
 
     def set_run_state(self, run_id: str, new: RunState, **data: JsonValue) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 
-from crewchief import integrate, reverify, review
+from crewchief import integrate, reverify, review, sandbox_policy
 from crewchief.budget import over_budget, spend_of
 from crewchief.config import Config
 from crewchief.dispatch import AttemptOutcome, run_attempt, warm_up
@@ -71,8 +71,11 @@ class Orchestrator:
         state = RunState(self.ledger.run(run_id)["state"])
         if state in (RunState.MERGED, RunState.CANCELLED):
             raise UserError(f"run {run_id} is {state}: nothing to resume")
-        self._abandon_running(run_id)
         plan = self.ledger.plan(run_id)
+        sandbox_policy.require(self.cfg, plan)
+        sandbox_policy.end_survivors(self.ledger, run_id)
+        sandbox_policy.record_unsandboxed(self.ledger, run_id, self.cfg)
+        self._abandon_running(run_id)
         for task_id, st in self.ledger.task_states(run_id).items():
             risk = plan.task(task_id).risk
             if st == S.PLANNED and risk not in self.cfg.worker_risk_levels:

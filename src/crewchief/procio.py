@@ -14,6 +14,7 @@ import selectors
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: The environment variable that tags every process started in one sandbox.
@@ -71,8 +72,9 @@ def pump(
     """Feed stdin, drain stdout/stderr into bounded buffers until both close, the deadline
     passes (→ timed out) or ``grace`` seconds after the process exits (its children may hold the
     pipes open). Never blocks on a full pipe in either direction."""
-    assert proc.stdout is not None and proc.stderr is not None
-    bufs = {proc.stdout.fileno(): _Buffer(limit), proc.stderr.fileno(): _Buffer(limit)}
+    assert proc.stdout is not None
+    streams = [s for s in (proc.stdout, proc.stderr) if s is not None]
+    bufs = {s.fileno(): _Buffer(limit) for s in streams}
     sel = selectors.DefaultSelector()
     for fd in bufs:
         os.set_blocking(fd, False)
@@ -99,8 +101,8 @@ def pump(
     for stream in (proc.stdin, proc.stdout, proc.stderr):
         if stream is not None:
             stream.close()
-    out, err = (b.captured() for b in bufs.values())
-    return out, err, timed_out
+    captured = [b.captured() for b in bufs.values()]
+    return captured[0], captured[1] if len(captured) > 1 else Captured(b"", b"", 0), timed_out
 
 
 def _read_into(sel: selectors.BaseSelector, fd: int, buf: _Buffer) -> None:
@@ -139,25 +141,46 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
+#: How long ending a sandbox's processes may take before it is called a failure: the kernel
+#: tears a PID namespace down asynchronously after its init dies.
+_GONE_DEADLINE_S = 10.0
+
+
 def kill_marked(marker: str) -> int:
     """SIGKILL every process whose environment carries ``marker`` (they left the process
-    group, e.g. with setsid); returns how many there were. Linux only (reads /proc)."""
+    group, e.g. with setsid) and wait until none is left; returns how many were killed. Linux
+    only (reads /proc)."""
+    return _kill_where(lambda value: value == marker)
+
+
+def kill_owned(owner: str) -> int:
+    """SIGKILL every process of a sandbox started for ``owner`` (a run id: its attempts' ids and
+    its own marker start with it) and wait until none is left: the survivors of a killed run."""
+    return _kill_where(lambda value: value == owner or value.startswith((owner + ".", owner + "/")))
+
+
+def _kill_where(wanted: Callable[[str], bool]) -> int:
     if not os.path.isdir("/proc"):
         return 0
-    needle = f"{MARKER_VAR}={marker}".encode()
-    killed = 0
-    for _ in range(3):  # a dying parent may fork once more: look again
-        found = [pid for pid in _pids() if needle in _environ(pid)]
+    killed: set[int] = set()
+    deadline = time.monotonic() + _GONE_DEADLINE_S
+    while True:
+        found = [pid for pid in _pids() if _marked(pid, wanted)]
+        if not found or time.monotonic() > deadline:
+            return len(killed)
         for pid in found:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                continue
-            killed += 1
-        if not found:
-            break
+                killed.add(pid)
         time.sleep(0.02)
-    return killed
+
+
+def _marked(pid: int, wanted: Callable[[str], bool]) -> bool:
+    prefix = MARKER_VAR.encode() + b"="
+    for entry in _environ(pid).split(b"\0"):
+        if entry.startswith(prefix):
+            return wanted(entry[len(prefix) :].decode(errors="replace"))
+    return False
 
 
 def _pids() -> list[int]:
@@ -175,5 +198,4 @@ def _environ(pid: int) -> bytes:
 
 def live_marked(marker: str) -> list[int]:
     """Processes still carrying ``marker`` (for tests and the doctor)."""
-    needle = f"{MARKER_VAR}={marker}".encode()
-    return [pid for pid in _pids() if needle in _environ(pid)]
+    return [pid for pid in _pids() if _marked(pid, lambda value: value == marker)]

@@ -8,12 +8,14 @@ output goes to a temporary file of which only the tail is kept.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import multiprocessing.context
 import multiprocessing.process
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -37,10 +39,12 @@ class ProcResult:
     timed_out: bool
     duration_s: float
     truncated: bool = False
+    #: Git metadata the process changed (restored since): never ok.
+    tampered: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0 and not self.timed_out
+        return self.returncode == 0 and not self.timed_out and not self.tampered
 
 
 def run(
@@ -146,7 +150,8 @@ def run_function(
     ``run``: killed with its whole group on timeout, output (fds 1 and 2) kept as a tail."""
     start = time.monotonic()
     with tempfile.NamedTemporaryFile() as out:
-        proc = warm_context().Process(target=_child, args=(target, args, str(cwd), out.name))
+        child_args = (target, args, str(cwd), out.name, os.getpid())
+        proc = warm_context().Process(target=_child, args=child_args)
         proc.start()
         assert proc.pid is not None
         timed_out = _supervise(
@@ -157,14 +162,32 @@ def run_function(
     return ProcResult(code, text, timed_out, time.monotonic() - start, truncated)
 
 
-def _child(target: Callable[..., object], args: tuple[object, ...], cwd: str, out: str) -> None:
+def _child(
+    target: Callable[..., object], args: tuple[object, ...], cwd: str, out: str, driver: int
+) -> None:
     os.setsid()
+    die_with_parent(driver)
     fd = os.open(out, os.O_WRONLY | os.O_APPEND)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
     os.chdir(cwd)
     target(*args)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(driver: int) -> None:
+    """Have the kernel SIGKILL this process when its parent dies (the fork server, which exits
+    when crewchief does): a SIGKILL of crewchief then leaves no worker process running. Exits at
+    once if ``driver`` (the crewchief process that asked for it) is already gone."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    try:
+        os.kill(driver, 0)
+    except ProcessLookupError:
+        os._exit(137)
 
 
 def _stop_child(proc: multiprocessing.process.BaseProcess) -> None:

@@ -196,6 +196,9 @@ EventKind = Literal[
     "transcript",
     "held_for_person",
     "config_changed",
+    "sandbox_off",
+    "survivors_killed",
+    "merge_intent",
 ]
 
 

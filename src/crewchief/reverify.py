@@ -44,7 +44,12 @@ def recheck(
     with pool.workspace(tip) as ws:
         present = [f for f in files if (ws.path / f).exists()]
         checks = run_commands(
-            [*cfg.fast_checks, *task.checks], "fast", ws.path, present, cfg.check_timeout_s
+            [*cfg.fast_checks, *task.checks],
+            "fast",
+            ws.path,
+            present,
+            cfg.check_timeout_s,
+            box=cfg.check_sandbox(),
         )
     why = "; ".join(reasons)
     return [c.model_copy(update={"name": f"re-verify ({why}): {c.name}"}) for c in checks]

@@ -22,7 +22,6 @@ RLIMIT_NPROC counts every process of the user and does not bind root at all.
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 import subprocess
@@ -35,7 +34,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from crewchief import procs
 from crewchief.errors import UserError
@@ -43,6 +42,8 @@ from crewchief.gitguard import GitGuard, GitLayout, git_layout
 from crewchief.procio import MARKER_VAR, Captured, kill_group, kill_marked, pump
 from crewchief.records import Record
 
+#: crewchief's state directory in a repository (ledger, tokens, logs, worktrees).
+STATE_DIR = ".crewchief"
 GiB = 1024**3
 MiB = 1024**2
 
@@ -64,12 +65,18 @@ _EXIT_GRACE_S = 0.3
 class SandboxConfig(Record):
     """How much a worker may reach. Plain data: loadable from crewchief.toml."""
 
-    mode: Literal["auto", "bwrap", "none"] = Field(
-        default="auto", description="bwrap: require bubblewrap; none: limits and env only."
+    mode: Literal["auto", "bwrap", "off"] = Field(
+        default="auto",
+        description="auto or bwrap: bubblewrap, refusing to run without it; off: a trusted "
+        "escape hatch (scrubbed env and limits only), said loudly in the run's log.",
     )
+    bwrap: str = Field(default="bwrap", description="The bubblewrap program (a name or a path).")
     network: bool = Field(default=False, description="Leave networking on (needed by CLI agents).")
     model_endpoint: str | None = Field(
         default=None, description="The model URL the worker talks to; turns the network on."
+    )
+    pass_env: tuple[str, ...] = Field(
+        default=(), description="Variables of crewchief's environment passed in by name."
     )
     hide_home: bool = Field(default=True, description="Hide the real HOME (bwrap only).")
     read_only_paths: tuple[str, ...] = Field(
@@ -83,6 +90,11 @@ class SandboxConfig(Record):
     )
     max_file_bytes: int | None = Field(default=GiB, description="RLIMIT_FSIZE.")
     max_output_bytes: int = Field(default=MiB, gt=0, description="Kept of stdout and of stderr.")
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _none_means_off(cls, value: object) -> object:
+        return "off" if value == "none" else value
 
     @property
     def network_on(self) -> bool:
@@ -106,26 +118,74 @@ class SandboxReport(Record):
     not_enforced: tuple[str, ...]
 
 
-@functools.lru_cache(maxsize=1)
-def bwrap_path() -> str | None:
-    """The bubblewrap binary, if it exists and can create namespaces here (probed once)."""
-    path = shutil.which("bwrap")
-    if path is None or not sys.platform.startswith("linux"):
-        return None
-    probe = subprocess.run(
-        [path, "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "true"],
-        capture_output=True,
-        check=False,
+#: Tries of the bwrap probe before bubblewrap is declared unusable: under load a namespace can
+#: fail to come up once, and that must never be read as "no sandbox here".
+PROBE_TRIES = 4
+_PROBE_BACKOFF_S = 0.25
+_PROBE_TIMEOUT_S = 30.0
+_usable: dict[str, str] = {}
+
+
+class SandboxUnavailable(UserError):
+    """Sandboxed work was asked for and bubblewrap cannot provide it: nothing ran."""
+
+
+def probe_bwrap(program: str = "bwrap") -> str:
+    """The path of a bubblewrap that can create namespaces here; SandboxUnavailable (with how to
+    fix it) otherwise. A failed probe is retried; only a success is remembered."""
+    if program in _usable:
+        return _usable[program]
+    if not sys.platform.startswith("linux"):
+        raise SandboxUnavailable(_refusal(program, f"this is {sys.platform}, not Linux"))
+    path = shutil.which(program)
+    if path is None:
+        raise SandboxUnavailable(_refusal(program, f"{program!r} is not found"))
+    reason = ""
+    for attempt in range(PROBE_TRIES):
+        ok, reason = _probe_once(path)
+        if ok:
+            _usable[program] = path
+            return path
+        time.sleep(_PROBE_BACKOFF_S * (attempt + 1))
+    raise SandboxUnavailable(_refusal(program, f"{path} cannot create a sandbox: {reason}"))
+
+
+def _probe_once(path: str) -> tuple[bool, str]:
+    argv = [path, "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "--die-with-parent"]
+    try:
+        proc = subprocess.run(
+            [*argv, "true"], capture_output=True, check=False, timeout=_PROBE_TIMEOUT_S
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return False, str(e)
+    detail = proc.stderr.decode(errors="replace").strip() or f"exit {proc.returncode}"
+    return proc.returncode == 0, detail
+
+
+def _refusal(program: str, reason: str) -> str:
+    return (
+        f"refusing to run workers' code without a sandbox: bubblewrap is needed and {reason}. "
+        "Install it (apt install bubblewrap), point `bwrap` in crewchief.toml at it, or, only "
+        'if you trust every worker, opt out explicitly with sandbox = "off"'
     )
-    return path if probe.returncode == 0 else None
+
+
+def bwrap_path(program: str = "bwrap") -> str | None:
+    """The usable bubblewrap, or None (for reports: work that needs it calls probe_bwrap)."""
+    try:
+        return probe_bwrap(program)
+    except SandboxUnavailable:
+        return None
 
 
 def report(config: SandboxConfig) -> SandboxReport:
     """What running a worker under ``config`` protects on this machine (probes bwrap)."""
-    bwrap = _choose_bwrap(config)
+    bwrap = None if config.mode == "off" else bwrap_path(config.bwrap)
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     limits = _limits(config)
     missing = []
+    if bwrap is None and config.mode != "off":
+        missing.append("sandboxed work is refused: bubblewrap is missing or unusable")
     if bwrap is None:
         missing.append("filesystem: the worker can write anything this user can")
         missing.append("network: not isolated")
@@ -151,12 +211,11 @@ def report(config: SandboxConfig) -> SandboxReport:
 
 
 def _choose_bwrap(config: SandboxConfig) -> str | None:
-    if config.mode == "none":
+    """None for the escape hatch; otherwise bubblewrap or SandboxUnavailable: "auto" never
+    falls back to running unsandboxed."""
+    if config.mode == "off":
         return None
-    found = bwrap_path()
-    if found is None and config.mode == "bwrap":
-        raise UserError("sandbox mode 'bwrap' needs bubblewrap (apt install bubblewrap)")
-    return found
+    return probe_bwrap(config.bwrap)
 
 
 def _limits(config: SandboxConfig) -> dict[str, int]:
@@ -183,12 +242,18 @@ def _user_process_count() -> int:
     return count
 
 
-#: Sets the limits given as NAME=VALUE, then execs the command after "--". Runs before bwrap so
-#: that every process in the sandbox inherits them. (No preexec_fn: it is unsafe with threads.)
+#: Asks the kernel to SIGKILL it when the thread that started it dies (PR_SET_PDEATHSIG, kept
+#: across exec: a SIGKILL of crewchief takes bwrap, and so its PID namespace, down with it; with
+#: the sandbox off, at least the command itself), exits if that parent is already gone, sets the
+#: limits given as NAME=VALUE, then execs the command after "--". Runs before bwrap so that every
+#: process in the sandbox inherits the limits. (No preexec_fn: it is unsafe with threads.)
 _LAUNCHER = """
-import os, resource, sys
+import ctypes, os, resource, signal, sys
 i = sys.argv.index("--")
-for item in sys.argv[1:i]:
+ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(137)
+for item in sys.argv[2:i]:
     name, value = item.split("=")
     kind = getattr(resource, "RLIMIT_" + name)
     hard = resource.getrlimit(kind)[1]
@@ -219,10 +284,18 @@ class WorkerSandbox:
 
     ``env`` holds variables passed on purpose (a model key): they reach the worker, never a log.
     Files written with :meth:`write_file` land in a scratch directory the worker can read.
+    ``owner`` (a run or attempt id) starts the marker every process of the sandbox carries in its
+    environment, so that ``crewchief resume`` can find and end survivors of a killed run
+    (:func:`crewchief.procio.kill_owned`). SandboxUnavailable when bubblewrap is needed and
+    unusable: then nothing runs.
     """
 
     def __init__(
-        self, worktree: Path, config: SandboxConfig, env: Mapping[str, str] | None = None
+        self,
+        worktree: Path,
+        config: SandboxConfig,
+        env: Mapping[str, str] | None = None,
+        owner: str = "",
     ) -> None:
         self.worktree = worktree.resolve()
         self.config = config
@@ -232,7 +305,7 @@ class WorkerSandbox:
         self.home = self.scratch / "home"
         for sub in ("home", "tmp", "objects"):
             (self.scratch / sub).mkdir()
-        self.marker = self.scratch.name
+        self.marker = f"{owner}/{self.scratch.name}" if owner else self.scratch.name
         self.layout = git_layout(self.worktree)
         self.guard = GitGuard(self.layout)
         self.tampered: tuple[str, ...] = ()
@@ -262,7 +335,8 @@ class WorkerSandbox:
 
     def env(self) -> dict[str, str]:
         """The worker's whole environment."""
-        env = {k: v for k, v in os.environ.items() if k in ENV_ALLOWLIST or k.startswith("LC_")}
+        keep = (*ENV_ALLOWLIST, *self.config.pass_env)
+        env = {k: v for k, v in os.environ.items() if k in keep or k.startswith("LC_")}
         home = str(self.home)
         env.update(
             HOME=home,
@@ -280,6 +354,7 @@ class WorkerSandbox:
         if self.bwrap is not None and self.layout.common_dir is not None:
             env["GIT_OBJECT_DIRECTORY"] = str(self.scratch / "objects")
             env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = str(self.layout.common_dir / "objects")
+        env.update(_network_env(self.config))
         env.update(self.extra_env)
         env[MARKER_VAR] = self.marker
         return env
@@ -287,15 +362,22 @@ class WorkerSandbox:
     def argv(self, command: Sequence[str]) -> list[str]:
         """``command`` wrapped in the rlimit launcher and, when available, bubblewrap."""
         limits = [f"{k}={v}" for k, v in sorted(_limits(self.config).items())]
-        launcher = [sys.executable, "-I", "-c", _LAUNCHER, *limits, "--"]
+        launcher = [sys.executable, "-I", "-c", _LAUNCHER, str(os.getpid()), *limits, "--"]
         if self.bwrap is None:
             return [*launcher, *command]
         return [*launcher, *self._bwrap_args(command), "--", *command]
 
     def run(
-        self, command: Sequence[str], *, timeout_s: float, stdin: bytes | None = None
+        self,
+        command: Sequence[str],
+        *,
+        timeout_s: float,
+        stdin: bytes | None = None,
+        merge_output: bool = False,
     ) -> SandboxRun:
-        """Run ``command`` in the worktree; kill its group at ``timeout_s``."""
+        """Run ``command`` in the worktree; kill it and everything it started at ``timeout_s``
+        (when this returns, none of its processes is left to edit anything). ``merge_output``:
+        stderr goes to stdout (one interleaved stream, as a terminal shows it)."""
         start = time.monotonic()
         proc = subprocess.Popen(
             self.argv(command),
@@ -303,7 +385,7 @@ class WorkerSandbox:
             env=self.env(),
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.STDOUT if merge_output else subprocess.PIPE,
             start_new_session=True,
         )
         procs.track(proc.pid, True)
@@ -323,8 +405,7 @@ class WorkerSandbox:
         program = command[0]
         args = [self.bwrap, "--die-with-parent", "--new-session", "--unshare-pid"]
         args += ["--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"]
-        if not self.config.network_on:
-            args.append("--unshare-net")
+        args += _network_args(self.config)
         args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         args += ["--tmpfs", "/tmp", "--tmpfs", "/run"]
         args += _resolv_conf_args() + _needed_under_private_dirs(command)
@@ -332,12 +413,51 @@ class WorkerSandbox:
             args += _hide_home_args(program)
         for path in self.config.read_only_paths:
             args += ["--ro-bind-try", path, path]
-        args += ["--ro-bind", str(self.layout.repo_root), str(self.layout.repo_root)]
+        root = self.layout.repo_root
+        args += ["--ro-bind", str(root), str(root)]
+        # crewchief's own state (ledger, tokens, logs, the other worktrees): not even readable.
+        args += ["--tmpfs", str(root / STATE_DIR)] if (root / STATE_DIR).is_dir() else []
         args += ["--bind", str(self.scratch), str(self.scratch)]
         args += ["--bind", str(self.worktree), str(self.worktree)]
         args += _git_bwrap_args(self.layout)
         args += ["--chdir", str(self.worktree)]
         return args
+
+
+def run_shell(
+    command: str,
+    worktree: Path,
+    config: SandboxConfig,
+    *,
+    timeout_s: float,
+    owner: str = "",
+    max_output: int = procs.MAX_OUTPUT_BYTES,
+) -> procs.ProcResult:
+    """The shell ``command`` in a sandbox over ``worktree`` (stdout and stderr merged, its tail
+    kept): how recipe commands, fast checks, the LLM worker's checks and the full suite run.
+    Git metadata it changed is restored and named in ``tampered`` (the result is then not ok).
+    SandboxUnavailable when bubblewrap is needed and unusable: then nothing ran."""
+    bounded = config.model_copy(update={"max_output_bytes": max_output})
+    with WorkerSandbox(worktree, bounded, owner=owner) as box:
+        run = box.run(["/bin/sh", "-c", command], timeout_s=timeout_s, merge_output=True)
+    output = run.stdout.text()
+    if box.tampered:
+        output += "\n[crewchief: restored git metadata it changed: " + "; ".join(box.tampered) + "]"
+    code = None if run.timed_out else run.returncode
+    return procs.ProcResult(
+        code, output, run.timed_out, run.duration_s, run.stdout.truncated, box.tampered
+    )
+
+
+def _network_args(config: SandboxConfig) -> list[str]:
+    """bwrap's network arguments: the one place that decides what a sandbox can reach (off
+    unless the config turns it on; an egress proxy adds its socket here)."""
+    return [] if config.network_on else ["--unshare-net"]
+
+
+def _network_env(config: SandboxConfig) -> dict[str, str]:
+    """Environment the network of ``config`` needs inside the sandbox (a proxy's address)."""
+    return {}
 
 
 def _resolv_conf_args() -> list[str]:

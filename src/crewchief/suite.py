@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crewchief import procs
+from crewchief import sandbox
 from crewchief.config import Config
 from crewchief.errors import UserError
 from crewchief.ledger import Ledger
@@ -28,16 +28,22 @@ class SuiteRunner:
                     output=row["output"],
                     duration_s=row["duration_s"],
                 )
-        check = self._run(commit)
+        check = self._run(commit, run_id)
         self.ledger.record_suite(run_id, commit, check)
         return check
 
-    def _run(self, commit: str) -> CheckResult:
+    def _run(self, commit: str, run_id: str) -> CheckResult:
         command = self.cfg.test_command
         if not command:
             raise UserError("no test_command configured (crewchief init, or --test-command)")
         with self.pool.workspace(commit) as ws:
-            proc = procs.run(command, ws.path, timeout_s=self.cfg.suite_timeout_s)
+            proc = sandbox.run_shell(
+                command,
+                ws.path,
+                self.cfg.check_sandbox(),
+                timeout_s=self.cfg.suite_timeout_s,
+                owner=run_id,
+            )
         note = f"\n[timed out after {self.cfg.suite_timeout_s:.0f}s]" if proc.timed_out else ""
         return CheckResult(
             name=command,

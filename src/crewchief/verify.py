@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from crewchief import git, policy, procs
+from crewchief import git, policy, sandbox
 from crewchief.config import Config
 from crewchief.patchfile import parse, path_text
 from crewchief.records import CheckKind, CheckResult, Task, Verdict, WorkerResult
@@ -74,8 +74,12 @@ def run_commands(
     worktree: Path,
     files: Sequence[str],
     timeout_s: float,
+    *,
+    box: sandbox.SandboxConfig,
+    owner: str = "",
 ) -> list[CheckResult]:
-    """Run each command in ``worktree`` with ``{files}`` expanded to the shell-quoted files.
+    """Run each command in ``worktree`` with ``{files}`` expanded to the shell-quoted files,
+    in the sandbox ``box`` (``owner``: the run or attempt it runs for).
 
     A command that names ``{files}`` is skipped when there are none (nothing to check).
     """
@@ -84,7 +88,8 @@ def run_commands(
     for cmd in commands:
         if "{files}" in cmd and not files:
             continue
-        proc = procs.run(cmd.replace("{files}", quoted), worktree, timeout_s=timeout_s)
+        command = cmd.replace("{files}", quoted)
+        proc = sandbox.run_shell(command, worktree, box, timeout_s=timeout_s, owner=owner)
         note = f"\n[timed out after {timeout_s:.0f}s]" if proc.timed_out else ""
         results.append(
             CheckResult(
@@ -99,9 +104,17 @@ def run_commands(
 
 
 def gate(
-    repo: Path, task: Task, result: WorkerResult, worktree: Path, base: str, cfg: Config
+    repo: Path,
+    task: Task,
+    result: WorkerResult,
+    worktree: Path,
+    base: str,
+    cfg: Config,
+    *,
+    owner: str = "",
 ) -> list[CheckResult]:
-    """All mechanical checks of one attempt, in order, stopping at the first failed stage."""
+    """All mechanical checks of one attempt, in order, stopping at the first failed stage; its
+    commands run in the checks' sandbox, their processes marked with ``owner``."""
     if result.status != "ok" or not result.patch:
         return []
     checks = [check_policy(repo, task, result.patch, policy_rules(cfg), base)]
@@ -111,9 +124,13 @@ def gate(
     if not checks[-1].passed:
         return checks
     files = _surviving_paths(result.patch)
-    checks += run_commands(cfg.fast_checks, "fast", worktree, files, cfg.check_timeout_s)
+    box = cfg.check_sandbox()
+    timeout = cfg.check_timeout_s
+    checks += run_commands(cfg.fast_checks, "fast", worktree, files, timeout, box=box, owner=owner)
     if all(c.passed for c in checks):
-        checks += run_commands(task.checks, "acceptance", worktree, files, cfg.check_timeout_s)
+        checks += run_commands(
+            task.checks, "acceptance", worktree, files, timeout, box=box, owner=owner
+        )
     return checks
 
 

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol
 
 from crewchief.errors import UserError
 from crewchief.records import ChangeRequest, Plan, Task, WorkerResult
+from crewchief.sandbox import SandboxConfig
 
 
 @dataclass(frozen=True)
 class WorkContext:
-    """Where and how one attempt runs. ``worktree`` is the only place a backend may write."""
+    """Where and how one attempt runs. ``worktree`` is the only place a backend may write;
+    ``sandbox`` is where the code it runs on the worker's behalf runs (a recipe's command, the
+    LLM worker's checks; an agent's own template says its mode, this its bubblewrap)."""
 
     worktree: Path
     base_commit: str
     attempt_id: str
     timeout_s: float
     extra_instruction: str | None = None
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
 
 
 class WorkerBackend(Protocol):

@@ -35,7 +35,7 @@ from crewchief.backends.base import WorkContext, WorkerBackend
 from crewchief.errors import UserError
 from crewchief.records import Task, WorkerResult, WorkerStatus
 from crewchief.redact import Redactor
-from crewchief.sandbox import SandboxRun, WorkerSandbox
+from crewchief.sandbox import SandboxConfig, SandboxRun, WorkerSandbox
 
 #: Most owned files handed to a CLI as arguments (``{owned_files}``).
 MAX_OWNED_FILE_ARGS = 200
@@ -63,13 +63,20 @@ class ExternalAgentBackend:
         env = self.passed_env()
         redactor = Redactor.from_env(env, names=env)
         timeout = min(ctx.timeout_s, self.template.timeout_s or ctx.timeout_s)
-        with WorkerSandbox(ctx.worktree, self.template.sandbox, env=env) as box:
+        with WorkerSandbox(ctx.worktree, self._sandbox(ctx), env=env, owner=ctx.attempt_id) as box:
             argv = self._argv(box, task, ctx.worktree, prompt)
             stdin = prompt.encode() if self.template.prompt_via == "stdin" else None
             run = box.run(argv, timeout_s=timeout, stdin=stdin)
             trajectory = _read_optional(box.scratch / "trajectory.json")
             parsed = parse_output(self.template.output, run.stdout.data(), trajectory)
         return _result(run, parsed, box.tampered, redactor, prompt, time.monotonic() - start)
+
+    def _sandbox(self, ctx: WorkContext) -> SandboxConfig:
+        """The template's sandbox, with the run's bubblewrap unless the template names one."""
+        box = self.template.sandbox
+        if "bwrap" in box.model_fields_set:
+            return box
+        return box.model_copy(update={"bwrap": ctx.sandbox.bwrap})
 
     def _argv(self, box: WorkerSandbox, task: Task, worktree: Path, prompt: str) -> list[str]:
         prompt_file = box.write_file("prompt.md", prompt.encode())

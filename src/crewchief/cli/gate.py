@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from crewchief import config as config_mod
-from crewchief import land, render, views
+from crewchief import land, render, sandbox_policy, views
 from crewchief.cli.common import (
     JsonOpt,
     RepoOpt,
@@ -39,14 +39,18 @@ def status(
 
     Cost is shown per task, per role and in total; unknown costs are said, never counted as 0.
     """
-    ledger = Ledger.existing(repo_root(repo))
+    root = repo_root(repo)
+    ledger = Ledger.existing(root)
     if all_runs:
         summaries = [views.run_summary(ledger, r["id"]) for r in ledger.runs()]
         emit(summaries, as_json, lambda: out.print(render.runs_table(summaries)))
         return
     rid = ledger.resolve_run(run_id)
+    settled = land.reconcile(root, ledger, rid)
     data = {
         **views.run_summary(ledger, rid),
+        "merge_reconciled": settled,
+        "unsandboxed": sandbox_policy.unsandboxed(ledger, rid),
         "task_list": views.task_rows(ledger, rid),
         "merge_order": views.merge_order(ledger, rid),
         "cost": views.cost_breakdown(ledger, rid),
@@ -57,6 +61,11 @@ def status(
         out.print(render.task_table(data["task_list"]))
         suite = {None: "not run", True: "green", False: "red"}[data["suite_passed"]]
         out.print(f"integration {str(data['integration'])[:12]}  full suite: {suite}")
+        if settled:
+            out.print(f"an interrupted merge was settled: {settled}")
+        if data["unsandboxed"]:
+            off = ", ".join(data["unsandboxed"])
+            out.print(f"[bold red]ran WITHOUT a sandbox (sandbox = off): {off}[/bold red]")
         out.print(render.cost_view(data["cost"]))
 
     emit(data, as_json, show)

@@ -11,7 +11,7 @@ from pydantic import JsonValue
 from rich.live import Live
 
 from crewchief import config as config_mod
-from crewchief import land, render, views
+from crewchief import land, render, sandbox_policy, views
 from crewchief.backends.base import Planner, load_recipe
 from crewchief.cli.common import RepoOpt, RunArg, app, err, open_run, out, repo_root, who
 from crewchief.errors import UserError
@@ -250,6 +250,7 @@ def run(
         )
         plan, planner = _planned(root, request, cfg)
     reviewer = reviewer_for(cfg, plan)
+    sandbox_policy.require(cfg, plan)
     _show_plan(plan, cfg)
     ledger, run_id = open_new_run(root, request, plan, cfg, target_branch, base)
     if planner is not None:
@@ -267,6 +268,9 @@ def resume(
 ) -> None:
     """Continue an interrupted, killed or budget-paused run; finished attempts are not redone."""
     root, ledger, rid, cfg = open_run(repo, run_id)
+    if land.reconcile(root, ledger, rid) == "merged":
+        out.print(f"run {rid}: its merge had landed before an interruption; now recorded")
+        return
     changed = {
         k: v
         for k, v in (("run_budget_usd", run_budget), ("task_budget_usd", task_budget))

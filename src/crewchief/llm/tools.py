@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crewchief import git, procs
+from crewchief import git
 from crewchief.llm import context
 from crewchief.records import Task
+from crewchief.sandbox import SandboxConfig, run_shell
 
 if TYPE_CHECKING:
     from crewchief.intel.snapshot import Snapshot
@@ -47,6 +48,8 @@ class WorktreeTools:
     task: Task
     snapshot: Snapshot | None = None
     check_timeout_s: float = 120.0
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+    owner: str = ""
     edits: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     checks_run: list[CheckRun] = field(default_factory=list)
@@ -145,7 +148,13 @@ class WorktreeTools:
             return self._refuse(f"REFUSED: not one of this task's checks (allowed: {allowed})")
         owned = [p for p in self.task.owned_paths if (self.worktree / p).is_file()]
         expanded = command.replace("{files}", " ".join(shlex.quote(p) for p in owned))
-        proc = procs.run(expanded, self.worktree, timeout_s=self.check_timeout_s)
+        proc = run_shell(
+            expanded,
+            self.worktree,
+            self.sandbox,
+            timeout_s=self.check_timeout_s,
+            owner=self.owner,
+        )
         self.checks_run.append(CheckRun(command, proc.ok))
         verdict = "passed" if proc.ok else ("timed out" if proc.timed_out else "FAILED")
         return f"{command}: {verdict} (exit {proc.returncode})\n{_cut(proc.output, tail=True)}"

@@ -77,7 +77,9 @@ class LLMWorker:
             )
         label, model = resolve(self._model if self._model is not None else spec.model)
         snapshot, note = context.base_snapshot(ctx.worktree, ctx.base_commit)
-        tools = WorktreeTools(ctx.worktree, task, snapshot, self.check_timeout_s)
+        tools = WorktreeTools(
+            ctx.worktree, task, snapshot, self.check_timeout_s, ctx.sandbox, ctx.attempt_id
+        )
         prompt = _prompt(
             task,
             ctx,

@@ -12,11 +12,12 @@ Arguments (``ChangeRequest.recipe_args``):
   when unfixable issues remain). 126 and 127 mean the shell could not run the command at all and
   are always failures.
 
-The worker runs the command through ``crewchief.procs.run`` in the task's worktree (its own
-process group, killed on timeout, output tail kept) and reports the exit code and output in the
-log. Untracked files the command creates outside the task's files (caches, bytecode, reports
-that no ``.gitignore`` covers) are deleted and listed in the log; any other change is the patch,
-and the gate checks it stays inside the task's files.
+The worker runs the command through ``crewchief.sandbox.run_shell`` in the task's worktree
+(bubblewrap: only the worktree writable, a scrubbed environment, a PID namespace killed whole on
+timeout; git metadata restored; the output's tail kept) and reports the exit code and output in
+the log. A command that changed git metadata fails. Untracked files the command creates outside
+the task's files (caches, bytecode, reports that no ``.gitignore`` covers) are deleted and listed
+in the log; any other change is the patch, and the gate checks it stays inside the task's files.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import shlex
 import time
 from pathlib import Path
 
-from crewchief import git, procs
+from crewchief import git, procs, sandbox
 from crewchief.backends.base import Recipe, WorkContext
 from crewchief.errors import GitError, UserError
 from crewchief.recipes.args import RecipeArgs
@@ -110,6 +111,8 @@ def _outcome(result: procs.ProcResult, ok_codes: tuple[int, ...], timeout_s: flo
     """Why the run failed, or None when it counts as success."""
     if result.timed_out:
         return f"timed out after {timeout_s:g}s"
+    if result.tampered:
+        return "the command changed git metadata (restored): " + "; ".join(result.tampered)
     code = result.returncode
     if code in _CANNOT_RUN:
         last = result.output.strip().splitlines()[-1:] or [""]
@@ -147,7 +150,9 @@ def _run_in(
     command = expand_command(args.required_str("command"), task.owned_paths)
     ok_codes = _ok_exit_codes(args)
     before = _untracked(ctx.worktree)
-    result = procs.run(command, ctx.worktree, timeout_s=ctx.timeout_s)
+    result = sandbox.run_shell(
+        command, ctx.worktree, ctx.sandbox, timeout_s=ctx.timeout_s, owner=ctx.attempt_id
+    )
     return command, ok_codes, result, _remove_byproducts(task, ctx.worktree, before)
 
 

@@ -1,0 +1,66 @@
+"""The window between moving the target branch and recording the merge: the intent is recorded
+first, and ``status``, ``resume`` and ``merge`` settle an intent a kill left open. The crash is
+reproduced by doing exactly what ``land`` does up to the kill: record the intent (and, for the
+second case, move the branch)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adversarial.attacker import run_cli
+from crewchief.ledger import Ledger
+from repo_helpers import default_config, git, make_repo
+
+ECHO = ["--recipe", "command", "--command", "echo '# x' >> {files}", "--path", "mod.py"]
+
+
+@pytest.fixture
+def awaiting(tmp_path: Path) -> tuple[Path, str]:
+    """A run at the human gate, its task approved: what ``merge`` starts from."""
+    config = default_config(test_command="true", fast_checks=[])
+    repo = make_repo(tmp_path / "project", {"mod.py": "VALUE = 1\n"}, config)
+    assert run_cli(repo, "run", *ECHO).returncode == 0
+    run_id = json.loads(run_cli(repo, "status", "--json").stdout)["run"]
+    assert run_cli(repo, "review", run_id, "--approve-all").returncode == 0
+    return repo, run_id
+
+
+def _crash_after_intent(repo: Path, run_id: str, *, moved: bool) -> str:
+    ledger = Ledger.existing(repo)
+    run = ledger.run(run_id)
+    tip, base = run["integration_commit"], run["base_commit"]
+    intent = {"target": "main", "from_commit": base, "to_commit": tip, "who": "root"}
+    ledger.event(run_id, "merge_intent", {**intent, "state": "intended"})
+    ledger.close()
+    if moved:
+        git(repo, "merge", "--ff-only", "--quiet", tip)
+    return str(tip)
+
+
+@pytest.mark.parametrize("command", ["status", "resume"])
+def test_a_landing_killed_after_the_move_is_recorded_as_merged(
+    awaiting: tuple[Path, str], command: str
+) -> None:
+    repo, run_id = awaiting
+    tip = _crash_after_intent(repo, run_id, moved=True)
+    assert run_cli(repo, command, run_id).returncode == 0
+    status = json.loads(run_cli(repo, "status", "--json", run_id).stdout)
+    assert status["state"] == "merged" and git(repo, "rev-parse", "main") == tip
+    assert [t["state"] for t in status["task_list"]] == ["merged"]
+
+
+def test_a_landing_killed_before_the_move_is_void_and_merge_lands_it(
+    awaiting: tuple[Path, str],
+) -> None:
+    repo, run_id = awaiting
+    base = git(repo, "rev-parse", "main")
+    tip = _crash_after_intent(repo, run_id, moved=False)
+    status = json.loads(run_cli(repo, "status", "--json", run_id).stdout)
+    assert status["merge_reconciled"] == "void" and status["state"] == "awaiting_approval"
+    assert git(repo, "rev-parse", "main") == base
+    assert run_cli(repo, "merge", run_id).returncode == 0
+    assert git(repo, "rev-parse", "main") == tip
+    assert json.loads(run_cli(repo, "status", "--json", run_id).stdout)["state"] == "merged"
