@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from crewchief.errors import UserError
 from crewchief.procio import MARKER_VAR
 
 MARKER_PATH = "/run/crewchief-sandbox"
@@ -43,6 +44,17 @@ def sandbox_sign() -> str | None:
             return f"ancestor process {pid} runs in a sandbox"
         pid = _parent_of(pid)
     return None
+
+
+def refuse_inside_sandbox(command: str) -> None:
+    """UserError if this process looks to be inside a crewchief sandbox: the human gate's
+    commands act for a person, never for a worker."""
+    sign = sandbox_sign()
+    if sign is not None:
+        raise UserError(
+            f"`crewchief {command}` refuses to run inside a crewchief sandbox ({sign}): "
+            "the human gate is a person's, not a worker's"
+        )
 
 
 def _started_with_marker(pid: int) -> bool:
