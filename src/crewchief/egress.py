@@ -28,7 +28,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -85,6 +85,17 @@ def parse_endpoint(url: str) -> Endpoint:
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
         raise UserError(f"model endpoint {url!r} is not an http:// or https:// URL with a host")
     return Endpoint(url, parts.hostname.casefold(), port or DEFAULT_PORTS[parts.scheme])
+
+
+def model_endpoints(configured: Sequence[str], env: Mapping[str, str]) -> list[str]:
+    """The endpoints a worker may reach: ``configured`` (its sandbox's ``model_endpoint``), plus
+    the http(s) URLs its own configuration passes it in ``*_BASE_URL`` variables (a client
+    pointed at a proxy or a local server must reach exactly that)."""
+    found = list(configured)
+    for name, value in sorted(env.items()):
+        if name.upper().endswith("_BASE_URL") and urlsplit(value).scheme in DEFAULT_PORTS:
+            found.append(value)
+    return list(dict.fromkeys(found))
 
 
 def probe(endpoint: Endpoint, tries: int = PROBE_TRIES) -> None:

@@ -275,6 +275,17 @@ class Served:
         stderr = self.stderr.read().decode(errors="replace")
         raise AssertionError(f"serve printed no address: {''.join(self.printed)}{stderr}")
 
+    @property
+    def base(self) -> str:
+        """The printed address without its token: ``http://127.0.0.1:PORT/``."""
+        return self.url.split("?")[0]
+
+    def at(self, path: str) -> str:
+        """The address of ``path`` (no leading /) with the server's token, as a person opens it
+        from the printed one."""
+        token = self.url.partition("?token=")[2]
+        return f"{self.base}{path}" + (f"?token={token}" if token else "")
+
     def __enter__(self) -> Served:
         return self
 
