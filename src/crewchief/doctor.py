@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import Field
+
 from crewchief import git, procs
 from crewchief.backends.external import agent_template
 from crewchief.errors import UserError
@@ -91,6 +93,8 @@ class AgentStatus(Record):
     keys_set: tuple[str, ...]
     keys_unset: tuple[str, ...]
     error: str | None = None
+    sandbox: str = Field(default="", description="The sandbox this agent really runs in.")
+    sandbox_weak: bool = Field(default=False, description="Network open or not isolated.")
 
 
 class SuiteStatus(Record):
@@ -239,7 +243,10 @@ def _agent(name: str, overrides: dict[str, Any] | None, env: Mapping[str, str]) 
         )
     path = shutil.which(template.program)
     keys = [k for k in template.pass_env if is_secret_name(k)]
+    sandbox, weak = _agent_sandbox(template.sandbox)
     return AgentStatus(
+        sandbox=sandbox,
+        sandbox_weak=weak,
         name=name,
         program=template.program,
         path=path,
@@ -247,6 +254,16 @@ def _agent(name: str, overrides: dict[str, Any] | None, env: Mapping[str, str]) 
         keys_set=tuple(k for k in keys if env.get(k)),
         keys_unset=tuple(k for k in keys if not env.get(k)),
     )
+
+
+def _agent_sandbox(config: SandboxConfig) -> tuple[str, bool]:
+    """(the sandbox an agent with ``config`` runs in, in words; whether it is weak)."""
+    try:
+        box = report(config)
+    except UserError as e:
+        return f"refuses to run: {e}", True
+    where = "bubblewrap" if box.bwrap else "no sandbox (limits and environment only)"
+    return f"{where}; network: {box.network}", not box.network_isolated
 
 
 def _program_version(path: str, args: tuple[str, ...]) -> str | None:
@@ -307,10 +324,10 @@ def _agent_finding(a: AgentStatus) -> Finding:
         return Finding(name=name, level="fail", detail=a.error)
     if a.path is None:
         return Finding(name=name, level="fail", detail=f"{a.program} not found on PATH")
-    detail = a.version or "version unknown"
+    detail = (a.version or "version unknown") + (f"; sandbox: {a.sandbox}" if a.sandbox else "")
     if a.keys_unset and not a.keys_set:
         return Finding(name=name, level="warn", detail=f"{detail}; no key set ({a.keys_unset})")
-    return Finding(name=name, level="ok", detail=detail)
+    return Finding(name=name, level="warn" if a.sandbox_weak else "ok", detail=detail)
 
 
 def _sandbox_finding(s: SandboxReport) -> Finding:

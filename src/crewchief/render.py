@@ -178,13 +178,14 @@ def doctor_view(report: DoctorReport) -> Group:
         for name, on in (
             ("filesystem read-only outside the worktree", box.filesystem_read_only),
             ("repository .git read-only", box.git_metadata_read_only),
-            ("network off", box.network_isolated),
+            (f"network (by default): {box.network}", box.network_isolated),
             ("own PID namespace", box.pid_namespace),
             ("scrubbed environment", box.env_scrubbed),
         )
         if on
     ]
     lines = [Text(f"sandbox ({box.bwrap or 'no bubblewrap'}): " + (", ".join(active) or "none"))]
+    lines += [Text(f"  agent {a.name}: {a.sandbox}") for a in report.agents if a.sandbox]
     lines += [Text(f"  not enforced: {n}", style="yellow") for n in box.not_enforced]
     lines.append(Text(report.recommendation, style="bold"))
     return Group(table, *lines)

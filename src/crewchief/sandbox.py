@@ -12,11 +12,13 @@ worktree's own git admin directory writable (its index and HEAD) but its ``commo
 links and the worktree's ``.git`` file pinned read-only, ``.git`` of the repository read-only (new
 objects go to a private object directory with the repository's as an alternate, so ``git add`` and
 ``git commit`` work inside), a private /tmp and /run, HOME hidden, a new PID namespace (nothing
-survives the worker), all capabilities dropped, and no network unless the config allows it.
+survives the worker), all capabilities dropped, and a private network namespace whose only way
+out is the allowlisting forwarder of :mod:`crewchief.egress` (exactly the configured model
+endpoints; nothing when none is configured). ``network = true`` is the explicit opt-out: the
+host's network, with no allowlist, logged as a warning every time. A read-only marker file tells
+crewchief's own commands that they run inside a sandbox (:mod:`crewchief.confinement`).
 
-What this cannot enforce: "only the model endpoint". bwrap can switch networking off or leave it
-on; restricting it to one host needs a proxy or firewall rules outside crewchief. With the network
-on, a worker can reach anything this machine can (including abstract unix sockets).
+Without bubblewrap the network cannot be isolated: a worker reaches anything this machine can.
 RLIMIT_NPROC counts every process of the user and does not bind root at all.
 """
 
@@ -37,6 +39,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from crewchief import procs
+from crewchief.confinement import marker_args
+from crewchief.egress import Egress
 from crewchief.errors import UserError
 from crewchief.gitguard import GitGuard, GitLayout, git_layout
 from crewchief.procio import MARKER_VAR, Captured, kill_group, kill_marked, pump
@@ -71,9 +75,13 @@ class SandboxConfig(Record):
         "escape hatch (scrubbed env and limits only), said loudly in the run's log.",
     )
     bwrap: str = Field(default="bwrap", description="The bubblewrap program (a name or a path).")
-    network: bool = Field(default=False, description="Leave networking on (needed by CLI agents).")
+    network: bool = Field(
+        default=False,
+        description="Opt out of network isolation: the host's whole network, no allowlist.",
+    )
     model_endpoint: str | None = Field(
-        default=None, description="The model URL the worker talks to; turns the network on."
+        default=None,
+        description="The model URL the worker talks to: the one address it can reach.",
     )
     pass_env: tuple[str, ...] = Field(
         default=(), description="Variables of crewchief's environment passed in by name."
@@ -98,7 +106,11 @@ class SandboxConfig(Record):
 
     @property
     def network_on(self) -> bool:
-        return self.network or self.model_endpoint is not None
+        """The host's network with no allowlist (the opt-out)."""
+        return self.network
+
+    def endpoints(self) -> tuple[str, ...]:
+        return (self.model_endpoint,) if self.model_endpoint else ()
 
 
 class SandboxReport(Record):
@@ -116,6 +128,7 @@ class SandboxReport(Record):
     nproc_enforced: bool
     output_capped_bytes: int
     not_enforced: tuple[str, ...]
+    network: str = Field(default="", description="What the worker can reach, in words.")
 
 
 #: Tries of the bwrap probe before bubblewrap is declared unusable: under load a namespace can
@@ -178,9 +191,11 @@ def bwrap_path(program: str = "bwrap") -> str | None:
         return None
 
 
-def report(config: SandboxConfig) -> SandboxReport:
-    """What running a worker under ``config`` protects on this machine (probes bwrap)."""
+def report(config: SandboxConfig, endpoints: Sequence[str] | None = None) -> SandboxReport:
+    """What running a worker under ``config`` protects on this machine (probes bwrap);
+    ``endpoints``: its allowed model endpoints (default: the config's)."""
     bwrap = None if config.mode == "off" else bwrap_path(config.bwrap)
+    allowed = config.endpoints() if endpoints is None else tuple(endpoints)
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     limits = _limits(config)
     missing = []
@@ -190,7 +205,7 @@ def report(config: SandboxConfig) -> SandboxReport:
         missing.append("filesystem: the worker can write anything this user can")
         missing.append("network: not isolated")
     elif config.network_on:
-        missing.append("network: on; not restricted to the model endpoint")
+        missing.append("network: ON (network = true): every host and loopback service")
     if root or config.max_processes is None:
         missing.append("process count: RLIMIT_NPROC does not bind root")
     if config.max_memory_bytes is None:
@@ -207,7 +222,16 @@ def report(config: SandboxConfig) -> SandboxReport:
         nproc_enforced="NPROC" in limits and not root,
         output_capped_bytes=config.max_output_bytes,
         not_enforced=tuple(missing),
+        network=_network_words(bwrap is not None, config.network_on, allowed),
     )
+
+
+def _network_words(isolated: bool, opted_out: bool, endpoints: Sequence[str]) -> str:
+    if not isolated:
+        return "not isolated (no bubblewrap): everything this machine reaches"
+    if opted_out:
+        return "ON, no allowlist (network = true): every host and loopback service"
+    return "only " + ", ".join(endpoints) if endpoints else "off"
 
 
 def _choose_bwrap(config: SandboxConfig) -> str | None:
@@ -295,6 +319,7 @@ class WorkerSandbox:
         worktree: Path,
         config: SandboxConfig,
         env: Mapping[str, str] | None = None,
+        endpoints: Sequence[str] | None = None,
         owner: str = "",
     ) -> None:
         self.worktree = worktree.resolve()
@@ -309,8 +334,18 @@ class WorkerSandbox:
         self.layout = git_layout(self.worktree)
         self.guard = GitGuard(self.layout)
         self.tampered: tuple[str, ...] = ()
+        # --- network seam (crewchief.egress): the allowed endpoints, nothing else ---
+        urls = config.endpoints() if endpoints is None else endpoints
+        self.net = Egress(urls, self.scratch / "net", open_network=config.network_on)
+        # --- end of network seam ---
 
     def __enter__(self) -> WorkerSandbox:
+        try:
+            self.net.start(isolated=self.bwrap is not None)  # network seam: probe, listen
+        except BaseException:
+            self.net.close()
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            raise
         self.guard.snapshot()
         return self
 
@@ -325,6 +360,7 @@ class WorkerSandbox:
     def close(self) -> None:
         """Kill what is left, restore git metadata, remove the scratch directory."""
         kill_marked(self.marker)
+        self.net.close()  # network seam
         self.tampered = self.guard.restore()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
@@ -354,8 +390,9 @@ class WorkerSandbox:
         if self.bwrap is not None and self.layout.common_dir is not None:
             env["GIT_OBJECT_DIRECTORY"] = str(self.scratch / "objects")
             env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = str(self.layout.common_dir / "objects")
-        env.update(_network_env(self.config))
         env.update(self.extra_env)
+        if self.bwrap is not None:
+            env.update(self.net.env())  # network seam: the in-sandbox proxy
         env[MARKER_VAR] = self.marker
         return env
 
@@ -365,7 +402,8 @@ class WorkerSandbox:
         launcher = [sys.executable, "-I", "-c", _LAUNCHER, str(os.getpid()), *limits, "--"]
         if self.bwrap is None:
             return [*launcher, *command]
-        return [*launcher, *self._bwrap_args(command), "--", *command]
+        inner = self.net.wrap(command)  # network seam: the forwarder, when anything is routed
+        return [*launcher, *self._bwrap_args(command), "--", *inner]
 
     def run(
         self,
@@ -405,7 +443,6 @@ class WorkerSandbox:
         program = command[0]
         args = [self.bwrap, "--die-with-parent", "--new-session", "--unshare-pid"]
         args += ["--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"]
-        args += _network_args(self.config)
         args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         args += ["--tmpfs", "/tmp", "--tmpfs", "/run"]
         args += _resolv_conf_args() + _needed_under_private_dirs(command)
@@ -419,6 +456,7 @@ class WorkerSandbox:
         args += ["--tmpfs", str(root / STATE_DIR)] if (root / STATE_DIR).is_dir() else []
         args += ["--bind", str(self.scratch), str(self.scratch)]
         args += ["--bind", str(self.worktree), str(self.worktree)]
+        args += self.net.bwrap_args() + marker_args(self.scratch)  # network seam
         args += _git_bwrap_args(self.layout)
         args += ["--chdir", str(self.worktree)]
         return args
@@ -447,17 +485,6 @@ def run_shell(
     return procs.ProcResult(
         code, output, run.timed_out, run.duration_s, run.stdout.truncated, box.tampered
     )
-
-
-def _network_args(config: SandboxConfig) -> list[str]:
-    """bwrap's network arguments: the one place that decides what a sandbox can reach (off
-    unless the config turns it on; an egress proxy adds its socket here)."""
-    return [] if config.network_on else ["--unshare-net"]
-
-
-def _network_env(config: SandboxConfig) -> dict[str, str]:
-    """Environment the network of ``config`` needs inside the sandbox (a proxy's address)."""
-    return {}
 
 
 def _resolv_conf_args() -> list[str]:

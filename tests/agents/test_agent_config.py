@@ -34,7 +34,7 @@ def test_table_overlays_a_builtin_and_merges_its_sandbox() -> None:
     assert t.model == "gpt-5-mini"
     assert t.command == BUILTIN_AGENTS["codex"].command
     assert t.sandbox.max_output_bytes == 4096
-    assert t.sandbox.network  # kept from the built-in
+    assert not t.sandbox.network  # the built-in's default: no network but its endpoints
 
 
 def test_custom_agent_needs_a_command() -> None:

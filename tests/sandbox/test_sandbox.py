@@ -190,9 +190,12 @@ def test_report_says_what_is_and_is_not_enforced() -> None:
     if HAS_BWRAP:
         full = report(SandboxConfig())
         assert full.filesystem_read_only and full.network_isolated and full.pid_namespace
-        online = report(SandboxConfig(model_endpoint="https://api.example.com"))
+        allowlisted = report(SandboxConfig(model_endpoint="https://api.example.com"))
+        assert allowlisted.network_isolated
+        assert allowlisted.network == "only https://api.example.com"
+        online = report(SandboxConfig(network=True))
         assert not online.network_isolated
-        assert any("not restricted to the model endpoint" in n for n in online.not_enforced)
+        assert any("network: ON" in n for n in online.not_enforced)
     if os.geteuid() == 0:
         assert not none.nproc_enforced
 

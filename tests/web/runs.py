@@ -22,10 +22,12 @@ from crewchief.demo import make_demo_repo
 from crewchief.ledger import Ledger
 from crewchief.records import HunkVerdict, ModelCall, TranscriptEntry, Usage, Verdict
 from crewchief.web.app import create_app
-from crewchief.web.security import Guard
+from crewchief.web.security import TOKEN_HEADER, Guard
 
 ORIGIN = "http://127.0.0.1:8000"
 WHO = "web-tester"
+#: The token of the servers client_for builds (a real server keeps its own in .crewchief/).
+TOKEN = "test-token-0123456789abcdef0123456789"
 CODEMOD = [
     "run",
     "--recipe",
@@ -198,9 +200,16 @@ def _hunk_review(ledger: Ledger, run_id: str, attempt: str) -> None:
     ledger.record_verdict(run_id, "t1", attempt, verdict)
 
 
-def client_for(repo: Path, guard: Guard | None = None, who: str = WHO) -> TestClient:
-    app = create_app(repo, guard or Guard.for_bind("127.0.0.1", None), default_who=who)
-    return TestClient(app, base_url=ORIGIN)
+def client_for(
+    repo: Path, guard: Guard | None = None, who: str = WHO, *, with_token: bool | None = None
+) -> TestClient:
+    """A browser of the app for ``repo``. Without ``guard``: a loopback server with TOKEN, and
+    a browser that carries it (``with_token=False``: one that does not); with ``guard``, the
+    browser carries no token unless ``with_token``."""
+    app = create_app(repo, guard or Guard.for_bind("127.0.0.1", TOKEN), default_who=who)
+    carry = guard is None if with_token is None else with_token
+    headers = {TOKEN_HEADER: TOKEN} if carry else {}
+    return TestClient(app, base_url=ORIGIN, headers=headers)
 
 
 def csrf_from(client: TestClient, page: str) -> str:
@@ -266,6 +275,17 @@ class Served:
         self.stderr.seek(0)
         stderr = self.stderr.read().decode(errors="replace")
         raise AssertionError(f"serve printed no address: {''.join(self.printed)}{stderr}")
+
+    @property
+    def base(self) -> str:
+        """The printed address without its token: ``http://127.0.0.1:PORT/``."""
+        return self.url.split("?")[0]
+
+    def at(self, path: str) -> str:
+        """The address of ``path`` (no leading /) with the server's token, as a person opens it
+        from the printed one."""
+        token = self.url.partition("?token=")[2]
+        return f"{self.base}{path}" + (f"?token={token}" if token else "")
 
     def __enter__(self) -> Served:
         return self

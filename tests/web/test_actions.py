@@ -30,22 +30,32 @@ def approvals(run: Run) -> list[tuple[str | None, str, str, str]]:
         ledger.close()
 
 
-def test_approving_a_task_records_who_and_redirects_to_the_run(
+def test_approving_a_task_records_the_servers_approver_and_redirects_to_the_run(
     client: TestClient, run: Run
 ) -> None:
     page = f"/runs/{run.run_id}/tasks/t1"
-    response = post(client, f"{page}/decision", {"decision": "approve", "who": "ada"}, page)
+    response = post(client, f"{page}/decision", {"decision": "approve"}, page)
     assert response.status_code == 303
     assert response.headers["location"] == f"/runs/{run.run_id}?notice=approved&task=t1#gate"
     assert states(run)["t1"] == "approved"
-    assert approvals(run) == [("t1", "approve", "ada", "")]
+    assert approvals(run) == [("t1", "approve", WHO, "")]
     assert "You approved t1." in client.get(response.headers["location"]).text
 
 
-def test_a_form_without_a_name_records_the_servers_os_user(run: Run) -> None:
-    client = client_for(run.repo, who=getpass.getuser())
+def test_a_server_given_no_name_records_its_os_user(run: Run) -> None:
+    client = client_for(run.repo, who="")
     assert decide(client, run, "t1", "approve") == 303
     assert approvals(run)[0][2] == getpass.getuser()
+
+
+def test_a_forged_approver_field_is_ignored_the_server_side_name_is_recorded(
+    client: TestClient, run: Run
+) -> None:
+    assert decide(client, run, "t1", "approve", who="the-boss") == 303
+    page = f"/runs/{run.run_id}"
+    assert post(client, f"{page}/approve", {"who": "the-boss"}, page).status_code == 303
+    assert {w for _, _, w, _ in approvals(run)} == {WHO}
+    assert "the-boss" not in client.get(page).text
 
 
 def test_rejecting_with_a_comment_records_it_and_the_page_shows_it_escaped(
@@ -84,10 +94,12 @@ def test_resume_button_drives_the_run_in_a_background_process(client: TestClient
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         state = client.get(f"/runs/{run.run_id}/state").json()
-        if state["state"] == "awaiting_approval" and state["tasks"]["t3"] == "verified":
+        log = log_file.read_text() if log_file.exists() else "(no log)"
+        # the ledger moves before the process prints its last line: wait for both
+        done = state["state"] == "awaiting_approval" and state["tasks"]["t3"] == "verified"
+        if done and "awaiting_approval" in log:
             break
         time.sleep(0.3)
-    log = log_file.read_text() if log_file.exists() else "(no log)"
     assert state["state"] == "awaiting_approval", f"{state}\n{log}"
     assert "awaiting_approval" in log
     ledger = run.ledger()
@@ -106,7 +118,7 @@ def test_resume_of_a_run_awaiting_approval_is_refused(client: TestClient, run: R
 def test_approve_run_approves_every_task_that_needs_no_person(rich_run: Run) -> None:
     client = client_for(rich_run.repo)
     page = f"/runs/{rich_run.run_id}"
-    response = post(client, f"{page}/approve", {"who": "grace"}, page)
+    response = post(client, f"{page}/approve", {}, page)
     assert response.status_code == 303
     assert states(rich_run) == {
         "t1": "approved",
@@ -116,9 +128,9 @@ def test_approve_run_approves_every_task_that_needs_no_person(rich_run: Run) -> 
         "t5": "verified",  # high risk
     }
     assert {(t, w) for t, _, w, _ in approvals(rich_run)} == {
-        ("t1", "grace"),
-        ("t3", "grace"),
-        ("t4", "grace"),
+        ("t1", WHO),
+        ("t3", WHO),
+        ("t4", WHO),
     }
     after = client.get(response.headers["location"]).text
     assert "2 task(s) await a decision" in after
@@ -130,7 +142,7 @@ def test_a_protected_task_can_still_be_approved_by_a_person(rich_run: Run) -> No
     client = client_for(rich_run.repo)
     page = f"/runs/{rich_run.run_id}/tasks/t2"
     assert "Needs a person: billing/refunds.py matches protected path" in client.get(page).text
-    response = post(client, f"{page}/decision", {"decision": "approve", "who": "grace"}, page)
+    response = post(client, f"{page}/decision", {"decision": "approve"}, page)
     assert response.status_code == 303
     assert states(rich_run)["t2"] == "approved"
 
@@ -142,7 +154,7 @@ def test_merge_lands_the_approved_tasks_and_leaves_the_rejected_one_out(
     assert decide(client, run, "t2", "reject", "not now") == 303
     page = f"/runs/{run.run_id}"
     assert post(client, f"{page}/approve", {}, page).status_code == 303
-    response = post(client, f"{page}/merge", {"who": "linus"}, page)
+    response = post(client, f"{page}/merge", {}, page)
     assert response.status_code == 303, response.text
     assert git(run.repo, "rev-parse", "main") != base
     assert git(run.repo, "diff", "--name-only", base, "main", "--", "billing") == ""
@@ -150,7 +162,7 @@ def test_merge_lands_the_approved_tasks_and_leaves_the_rejected_one_out(
         assert "get_user" in git(run.repo, "show", f"main:{FILE_OF[task]}")
     assert states(run)["t2"] == "rejected"
     after = client.get(response.headers["location"]).text
-    assert "Merged:" in after and "merged by" in after and "linus" in after
+    assert "Merged:" in after and "merged by" in after and WHO in after
 
 
 def test_merge_with_undecided_tasks_is_a_409_and_changes_nothing(
@@ -189,8 +201,6 @@ def test_bad_form_input_is_a_400_and_changes_nothing(client: TestClient, run: Ru
     assert decide(client, run, "t1", "maybe") == 400
     assert decide(client, run, "t1", "send_back", "   ") == 400
     assert decide(client, run, "t1", "approve", "x" * 5000) == 400
-    assert decide(client, run, "t1", "approve", who="x" * 100) == 400
-    assert decide(client, run, "t1", "approve", who="bad\x07name") == 400
     assert states(run)["t1"] == "verified"
     assert approvals(run) == []
 

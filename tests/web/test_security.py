@@ -31,16 +31,17 @@ def test_loopback_server_refuses_other_host_names(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"])
-def test_loopback_addresses_need_no_token(host: str) -> None:
+def test_loopback_binds_need_a_token_too_and_answer_only_loopback_names(host: str) -> None:
     assert is_loopback(host)
-    assert Guard.for_bind(host, None).token is None
+    with pytest.raises(ValueError, match="needs an access token"):
+        Guard.for_bind(host, "")
+    allowed = Guard.for_bind(host, TOKEN).allowed_hosts
+    assert allowed is not None and "localhost" in allowed
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "::", "myhost.example"])
-def test_binding_beyond_loopback_requires_a_token(host: str) -> None:
+def test_binding_beyond_loopback_answers_any_host_name_with_the_token(host: str) -> None:
     assert not is_loopback(host)
-    with pytest.raises(ValueError, match="needs a token"):
-        Guard.for_bind(host, None)
     assert Guard.for_bind(host, TOKEN).allowed_hosts is None
 
 

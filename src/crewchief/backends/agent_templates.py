@@ -70,7 +70,7 @@ class AgentTemplate(Record):
     env: dict[str, str] = Field(default_factory=dict, description="Fixed extra variables.")
     version_args: tuple[str, ...] = ("--version",)
     timeout_s: float | None = Field(default=None, gt=0)
-    sandbox: SandboxConfig = Field(default_factory=lambda: SandboxConfig(network=True))
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
 
     @property
     def program(self) -> str:

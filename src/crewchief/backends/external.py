@@ -32,6 +32,7 @@ from crewchief.backends.agent_templates import (
     render_prompt,
 )
 from crewchief.backends.base import WorkContext, WorkerBackend
+from crewchief.egress import model_endpoints
 from crewchief.errors import UserError
 from crewchief.records import Task, WorkerResult, WorkerStatus
 from crewchief.redact import Redactor
@@ -63,7 +64,9 @@ class ExternalAgentBackend:
         env = self.passed_env()
         redactor = Redactor.from_env(env, names=env)
         timeout = min(ctx.timeout_s, self.template.timeout_s or ctx.timeout_s)
-        with WorkerSandbox(ctx.worktree, self._sandbox(ctx), env=env, owner=ctx.attempt_id) as box:
+        endpoints = model_endpoints(self.template.sandbox.endpoints(), env)
+        sandbox = self._sandbox(ctx)
+        with WorkerSandbox(ctx.worktree, sandbox, env, endpoints, owner=ctx.attempt_id) as box:
             argv = self._argv(box, task, ctx.worktree, prompt)
             stdin = prompt.encode() if self.template.prompt_via == "stdin" else None
             run = box.run(argv, timeout_s=timeout, stdin=stdin)

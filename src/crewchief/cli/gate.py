@@ -25,6 +25,7 @@ from crewchief.cli.common import (
     who,
 )
 from crewchief.cli.runs import finish, merge_and_report
+from crewchief.confinement import refuse_inside_sandbox
 from crewchief.ledger import Ledger
 
 
@@ -126,7 +127,9 @@ def review(
     """Decide each verified task: diff, checks, the manager's summary and merge order.
 
     Without options it walks the tasks awaiting a decision (interactive on a terminal).
+    Refuses to run inside a crewchief sandbox: a worker never decides.
     """
+    refuse_inside_sandbox("review")
     _, ledger, rid, cfg = open_run(repo, run_id)
     for t in approve:
         land.decide(ledger, rid, t, True, who(), comment)
@@ -173,7 +176,11 @@ def _interactive_review(
 
 @app.command()
 def merge(run_id: RunArg = None, repo: RepoOpt = Path(".")) -> None:
-    """Move the target branch to the tested, approved integration commit (compare-and-swap)."""
+    """Move the target branch to the tested, approved integration commit (compare-and-swap).
+
+    Refuses to run inside a crewchief sandbox: a worker never merges.
+    """
+    refuse_inside_sandbox("merge")
     root, ledger, rid, cfg = open_run(repo, run_id)
     merge_and_report(root, ledger, rid, cfg)
     finish(ledger, rid)

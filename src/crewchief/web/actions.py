@@ -1,8 +1,10 @@
 """The human gate's actions (POST): decide a task, send it back, approve the run, merge, resume.
 
 Each one is the library call the CLI makes (``crewchief.land``), with the same arguments and the
-same ledger records: who (the name the form gives, else the OS user running the server) and when.
-A request must pass the guard (same origin) and carry the session's CSRF token. After success the
+same ledger records: who and when. Who is the server's approver (the OS user who started
+``crewchief serve``, or the name it was given with ``--approver``), never a field of the form: a
+request cannot choose whom it is recorded as. A request must pass the guard (the server's token,
+same origin) and carry the session's CSRF token. After success the
 browser is redirected (303) to the page, which names what was done.
 """
 
@@ -28,11 +30,10 @@ from crewchief.lifecycle import RunState
 from crewchief.orchestrate import run_lock
 from crewchief.web.pages import run_config, run_or_404, task_or_404
 from crewchief.web.security import CSRF_FIELD, session_of
-from crewchief.web.site import RESUMABLE, Site, site_of
+from crewchief.web.site import RESUMABLE, site_of
 from crewchief.workspace import crewchief_dir
 
 MAX_COMMENT = 4000
-MAX_WHO = 64
 DECISIONS = {"approve": "approved", "reject": "rejected", "send_back": "sent_back"}
 
 
@@ -65,13 +66,6 @@ async def _form(request: Request) -> dict[str, str]:
     return values
 
 
-def _who(site: Site, values: dict[str, str]) -> str:
-    who = " ".join(values.get("who", "").split()) or site.default_who
-    if len(who) > MAX_WHO or not who.isprintable():
-        raise HTTPException(400, f"the name must be printable text of at most {MAX_WHO} characters")
-    return who
-
-
 def _back(run_id: str, notice: str, task: str = "", anchor: str = "gate") -> Response:
     query = urlencode({"notice": notice, **({"task": task} if task else {})})
     return RedirectResponse(f"/runs/{run_id}?{query}#{anchor}", status_code=303)
@@ -80,7 +74,7 @@ def _back(run_id: str, notice: str, task: str = "", anchor: str = "gate") -> Res
 async def decide_task(request: Request) -> Response:
     """Approve, reject, or reject and send back one verified task, with a comment."""
     site, values = site_of(request), await _form(request)
-    who, decision = _who(site, values), values.get("decision", "")
+    who, decision = site.default_who, values.get("decision", "")
     comment = values.get("comment", "").strip()
     run_id, task_id = request.path_params["run_id"], request.path_params["task_id"]
     if decision not in DECISIONS:
@@ -107,8 +101,9 @@ async def decide_task(request: Request) -> Response:
 
 async def approve_run(request: Request) -> Response:
     """Approve every verified task that needs no person (``review --approve-all``)."""
-    site, values = site_of(request), await _form(request)
-    who, run_id = _who(site, values), request.path_params["run_id"]
+    site = site_of(request)
+    await _form(request)  # its CSRF token
+    who, run_id = site.default_who, request.path_params["run_id"]
 
     def act() -> None:
         with site.ledger() as ledger:
@@ -122,8 +117,9 @@ async def approve_run(request: Request) -> Response:
 
 async def merge(request: Request) -> Response:
     """``crewchief merge``: rebuild and re-test if a person rejected part, then the CAS landing."""
-    site, values = site_of(request), await _form(request)
-    who, run_id = _who(site, values), request.path_params["run_id"]
+    site = site_of(request)
+    await _form(request)  # its CSRF token
+    who, run_id = site.default_who, request.path_params["run_id"]
 
     def act() -> None:
         with site.ledger() as ledger:
@@ -137,8 +133,9 @@ async def merge(request: Request) -> Response:
 
 async def resume(request: Request) -> Response:
     """Start ``crewchief resume RUN`` in a background process (after a task was sent back)."""
-    site, values = site_of(request), await _form(request)
-    who, run_id = _who(site, values), request.path_params["run_id"]
+    site = site_of(request)
+    await _form(request)  # its CSRF token
+    who, run_id = site.default_who, request.path_params["run_id"]
 
     def act() -> None:
         with site.ledger() as ledger:

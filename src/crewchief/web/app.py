@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from crewchief.errors import CrewchiefError, IllegalTransition, UserError
 from crewchief.web import actions, pages
 from crewchief.web.security import Guard, GuardMiddleware
-from crewchief.web.site import HERE, Site, make_templates, os_user, site_of
+from crewchief.web.site import HERE, Site, approver_name, make_templates, site_of
 
 MAX_FORM_BYTES = 256 * 1024
 log = logging.getLogger(__name__)
@@ -52,7 +52,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def create_app(repo: Path, guard: Guard, default_who: str | None = None) -> Starlette:
-    """The review web app for ``repo`` (a git repository's top directory)."""
+    """The review web app for ``repo`` (a git repository's top directory); approvals are
+    recorded as ``default_who`` (default: the OS user running it)."""
     routes = [
         *pages.ROUTES,
         *actions.ROUTES,
@@ -69,5 +70,5 @@ def create_app(repo: Path, guard: Guard, default_who: str | None = None) -> Star
         },
         max_body_size=MAX_FORM_BYTES,
     )
-    app.state.site = Site(repo, guard, make_templates(), default_who or os_user())
+    app.state.site = Site(repo, guard, make_templates(), approver_name(default_who))
     return app

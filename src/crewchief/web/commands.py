@@ -7,7 +7,6 @@ imported only when the server starts, so registering the command costs the CLI n
 
 from __future__ import annotations
 
-import secrets
 import socket
 import sys
 from pathlib import Path
@@ -17,10 +16,10 @@ import click
 import typer
 
 from crewchief import git
+from crewchief.confinement import refuse_inside_sandbox
 from crewchief.errors import CrewchiefError, UserError
 
 DEFAULT_PORT = 8765
-TOKEN_BYTES = 24
 _BACKLOG = 64
 
 
@@ -62,30 +61,41 @@ def serve_command(
     token: Annotated[
         str | None,
         typer.Option(
-            help="Access token every request must carry (generated beyond loopback).",
+            help="Access token every request must carry (default: the one kept in "
+            ".crewchief/serve-token, made on first use).",
             envvar="CREWCHIEF_SERVE_TOKEN",
         ),
+    ] = None,
+    approver: Annotated[
+        str | None,
+        typer.Option(help="Name approvals are recorded under (default: your OS user name)."),
     ] = None,
 ) -> None:
     """Serve the review web page: runs, plans, diffs, checks, and the human gate."""
     import uvicorn
 
     from crewchief.web.app import create_app
-    from crewchief.web.security import Guard, is_loopback
+    from crewchief.web.security import Guard, stored_token
+    from crewchief.web.site import approver_name
+    from crewchief.workspace import crewchief_dir
 
+    refuse_inside_sandbox("serve")
     root = git.repo_root(repo.resolve())
-    if token is None and not is_loopback(host):
-        token = secrets.token_urlsafe(TOKEN_BYTES)
-    guard = Guard.for_bind(host, token)
+    try:
+        token = token or stored_token(crewchief_dir(root))
+        guard = Guard.for_bind(host, token)
+        who = approver_name(approver)
+    except ValueError as e:
+        raise UserError(str(e)) from e
     sock = bind(host, port)
     typer.echo(f"crewchief review page for {root}")
     typer.echo(f"  open {url_of(host, sock, token)}")
-    if token:
-        typer.echo("  every request needs the token: ?token=… once (then a cookie), or a header")
+    typer.echo("  every request needs the token: ?token=… once (then a cookie), or a header")
+    typer.echo(f"  approvals are recorded as {who}")
     typer.echo("  Ctrl-C stops it")
     sys.stdout.flush()
     config = uvicorn.Config(
-        create_app(root, guard),
+        create_app(root, guard, who),
         log_level="warning",
         access_log=False,
         server_header=False,

@@ -1,9 +1,11 @@
 """Who may talk to the review server, and how a form proves it comes from the server's own page.
 
-- **Host check.** Bound to loopback without a token, only loopback host names are served, so a
-  page on another site cannot reach the server through DNS rebinding.
-- **Token.** Bound beyond loopback (or when one is given), every request carries the token: once
-  as ``?token=`` (it then lives in an HttpOnly cookie), or in a header.
+- **Host check.** Bound to loopback, only loopback host names are served, so a page on another
+  site cannot reach the server through DNS rebinding.
+- **Token.** Every request carries the server's token, on loopback too: once as ``?token=`` (it
+  then lives in an HttpOnly cookie), or in a header. ``crewchief serve`` keeps it in
+  ``.crewchief/serve-token`` (mode 0600), which no sandbox sees, so no worker and no other user
+  can act on the human gate (:func:`stored_token`).
 - **Cross-site requests.** Every unsafe request must come from the server's own origin (``Origin``,
   else ``Referer``; ``Sec-Fetch-Site`` when sent) and carry a CSRF token that is an HMAC of the
   browser's session cookie. Cookies are ``SameSite=Strict`` and ``HttpOnly``.
@@ -13,10 +15,12 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
@@ -29,6 +33,8 @@ TOKEN_HEADER = "x-crewchief-token"
 CSRF_FIELD = "csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+TOKEN_FILE = "serve-token"
+TOKEN_BYTES = 24
 _SESSION_BYTES = 24
 
 #: Only our own files: no inline script or style, no framing, forms post only to us.
@@ -57,23 +63,40 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def stored_token(directory: Path) -> str:
+    """The server's token, kept in ``directory/serve-token`` (made on first use, readable by
+    this user only). The same token across restarts: a browser's cookie stays valid."""
+    path = directory / TOKEN_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        token = path.read_text().strip()
+        if len(token) < TOKEN_BYTES:
+            raise ValueError(f"{path} holds no usable token: delete it to make a new one") from None
+        return token
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    with os.fdopen(fd, "w") as out:
+        out.write(token + "\n")
+    return token
+
+
 @dataclass(frozen=True)
 class Guard:
-    """The server's access rules. ``token`` None: no token asked (loopback only);
-    ``allowed_hosts`` None: any Host header (the token guards instead)."""
+    """The server's access rules: every request needs ``token``; ``allowed_hosts`` None: any
+    Host header (bound beyond loopback)."""
 
-    token: str | None
+    token: str
     allowed_hosts: frozenset[str] | None
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     @classmethod
-    def for_bind(cls, host: str, token: str | None) -> Guard:
-        """The rules for a server bound to ``host``: beyond loopback a token is required."""
-        if token is None and not is_loopback(host):
-            raise ValueError(f"binding to {host} (not loopback) needs a token")
-        if token is not None:
+    def for_bind(cls, host: str, token: str) -> Guard:
+        """The rules for a server bound to ``host``: on loopback, loopback host names only."""
+        if not token:
+            raise ValueError("the review server needs an access token")
+        if not is_loopback(host):
             return cls(token=token, allowed_hosts=None)
-        return cls(token=None, allowed_hosts=LOOPBACK_NAMES | {host.strip("[]").casefold()})
+        return cls(token=token, allowed_hosts=LOOPBACK_NAMES | {host.strip("[]").casefold()})
 
     def csrf_for(self, session: str) -> str:
         """The CSRF token of one browser session: an HMAC only this server can make."""
@@ -121,7 +144,7 @@ class GuardMiddleware:
         if len(session) < _SESSION_BYTES:
             session = secrets.token_urlsafe(_SESSION_BYTES)
             cookies.append(_cookie(session_cookie, session))
-        if self.guard.token and request.query_params.get(TOKEN_PARAM) == self.guard.token:
+        if request.query_params.get(TOKEN_PARAM) == self.guard.token:
             cookies.append(_cookie(token_cookie, self.guard.token))
         scope.setdefault("state", {})["session"] = session
 
@@ -140,7 +163,7 @@ class GuardMiddleware:
                 f"this server answers only to {', '.join(sorted(allowed))}, not to host "
                 f"{host or '(none)'!r}; open it through the address `crewchief serve` printed"
             )
-        if self.guard.token and not self._token_ok(request, token_cookie):
+        if not self._token_ok(request, token_cookie):
             return 401, (
                 "this server needs its access token: open the address with ?token=… that "
                 "`crewchief serve` printed, or send the X-Crewchief-Token header"
@@ -150,7 +173,6 @@ class GuardMiddleware:
         return None
 
     def _token_ok(self, request: Request, token_cookie: str) -> bool:
-        assert self.guard.token is not None
         auth = request.headers.get("authorization", "")
         presented = [
             request.query_params.get(TOKEN_PARAM),

@@ -39,8 +39,11 @@ NOTICES = {
 }
 
 
+MAX_APPROVER = 64
+
+
 def os_user() -> str:
-    """Who acts when a form names nobody: the user running the server, as the CLI records."""
+    """Who acts by default: the user running the server, as the CLI records."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -121,3 +124,12 @@ def make_templates() -> Jinja2Templates:
     )
     env.filters.update(when=_when, iso=_iso, usd=_usd, count=_count, short=_short)
     return Jinja2Templates(env=env)
+
+
+def approver_name(name: str | None) -> str:
+    """The name approvals are recorded under: ``name`` (given to ``serve``) or the OS user.
+    ValueError unless it is printable text of at most MAX_APPROVER characters."""
+    who = " ".join((name or "").split()) or os_user()
+    if len(who) > MAX_APPROVER or not who.isprintable():
+        raise ValueError(f"the approver must be printable text of at most {MAX_APPROVER} chars")
+    return who

@@ -1,0 +1,59 @@
+"""``crewchief doctor`` says the real sandbox of every configured agent: never "network off"
+for an agent whose network is on."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from crewchief import git
+from crewchief.doctor import diagnose
+from crewchief.sandbox import bwrap_path
+
+pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="needs bwrap")
+AGENT = [sys.executable, "-c", "pass"]
+
+
+def _repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "README.md").write_text("# r\n")
+    git.run(["init", "-q"], root)
+    git.run(["add", "-A"], root)
+    git.run(["commit", "-qm", "base"], root)
+    return root
+
+
+def _agent_line(tmp_path: Path, sandbox: dict[str, object]) -> tuple[str, str]:
+    tables = {"mine": {"command": AGENT, "sandbox": sandbox}}
+    report = diagnose(_repo(tmp_path), None, ["mine"], agent_tables=tables, run_tests=False)
+    finding = next(f for f in report.findings if f.name == "agent mine")
+    return finding.level, finding.detail
+
+
+def test_an_agent_with_the_default_sandbox_is_reported_with_its_network_off(
+    tmp_path: Path,
+) -> None:
+    level, detail = _agent_line(tmp_path, {})
+    assert level == "ok" and detail.endswith("sandbox: bubblewrap; network: off")
+
+
+def test_an_agent_with_a_model_endpoint_is_reported_with_only_that_endpoint(
+    tmp_path: Path,
+) -> None:
+    level, detail = _agent_line(tmp_path, {"model_endpoint": "http://127.0.0.1:8123"})
+    assert level == "ok" and detail.endswith("network: only http://127.0.0.1:8123")
+
+
+def test_an_agent_that_opted_out_is_reported_with_its_network_on_as_a_warning(
+    tmp_path: Path,
+) -> None:
+    level, detail = _agent_line(tmp_path, {"network": True})
+    assert level == "warn" and "network: ON, no allowlist" in detail
+
+
+def test_an_agent_without_bubblewrap_is_reported_as_not_isolated(tmp_path: Path) -> None:
+    level, detail = _agent_line(tmp_path, {"mode": "none"})
+    assert level == "warn" and "network: not isolated" in detail
