@@ -17,6 +17,7 @@ from crewchief.ledger import Ledger
 from crewchief.records import Plan
 
 if TYPE_CHECKING:
+    from rich.syntax import Syntax
 
     from crewchief.doctor import DoctorReport
     from crewchief.provenance import LineOrigin
@@ -138,6 +139,14 @@ def runs_table(summaries: list[dict[str, Any]]) -> Fitted:
         )
     columns = ["run", "state", "tasks", "target", "started", "goal"]
     return Fitted("Runs", columns, rows, wrap={"tasks", "goal"})
+
+
+def diff(patch: bytes) -> Syntax:
+    from rich.syntax import Syntax  # pygments: loaded by the commands that show a diff
+
+    return Syntax(
+        patch.decode("utf-8", errors="replace"), "diff", theme="ansi_dark", word_wrap=False
+    )
 
 
 class LiveTasks:

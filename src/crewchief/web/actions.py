@@ -27,7 +27,7 @@ from starlette.routing import Route
 from crewchief import land
 from crewchief.errors import CrewchiefError, GitError, RunError, UserError
 from crewchief.lifecycle import RunState
-from crewchief.orchestrate import run_lock
+from crewchief.runlock import run_lock
 from crewchief.web.pages import run_config, run_or_404, task_or_404
 from crewchief.web.security import CSRF_FIELD, session_of
 from crewchief.web.site import RESUMABLE, site_of
