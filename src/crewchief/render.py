@@ -15,6 +15,7 @@ from rich.text import Text
 from crewchief import views
 from crewchief.ledger import Ledger
 from crewchief.records import Plan
+from crewchief.redact import redact
 
 if TYPE_CHECKING:
     from rich.syntax import Syntax
@@ -90,7 +91,8 @@ _MIN_WRAP = 12
 
 def plan_table(plan: Plan) -> Fitted:
     rows: list[list[str | Text]] = [
-        [t.id, t.title, ", ".join(t.owned_paths), ", ".join(t.depends_on) or "-", t.risk]
+        # A plan file is anyone's text: its titles are shown as the ledger stores them.
+        [t.id, redact(t.title), ", ".join(t.owned_paths), ", ".join(t.depends_on) or "-", t.risk]
         for t in plan.tasks
     ]
     return Fitted(
