@@ -158,20 +158,27 @@ def test_pages_read_and_act_without_javascript(browser: Browser, run: Run, tmp_p
 
 
 def test_a_form_posted_from_another_page_is_refused_by_the_browser_path(
-    page: Page, run: Run
+    browser: Browser, run: Run
 ) -> None:
-    with Served(run.repo) as served:
-        target = f"{served.base}runs/{run.run_id}/tasks/t1/decision"
-        page.set_content(
-            f'<form method="post" action="{target}">'
-            '<input name="decision" value="approve"><input name="csrf" value="x">'
-            "</form>"
-        )
-        with page.expect_navigation():
-            page.evaluate("() => document.forms[0].submit()")
-        # a page of another origin has no token to send (the origin and CSRF checks follow)
-        expect(page.locator("h1")).to_contain_text("401")
-        expect(page.locator(".message")).to_contain_text("needs its access token")
+    # its own context: the refusal page's stylesheet is refused too (no token), which the
+    # ``page`` fixture would count as a console error
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        with Served(run.repo) as served:
+            target = f"{served.base}runs/{run.run_id}/tasks/t1/decision"
+            page.set_content(
+                f'<form method="post" action="{target}">'
+                '<input name="decision" value="approve"><input name="csrf" value="x">'
+                "</form>"
+            )
+            with page.expect_navigation():
+                page.evaluate("() => document.forms[0].submit()")
+            # a page of another origin has no token to send (origin and CSRF checks follow)
+            expect(page.locator("h1")).to_contain_text("401")
+            expect(page.locator(".message")).to_contain_text("needs its access token")
+    finally:
+        context.close()
     assert states(run)["t1"] == "verified"
 
 
