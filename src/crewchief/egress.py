@@ -168,10 +168,6 @@ class Egress:
             server.close()
         self._servers.clear()
 
-    def isolates(self) -> bool:
-        """Whether the sandbox gets a private network namespace (everything but the opt-out)."""
-        return not self.open_network
-
     def bwrap_args(self) -> list[str]:
         """bubblewrap arguments: no network of the host's, the socket directory read-only."""
         if self.open_network:

@@ -172,6 +172,10 @@ def test_a_worker_reaches_its_model_endpoint_and_nothing_else(
     assert seen["other_host_tunnel"].startswith("answer HTTP/1.1 403 Forbidden")
     assert f"127.0.0.1:{review_port} is not an allowed endpoint" in seen["review_page_tunnel"]
     assert bystander.connections == 0
+    shown = json.loads(crewchief(project, "show", "probe", "--json").stdout)
+    log = shown["attempts"][0]["result"]["log"]
+    assert log.startswith("network refused (not an allowed endpoint): example.com:80, ")
+    assert f"127.0.0.1:{review_port}" in log.splitlines()[0]
     assert model_server.hits == 1  # the GET; the tunnel was opened, nothing sent  # type: ignore[attr-defined]
 
 

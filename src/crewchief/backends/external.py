@@ -72,7 +72,12 @@ class ExternalAgentBackend:
             run = box.run(argv, timeout_s=timeout, stdin=stdin)
             trajectory = _read_optional(box.scratch / "trajectory.json")
             parsed = parse_output(self.template.output, run.stdout.data(), trajectory)
-        return _result(run, parsed, box.tampered, redactor, prompt, time.monotonic() - start)
+            refused = tuple(box.net.refused)
+        result = _result(run, parsed, box.tampered, redactor, prompt, time.monotonic() - start)
+        if not refused:
+            return result
+        note = "network refused (not an allowed endpoint): " + ", ".join(refused) + "\n"
+        return result.model_copy(update={"log": redactor.redact(note) + result.log})
 
     def _sandbox(self, ctx: WorkContext) -> SandboxConfig:
         """The template's sandbox, with the run's bubblewrap unless the template names one."""
