@@ -17,6 +17,7 @@ from crewchief import views
 from crewchief.doctor import DoctorReport
 from crewchief.ledger import Ledger
 from crewchief.provenance import LineOrigin
+from crewchief.redact import redact
 from crewchief.records import Plan
 
 STATE_STYLE = {
@@ -52,7 +53,8 @@ def plan_table(plan: Plan) -> Table:
         owned = ", ".join(t.owned_paths[:3]) + (
             f" +{len(t.owned_paths) - 3}" if len(t.owned_paths) > 3 else ""
         )
-        table.add_row(t.id, t.title, owned, ", ".join(t.depends_on) or "-", t.risk)
+        title = redact(t.title)  # a plan file is anyone's text: shown as the ledger stores it
+        table.add_row(t.id, title, owned, ", ".join(t.depends_on) or "-", t.risk)
     return table
 
 
