@@ -1,0 +1,171 @@
+"""The secret corpus through real runs of the CLI: written into patches, printed by workers, held
+in the environment, spelled out in command strings. Afterwards no value is in the ledger's
+bytes, the run ref, the target branch, any commit message or ``status --json``; every task whose
+patch adds a secret is held with its finding and ``--yes`` merges none of them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import zlib
+from pathlib import Path
+
+from repo_helpers import GIT_ENV, PY, default_config, git
+from secret_corpus import CORPUS, ENV_SECRETS
+
+#: Prints a canary (or all of them) to stdout and stderr, and appends it to a file if given. The
+#: canaries travel base85-encoded in the repository, so no command string carries them.
+EMIT = """import base64, json, sys, zlib
+data = json.loads(zlib.decompress(base64.b85decode(open("tools/canaries.b85", "rb").read())))
+names = list(data) if sys.argv[1] == "all" else [sys.argv[1]]
+for name in names:
+    if len(sys.argv) > 2:
+        with open(sys.argv[2], "a") as fh:
+            fh.write(data[name] + "\\n")
+    print(data[name])
+    print(data[name], file=sys.stderr)
+"""
+BY_NAME = {c.name: c for c in CORPUS}
+VALUES = [v for c in CORPUS for v in c.values] + list(ENV_SECRETS.values())
+
+
+def _add_emitter(project: Path, **config: object) -> None:
+    encoded = json.dumps({c.name: c.text for c in CORPUS}).encode()
+    (project / "tools").mkdir()
+    (project / "tools/emit.py").write_text(EMIT)
+    (project / "tools/canaries.b85").write_bytes(base64.b85encode(zlib.compress(encoded)))
+    (project / "crewchief.toml").write_text(default_config(workers=4, **config))
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "canaries")
+
+
+def _run(
+    project: Path, tasks: list[dict[str, object]], **env_extra: str
+) -> subprocess.CompletedProcess[str]:
+    plan = project.parent / "plan.json"
+    plan.write_text(json.dumps({"goal": "leak", "planner": "hand", "tasks": tasks}))
+    env = {**os.environ, **GIT_ENV, **ENV_SECRETS, "COLUMNS": "200", **env_extra}
+    return subprocess.run(
+        [PY, "-m", "crewchief", "run", "--plan", str(plan), "--yes"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+
+
+def _task(task_id: str, owns: str, command: str, title: str = "") -> dict[str, object]:
+    return {
+        "id": task_id,
+        "title": title or f"task {task_id}",
+        "instructions": "x",
+        "owned_paths": [owns],
+        "backend": "recipe:command",
+        "spec": {"command": command},
+    }
+
+
+def _cli(project: Path, *args: str) -> str:
+    proc = subprocess.run(
+        [PY, "-m", "crewchief", *args],
+        cwd=project,
+        env={**os.environ, **GIT_ENV},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def _persisted(project: Path, shown: str) -> dict[str, bytes]:
+    """Everything a value could have reached, as bytes, by where."""
+    ledger = b"".join(p.read_bytes() for p in (project / ".crewchief").glob("ledger.db*"))
+    history = subprocess.run(
+        ["git", "log", "--all", "-p", "--format=%H%n%B"], cwd=project, capture_output=True
+    ).stdout
+    return {
+        "ledger": ledger,
+        "refs (all branches, the run ref, messages)": history,
+        "status --json and log --json": shown.encode(),
+    }
+
+
+def _leaks(places: dict[str, bytes]) -> list[str]:
+    return [
+        f"{where}: {v[:12]}…"
+        for where, data in places.items()
+        for v in VALUES
+        if v.encode() in data
+    ]
+
+
+def test_a_patch_adding_any_format_is_held_masked_and_never_merged(project: Path) -> None:
+    _add_emitter(project)
+    tasks = [
+        _task(f"c{i:02d}", f"leak/{c.name}.txt", f"{PY} tools/emit.py {c.name} leak/{c.name}.txt")
+        for i, c in enumerate(CORPUS)
+    ]
+    tasks.append(_task("clean", "alpha/a.py", "echo '# fine' >> alpha/a.py"))
+    proc = _run(project, tasks)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the held tasks did not make it
+    status_text = _cli(project, "status", "--json")
+    shown = status_text + _cli(project, "log", "--json")
+    status = json.loads(status_text)
+    states = {t["task"]: t["state"] for t in status["task_list"]}
+    assert states.pop("clean") == "merged"
+    held = [t for t, s in states.items() if s != "merged"]
+    assert len(held) == len(CORPUS) >= 30, states
+    assert _leaks(_persisted(project, shown + proc.stdout + proc.stderr)) == []
+    assert not [
+        p
+        for p in git(project, "ls-tree", "-r", "--name-only", "main").split()
+        if p.startswith("leak/")
+    ]
+    findings = _findings(project)
+    assert set(findings) == {f"c{i:02d}" for i in range(len(CORPUS))}
+    for i, c in enumerate(CORPUS):
+        assert all(
+            f["path"] == f"leak/{c.name}.txt" and f["line"] >= 1 for f in findings[f"c{i:02d}"]
+        )
+
+
+def _findings(project: Path) -> dict[str, list[dict[str, object]]]:
+    events = json.loads(_cli(project, "log", "--json"))
+    found: dict[str, list[dict[str, object]]] = {}
+    for e in events:
+        if e["kind"] == "held_for_person" and e["data"].get("reason") == "secret":
+            found.setdefault(e["task"], []).extend(e["data"]["findings"])
+    return found
+
+
+def test_secrets_printed_by_workers_held_in_the_environment_or_spelled_in_commands_never_persist(
+    project: Path,
+) -> None:
+    spelled = " ; ".join(c.text for c in CORPUS if "\n" not in c.text)
+    _add_emitter(project)
+    # A fast check with a literal secret, from the environment (a committed crewchief.toml
+    # would put it in the repository's history by the test's own hand).
+    checks = os.pathsep.join(
+        [f"{PY} -m compileall -q {{files}}", f"true {BY_NAME['sendgrid'].text}"]
+    )
+    env_echo = " ".join(f"{name}=${name}" for name in ENV_SECRETS)
+    command = (
+        f"{PY} tools/emit.py all && echo {env_echo} && echo {env_echo} >&2"
+        f" && echo '# fine' >> alpha/a.py # {spelled}"
+    )
+    proc = _run(
+        project,
+        [_task("noisy", "alpha/a.py", command, title=f"deploy with {BY_NAME['github-ghp'].text}")],
+        CREWCHIEF_FAST_CHECKS=checks,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "# fine" in (project / "alpha/a.py").read_text()  # it merged
+    shown = _cli(project, "status", "--json") + _cli(project, "log", "--json")
+    assert _leaks(_persisted(project, shown + proc.stdout + proc.stderr)) == []
+    ledger = _persisted(project, "")["ledger"]
+    assert b"DB_PASS=[REDACTED:DB_PASS]" in ledger  # the worker did print them
+    assert b"[REDACTED:" in git(project, "log", "-1", "--format=%B", "main").encode()
