@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 
 from crewchief import config as config_mod
+from crewchief import usecase
 from crewchief.cli.common import RepoOpt, app, out, repo_root
-from crewchief.cli.runs import drive_and_finish, reviewer_for
+from crewchief.cli.runs import drive_and_finish
 from crewchief.hygiene import DuplicationPlanner, NothingToDo, proposed_keys
 from crewchief.intake import make_plan, open_run, preflight
 from crewchief.ledger import Ledger
@@ -59,7 +60,7 @@ def _sweep(root: Path, max_tasks: int) -> None:
     except NothingToDo as e:
         out.print(f"sweep: {e}")
         return
-    reviewer = reviewer_for(cfg, plan)
+    reviewer = usecase.reviewer_for(cfg, plan)
     ledger, run_id = open_run(root, request, plan, cfg, target, base)
     out.print(f"sweep: {len(plan.tasks)} refactor task(s) in run {run_id}")
     try:
