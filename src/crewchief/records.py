@@ -196,6 +196,8 @@ EventKind = Literal[
     "transcript",
     "held_for_person",
     "config_changed",
+    "review_requested",
+    "host_verdict",
 ]
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from crewchief.backends.base import Planner, load_recipe
 from crewchief.config import Config
+from crewchief.errors import UserError
 from crewchief.executor import make_executor
 from crewchief.intake import checked, make_plan, open_run, preflight
 from crewchief.ledger import Ledger
@@ -46,19 +47,47 @@ def planner_for(request: ChangeRequest, cfg: Config) -> Planner:
     return roles.planner(cfg)
 
 
-def reviewer_for(cfg: Config, plan: Plan) -> Reviewer | None:
-    """What reviews the run's patches: the manager (or reviewer model) when a model is
-    configured; else None (the rule reviewer alone). Every model the run will use is checked
-    here, before any work."""
+def check_models(cfg: Config, plan: Plan) -> None:
+    """Every model the run will use is configured and reachable; UserError before any work.
+    An external reviewer needs no manager model, only the workers' model."""
+    llm_tasks = any(t.backend.startswith("llm:") for t in plan.tasks)
+    if cfg.reviewer == "external":
+        if llm_tasks:
+            from crewchief.models.providers import check_ready
+
+            if not cfg.worker_model:
+                raise UserError("no worker model: set worker_model (e.g. openai:gpt-4.1-mini)")
+            check_ready({"worker": cfg.worker_model})
+        return
+    if cfg.manager_model or cfg.reviewer_model or llm_tasks:
+        from crewchief.llm import roles
+
+        roles.check_models(cfg, workers=llm_tasks)
+
+
+def reviewer_for(cfg: Config, plan: Plan, ledger: Ledger, run_id: str) -> Reviewer | None:
+    """What reviews the run's patches: the host agent when ``cfg.reviewer`` is external (the run
+    waits for its verdicts); else the manager (or reviewer model) when a model is configured;
+    else None (the rule reviewer alone). Models are not checked here: ``check_models`` does."""
+    if cfg.reviewer == "external":
+        from crewchief.external_review import ExternalReviewer
+
+        return ExternalReviewer(ledger, run_id)
     llm_tasks = any(t.backend.startswith("llm:") for t in plan.tasks)
     if not (cfg.manager_model or cfg.reviewer_model or llm_tasks):
         return None
     from crewchief.llm import roles
 
-    roles.check_models(cfg, workers=llm_tasks)
     reviewer = roles.reviewer(cfg)
     reviewer.plan = plan
     return reviewer
+
+
+def resume_reviewer(cfg: Config, ledger: Ledger, run_id: str) -> Reviewer | None:
+    """The reviewer of an existing run, its models checked (what ``resume`` drives with)."""
+    plan = ledger.plan(run_id)
+    check_models(cfg, plan)
+    return reviewer_for(cfg, plan, ledger, run_id)
 
 
 def plan_request(root: Path, request: ChangeRequest, cfg: Config) -> tuple[Plan, Planner]:
@@ -86,10 +115,11 @@ def start_run(
         plan, planner = plan_request(root, request, cfg)
     else:
         plan = checked(plan, cfg)
-    reviewer = reviewer_for(cfg, plan)
+    check_models(cfg, plan)
     ledger, run_id = open_run(root, request, plan, cfg, target, base)
     if planner is not None:
         record_planning(ledger, run_id, planner)
+    reviewer = reviewer_for(cfg, plan, ledger, run_id)
     return StartedRun(ledger, run_id, plan, reviewer, tuple(predicted_conflicts(plan)))
 
 

@@ -60,8 +60,9 @@ def _sweep(root: Path, max_tasks: int) -> None:
     except NothingToDo as e:
         out.print(f"sweep: {e}")
         return
-    reviewer = usecase.reviewer_for(cfg, plan)
+    usecase.check_models(cfg, plan)
     ledger, run_id = open_run(root, request, plan, cfg, target, base)
+    reviewer = usecase.reviewer_for(cfg, plan, ledger, run_id)
     out.print(f"sweep: {len(plan.tasks)} refactor task(s) in run {run_id}")
     try:
         drive_and_finish(root, ledger, run_id, cfg, False, reviewer)

@@ -221,7 +221,7 @@ def resume(
         cfg = cfg.model_copy(update=changed)
         config_mod.Config.model_validate(cfg.model_dump())  # the new values obey the limits
         ledger.update_config(rid, cfg.model_dump_json(), dict(changed))
-    drive_and_finish(root, ledger, rid, cfg, yes, usecase.reviewer_for(cfg, ledger.plan(rid)))
+    drive_and_finish(root, ledger, rid, cfg, yes, usecase.resume_reviewer(cfg, ledger, rid))
 
 
 def drive_and_finish(
