@@ -30,7 +30,10 @@ def build(repo: Path, ledger: Ledger, run_id: str) -> dict[str, Any]:
         "tasks": [_task(ledger, run_id, t, cost) for t in views.task_rows(ledger, run_id)],
         "suite": None if suite is None else {**suite, "output": suite["output"][-SUITE_TAIL:]},
         "merge_order": _merge_order(ledger, run_id),
-        "provenance": views.provenance(repo, ledger, run_id),
+        "provenance": [
+            {"worker": "?", "model": None, "instruction": "?", **row}
+            for row in views.provenance(repo, ledger, run_id)
+        ],
         "cost": cost,
     }
 
@@ -199,7 +202,7 @@ def _provenance(report: dict[str, Any]) -> str:
     for p in report["provenance"]:
         lines.append(
             f"| `{p['commit'][:12]}` | {p['task']} | {p['attempt']} "
-            f"| {_cell(p.get('worker', '?'))} | {_cell(p.get('model') or UNKNOWN)} "
-            f"| `{_cell(p.get('instruction', '?'))[:19]}` |"
+            f"| {_cell(p['worker'])} | {_cell(p['model'] or UNKNOWN)} "
+            f"| `{_cell(p['instruction'])[:19]}` |"
         )
     return "\n".join(lines)
