@@ -21,6 +21,7 @@ from crewchief.errors import CrewchiefError
 from crewchief.records import Plan
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
     from mcp_types import CallToolResult
 
 P = ParamSpec("P")
@@ -85,7 +86,7 @@ def tool_errors(fn: Callable[P, R]) -> Callable[P, R | CallToolResult]:
     return wrapper
 
 
-def build(repo: Path, host_name: str) -> Any:
+def build(repo: Path, host_name: str) -> MCPServer[Any]:
     """The MCP server for ``repo``; verdicts are recorded with ``host_name`` as reviewer."""
     from mcp.server.mcpserver import MCPServer
 
