@@ -9,6 +9,7 @@ project's ``mcp_may_merge`` is on and no task needs a person, else it says what 
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,7 @@ def start(
         request = ChangeRequest(goal=goal or plan.goal)
     else:
         assert recipe is not None
-        text = goal or f"{recipe}: {recipe_args}"
+        text = goal or f"{recipe}: {json.dumps(recipe_args)}"
         request = ChangeRequest(goal=text, recipe=recipe, recipe_args=recipe_args)
     started = usecase.start_run(host.repo, cfg, request, plan)
     pid = usecase.start_driver(host.repo, started.run_id)

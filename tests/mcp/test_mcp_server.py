@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from mcp.client.session import ClientSession
 from mcp_host import HOST, call, error_of, wait_status, with_host
 
-from repo_helpers import crewchief, default_config, git, make_repo
+from repo_helpers import crewchief, default_config, git, make_repo, status_json
 
 WORKER = "scripted:crewchief.models.scripted:appender"
 TOOLS = {
@@ -227,7 +226,25 @@ def test_reviewing_a_task_that_awaits_no_review_is_a_tool_error(tmp_path: Path) 
     with_host(repo, body)
 
 
-@pytest.fixture(autouse=True)
-def _no_leftover_drivers() -> None:
-    """Each test waits for its run to reach the state it checks; a driver left waiting for a
-    review ends with the test's temporary directory (nothing to do here but document it)."""
+def test_a_recipe_run_goes_on_after_the_host_disconnects(tmp_path: Path) -> None:
+    repo = repo_with(tmp_path)
+    started: dict[str, Any] = {}
+    codemod = {"lang": "python", "pattern": "make($X)", "rewrite": "make(x=$X)"}
+
+    async def start(session: ClientSession) -> None:
+        started.update(
+            await call(session, "start_run", recipe="codemod", recipe_args=codemod,
+                       review_by_host=False)
+        )
+
+    async def follow(session: ClientSession) -> None:
+        status = await wait_status(
+            session, started["run"], lambda s: s["state"] == "awaiting_approval"
+        )
+        assert status["goal"].startswith("codemod")
+        assert [t["verdict"] for t in status["task_list"]] == ["approve"]
+
+    with_host(repo, start)  # the host's session ends here; the run's own process goes on
+    with_host(repo, follow)
+    integration = status_json(repo, started["run"])["integration"]
+    assert "make(x=x)" in git(repo, "show", f"{integration}:lib/handler.py")
