@@ -98,9 +98,7 @@ def test_a_plan_with_a_cycle_is_refused_with_the_clis_message(tmp_path: Path) ->
         assert await error_of(session, "start_run", plan=cyclic) == message
 
     with_host(repo, body)
-    assert not (repo / ".crewchief" / "ledger.db").exists() or "runs" not in crewchief(
-        repo, "status", "--all", "--json"
-    ).stdout
+    assert not (repo / ".crewchief" / "ledger.db").exists()  # nothing was recorded
 
 
 def test_a_plan_owning_a_path_outside_the_repository_is_refused(tmp_path: Path) -> None:
