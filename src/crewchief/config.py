@@ -93,6 +93,16 @@ class Config(BaseModel):
         default_factory=dict,
         description="External coding CLIs as workers: [agents.NAME] tables (command, …).",
     )
+    reviewer: Literal["model", "external"] = Field(
+        default="model",
+        description="Who reviews patches: model (the manager, or the rules without one), or "
+        "external (a host agent through crewchief mcp; the run waits for its verdicts).",
+    )
+    mcp_may_merge: bool = Field(
+        default=False,
+        description="Let an MCP host approve and merge what --yes could (never protected "
+        "paths or high-risk tasks); otherwise it is told what a person must do.",
+    )
     sparse_worktrees: bool = Field(
         default=False,
         description="Check out only a task's owned and context paths (fast checks see only those).",

@@ -39,26 +39,41 @@ REQUEST = ChangeRequest(
 
 def make_demo_repo(directory: Path | None) -> Path:
     """A new git repository holding the demo project and its crewchief.toml, committed."""
+    return make_repo(PROJECT, "shopdemo", directory, demo_config())
+
+
+def demo_config(**fields: object) -> config_mod.Config:
+    """The demo projects' configuration: their pytest suite, a compile check, ``fields``."""
+    py = sys.executable
+    return config_mod.Config.model_validate(
+        {
+            "language": "python",
+            "test_command": f"{py} -m pytest -q -p no:cacheprovider",
+            "fast_checks": [f"{py} -m compileall -q {{files}}"],
+            "workers": DEMO_WORKERS,
+            **fields,
+        }
+    )
+
+
+def make_repo(
+    source: Path, name: str, directory: Path | None, cfg: config_mod.Config
+) -> Path:
+    """A new git repository (in ``directory``, else a fresh temporary one) holding a copy of
+    ``source`` and ``cfg`` as its crewchief.toml, in one commit."""
     root = Path(tempfile.mkdtemp(prefix="crewchief-demo-")) if directory is None else directory
     if root.exists() and any(root.iterdir()):
         raise UserError(f"{root} is not empty: give --dir a new or empty directory")
     shutil.copytree(
-        PROJECT,
+        source,
         root,
         dirs_exist_ok=True,
         ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"),
     )
-    py = sys.executable
-    cfg = config_mod.Config(
-        language="python",
-        test_command=f"{py} -m pytest -q -p no:cacheprovider",
-        fast_checks=[f"{py} -m compileall -q {{files}}"],
-        workers=DEMO_WORKERS,
-    )
     (root / config_mod.CONFIG_FILE).write_text(config_mod.render_toml(cfg))
     git.run(["init", "--quiet", "--initial-branch=main"], root)
     git.run(["add", "--all"], root)
-    git.run(["commit", "--quiet", "-m", "shopdemo: initial import"], root)
+    git.run(["commit", "--quiet", "-m", f"{name}: initial import"], root)
     return root
 
 

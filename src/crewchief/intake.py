@@ -46,14 +46,20 @@ def make_plan(repo: Path, request: ChangeRequest, planner: Planner, cfg: Config)
 def load_plan_file(path: Path, cfg: Config) -> Plan:
     """A plan written by ``crewchief plan`` (and perhaps edited by a person), validated."""
     try:
-        plan = Plan.model_validate_json(path.read_bytes())
+        raw = path.read_bytes()
     except OSError as e:
         raise UserError(f"cannot read plan file {path}: {e.strerror}") from e
+    return checked(parse_plan(raw, str(path)), cfg)
+
+
+def parse_plan(raw: bytes | str, source: str) -> Plan:
+    """A plan from its JSON; UserError naming ``source`` and the first field that is wrong."""
+    try:
+        return Plan.model_validate_json(raw)
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise UserError(f"{path}: not a valid plan: {where}: {first['msg']}") from e
-    return checked(plan, cfg)
+        raise UserError(f"{source}: not a valid plan: {where}: {first['msg']}") from e
 
 
 def checked(plan: Plan, cfg: Config) -> Plan:

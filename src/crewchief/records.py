@@ -199,6 +199,8 @@ EventKind = Literal[
     "sandbox_off",
     "survivors_killed",
     "merge_intent",
+    "review_requested",
+    "host_verdict",
 ]
 
 

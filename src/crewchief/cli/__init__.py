@@ -9,12 +9,12 @@ import sys
 import typer
 from rich.text import Text
 
-from crewchief.cli import examples, gate, hygiene, runs, tools
+from crewchief.cli import examples, gate, host, hygiene, runs, tools
 from crewchief.cli.common import app, err
 from crewchief.errors import CrewchiefError
 from crewchief.models.providers import refuse_requests_if_asked
 
-__all__ = ["app", "gate", "hygiene", "main", "runs", "tools"]
+__all__ = ["app", "gate", "host", "hygiene", "main", "runs", "tools"]
 
 examples.attach(app)
 

@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 
 from crewchief import config as config_mod
+from crewchief import usecase
 from crewchief.cli.common import RepoOpt, app, out, repo_root
-from crewchief.cli.runs import drive_and_finish, reviewer_for
+from crewchief.cli.runs import drive_and_finish
 from crewchief.hygiene import DuplicationPlanner, NothingToDo, proposed_keys
 from crewchief.intake import make_plan, open_run, preflight
 from crewchief.ledger import Ledger
@@ -59,8 +60,9 @@ def _sweep(root: Path, max_tasks: int) -> None:
     except NothingToDo as e:
         out.print(f"sweep: {e}")
         return
-    reviewer = reviewer_for(cfg, plan)
+    usecase.check_models(cfg, plan)
     ledger, run_id = open_run(root, request, plan, cfg, target, base)
+    reviewer = usecase.reviewer_for(cfg, plan, ledger, run_id)
     out.print(f"sweep: {len(plan.tasks)} refactor task(s) in run {run_id}")
     try:
         drive_and_finish(root, ledger, run_id, cfg, False, reviewer)

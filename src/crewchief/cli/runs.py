@@ -11,16 +11,12 @@ from pydantic import JsonValue
 from rich.live import Live
 
 from crewchief import config as config_mod
-from crewchief import land, render, sandbox_policy, views
-from crewchief.backends.base import Planner, load_recipe
+from crewchief import land, render, usecase, views
 from crewchief.cli.common import RepoOpt, RunArg, app, err, open_run, out, repo_root, who
 from crewchief.errors import UserError
-from crewchief.executor import make_executor
-from crewchief.intake import load_plan_file, make_plan, preflight
-from crewchief.intake import open_run as open_new_run
+from crewchief.intake import load_plan_file
 from crewchief.ledger import Ledger
 from crewchief.lifecycle import RunState, TaskState
-from crewchief.orchestrate import Orchestrator
 from crewchief.plan import predicted_conflicts
 from crewchief.records import ChangeRequest, Plan
 from crewchief.verify import Reviewer
@@ -112,30 +108,6 @@ def _request(
     return ChangeRequest(goal=goal, focus=tuple(focus))
 
 
-def _planner(request: ChangeRequest, cfg: config_mod.Config) -> Planner:
-    """A recipe's planner, or the manager model (its models checked before any work)."""
-    if request.recipe is not None:
-        return load_recipe(request.recipe).planner
-    from crewchief.llm import roles
-
-    roles.check_models(cfg, workers=cfg.worker_backend.startswith("llm:"))
-    return roles.planner(cfg)
-
-
-def reviewer_for(cfg: config_mod.Config, plan: Plan) -> Reviewer | None:
-    """The manager (or reviewer model) reviews patches when a model is configured; otherwise
-    the rule reviewer alone. Every model the run will use is checked here, before any work."""
-    llm_tasks = any(t.backend.startswith("llm:") for t in plan.tasks)
-    if not (cfg.manager_model or cfg.reviewer_model or llm_tasks):
-        return None
-    from crewchief.llm import roles
-
-    roles.check_models(cfg, workers=llm_tasks)
-    reviewer = roles.reviewer(cfg)
-    reviewer.plan = plan
-    return reviewer
-
-
 def _show_plan(plan: Plan, cfg: config_mod.Config) -> None:
     out.print(render.plan_table(plan))
     for warning in predicted_conflicts(plan):
@@ -146,22 +118,6 @@ def _show_plan(plan: Plan, cfg: config_mod.Config) -> None:
     for label, items in (("risk", plan.risks), ("open question", plan.open_questions)):
         for item in items:
             out.print(f"{label}: {item}", highlight=False, markup=False)
-
-
-def _planned(
-    root: Path,
-    request: ChangeRequest,
-    cfg: config_mod.Config,
-) -> tuple[Plan, Planner]:
-    planner = _planner(request, cfg)
-    return make_plan(root, request, planner, cfg), planner
-
-
-def _record_planning(ledger: Ledger, run_id: str, planner: Planner) -> None:
-    """The manager's planning calls and conversation, once the run exists to hold them."""
-    calls, transcript = getattr(planner, "calls", []), getattr(planner, "transcript", [])
-    ledger.record_calls(run_id, calls)
-    ledger.record_transcript(run_id, "manager", transcript)
 
 
 @app.command("plan")
@@ -189,13 +145,13 @@ def plan_cmd(
     cfg = config_mod.load(root)
     args = _recipe_args(lang, pattern, rewrite, split, command, paths, arg)
     request = _request(goal, focus, recipe, args)
-    plan, planner = _planned(root, request, cfg)
+    plan, planner = usecase.plan_request(root, request, cfg)
     _show_plan(plan, cfg)
     if getattr(planner, "calls", None):
         ledger = Ledger.for_repo(root)
         run_id = ledger.create_run(request, "", "", cfg.model_dump_json())
         ledger.record_plan(run_id, plan)
-        _record_planning(ledger, run_id, planner)
+        usecase.record_planning(ledger, run_id, planner)
         out.print(f"planning recorded as run {run_id} (state planned; it runs nothing)")
     out_file.write_text(plan.model_dump_json(indent=2) + "\n")
     out.print(f"wrote {out_file}: edit it, then `crewchief run --plan {out_file}`")
@@ -239,8 +195,7 @@ def run(
             "task_budget_usd": task_budget,
         },
     )
-    target_branch, base = preflight(root, cfg)
-    planner: Planner | None = None
+    plan: Plan | None = None
     if plan_file is not None:
         plan = load_plan_file(plan_file, cfg)
         request = ChangeRequest(goal=goal or plan.goal, focus=tuple(focus))
@@ -248,14 +203,9 @@ def run(
         request = _request(
             goal, focus, recipe, _recipe_args(lang, pattern, rewrite, split, command, paths, arg)
         )
-        plan, planner = _planned(root, request, cfg)
-    reviewer = reviewer_for(cfg, plan)
-    sandbox_policy.require(cfg, plan)
-    _show_plan(plan, cfg)
-    ledger, run_id = open_new_run(root, request, plan, cfg, target_branch, base)
-    if planner is not None:
-        _record_planning(ledger, run_id, planner)
-    drive_and_finish(root, ledger, run_id, cfg, yes, reviewer)
+    started = usecase.start_run(root, cfg, request, plan)
+    _show_plan(started.plan, cfg)
+    drive_and_finish(root, started.ledger, started.run_id, cfg, yes, started.reviewer)
 
 
 @app.command()
@@ -280,7 +230,7 @@ def resume(
         cfg = cfg.model_copy(update=changed)
         config_mod.Config.model_validate(cfg.model_dump())  # the new values obey the limits
         ledger.update_config(rid, cfg.model_dump_json(), dict(changed))
-    drive_and_finish(root, ledger, rid, cfg, yes, reviewer_for(cfg, ledger.plan(rid)))
+    drive_and_finish(root, ledger, rid, cfg, yes, usecase.resume_reviewer(cfg, ledger, rid))
 
 
 def drive_and_finish(
@@ -293,7 +243,6 @@ def drive_and_finish(
 ) -> None:
     """Drive the run with a live task table, then (with ``yes``) approve what needs no person
     and merge; exit non-zero unless every task made it."""
-    orch = Orchestrator(root, ledger, cfg, make_executor(cfg), reviewer)
     live_view = render.LiveTasks(ledger.path, run_id)
     try:
         with Live(
@@ -302,7 +251,7 @@ def drive_and_finish(
             refresh_per_second=4,
             transient=not out.is_terminal,
         ):
-            state = orch.drive(run_id)
+            state = usecase.drive(root, ledger, run_id, cfg, reviewer)
     except KeyboardInterrupt:
         err.print(f"interrupted: resume with `crewchief resume {run_id}`")
         raise typer.Exit(130) from None

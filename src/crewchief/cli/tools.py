@@ -76,8 +76,22 @@ def blame_cmd(
 
 
 @app.command()
-def demo(directory: Annotated[Path | None, typer.Option("--dir")] = None) -> None:
-    """Copy the bundled sample project and run a codemod through the whole pipeline."""
+def demo(
+    directory: Annotated[Path | None, typer.Option("--dir")] = None,
+    feature: Annotated[
+        bool, typer.Option("--feature", help="A model-planned feature on scripted models.")
+    ] = False,
+) -> None:
+    """Copy a bundled sample project and run a change through the whole pipeline, no key.
+
+    Default: a codemod. With --feature: a feature across layers, planned by a (scripted)
+    manager, edited by (scripted) LLM workers, one patch revised on review, report printed.
+    """
+    if feature:
+        from crewchief.cli.demo_feature import run_feature_demo
+
+        run_feature_demo(directory, out)
+        return
     from crewchief.demo import run_demo
 
     run_demo(directory, out)

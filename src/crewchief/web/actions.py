@@ -10,12 +10,8 @@ browser is redirected (303) to the page, which names what was done.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -28,10 +24,10 @@ from crewchief import land
 from crewchief.errors import CrewchiefError, GitError, RunError, UserError
 from crewchief.lifecycle import RunState
 from crewchief.runlock import run_lock
+from crewchief.usecase import start_driver
 from crewchief.web.pages import run_config, run_or_404, task_or_404
 from crewchief.web.security import CSRF_FIELD, session_of
 from crewchief.web.site import RESUMABLE, site_of
-from crewchief.workspace import crewchief_dir
 
 MAX_COMMENT = 4000
 DECISIONS = {"approve": "approved", "reject": "rejected", "send_back": "sent_back"}
@@ -144,29 +140,11 @@ async def resume(request: Request) -> Response:
                 raise ActionRefused(f"run {run_id} is {state}: there is nothing to resume")
             with refusals(), run_lock(site.repo, run_id):
                 pass  # nobody is driving it now (the child takes the lock itself)
-            pid = start_resume(site.repo, run_id)
+            pid = start_driver(site.repo, run_id)
             ledger.event(run_id, "resume_requested", {"who": who, "pid": pid})
 
     await run_in_threadpool(act)
     return _back(run_id, "resumed", anchor="top")
-
-
-def start_resume(repo: Path, run_id: str) -> int:
-    """``crewchief resume`` for ``run_id`` in its own session, output in ``.crewchief/web/``;
-    a thread reaps it when it ends. Returns its pid."""
-    logs = crewchief_dir(repo) / "web"
-    logs.mkdir(exist_ok=True)
-    with open(logs / f"resume-{run_id}.log", "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "crewchief", "resume", run_id, "--repo", str(repo)],
-            cwd=repo,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    threading.Thread(target=proc.wait, name=f"reap-resume-{proc.pid}", daemon=True).start()
-    return proc.pid
 
 
 ROUTES = [

@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from crewchief.errors import CrewchiefError, IllegalTransition, UserError
-from crewchief.web import actions, pages
+from crewchief.web import actions, pages, report_page
 from crewchief.web.security import Guard, GuardMiddleware
 from crewchief.web.site import HERE, Site, approver_name, make_templates, site_of
 
@@ -57,6 +57,7 @@ def create_app(repo: Path, guard: Guard, default_who: str | None = None) -> Star
     routes = [
         *pages.ROUTES,
         *actions.ROUTES,
+        *report_page.ROUTES,
         Route("/highlight.css", pages.highlight_stylesheet, name="highlight_css"),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
