@@ -25,7 +25,8 @@ from crewchief.lifecycle import RunState, TaskState
 from crewchief.plan import ancestors
 from crewchief.records import Attempt, Plan, Task, WorkerResult
 from crewchief.review import record_model_work
-from crewchief.suite import SuiteRunner
+from crewchief.suite import FlakySuite, SuiteRunner
+from crewchief.suite_trust import SuiteTrust
 from crewchief.verify import Reviewer, RuleReviewer
 from crewchief.workspace import WorkspacePool, crewchief_dir
 
@@ -48,24 +49,26 @@ class Orchestrator:
         self.pool = WorkspacePool(repo)
         self.suite = SuiteRunner(repo, ledger, cfg, self.pool)
         self._paused: str | None = None  # why no new attempt may start (a budget)
+        self._trust: SuiteTrust | None = None  # the suite's base check and probe, under way
 
     def drive(self, run_id: str) -> RunState:
         """Run (or resume) ``run_id`` up to the human gate. Ctrl-C leaves it resumable."""
         with run_lock(self.repo, run_id):
             try:
                 self._prepare(run_id)
+                self._start_trust(run_id)
                 self._dispatch(run_id)
                 if self._paused:
                     self._pause(run_id, self._paused)
                 else:
-                    self._integrate(run_id, self._verified(run_id))
+                    self._integrate_or_hold(run_id, self._verified(run_id))
             except KeyboardInterrupt:
                 self.executor.cancel()
                 self._abandon_running(run_id)
                 self.ledger.set_run_state(run_id, RunState.INTERRUPTED)
                 raise
             finally:
-                self.pool.close()
+                self._close()
         return RunState(self.ledger.run(run_id)["state"])
 
     # -- dispatch ------------------------------------------------------------------------------
@@ -227,10 +230,55 @@ class Orchestrator:
     def _verified(self, run_id: str) -> set[str]:
         return {t for t, s in self.ledger.task_states(run_id).items() if s in DONE_OK}
 
+    # -- the suite's trust ---------------------------------------------------------------------
+
+    def _start_trust(self, run_id: str) -> None:
+        """Begin proving the suite on the base (base check, sensitivity probe) beside the
+        workers, unless this run has proved it already."""
+        if not self.cfg.test_command or self._trust is not None or self._trusted(run_id):
+            return
+        owned = [p for t in self.ledger.plan(run_id).tasks for p in t.owned_paths]
+        self._trust = SuiteTrust(
+            self.repo, self.ledger, self.cfg.test_command, self.cfg.suite_timeout_s
+        )
+        self._trust.start(self.pool, str(self.ledger.run(run_id)["base_commit"]), owned)
+
+    def _suite_may_gate(self, run_id: str) -> bool:
+        """Wait for the trust checks; a suite that may not gate fails the run with why."""
+        self._start_trust(run_id)
+        if self._trust is None:
+            return True  # proved before, or no test command (the suite runner says so)
+        trust, self._trust = self._trust.verdict(run_id), None
+        if trust.problem is None:
+            return True
+        self.ledger.set_run_state(run_id, RunState.FAILED, reason=trust.problem)
+        return False
+
+    def _trusted(self, run_id: str) -> bool:
+        return any(
+            e.kind == "suite_trust" and e.data.get("trusted") is True
+            for e in self.ledger.event_records(run_id)
+        )
+
+    def _integrate_or_hold(self, run_id: str, task_ids: set[str]) -> None:
+        """Integrate; a flaky suite holds the run for a person (resume tests again)."""
+        try:
+            self._integrate(run_id, task_ids)
+        except FlakySuite as e:
+            self.ledger.set_run_state(run_id, RunState.INTERRUPTED, reason=str(e), held=True)
+
+    def _close(self) -> None:
+        if self._trust is not None:
+            self._trust.close()
+            self._trust = None
+        self.pool.close()
+
     # -- integrate ------------------------------------------------------------------------------
 
     def _integrate(self, run_id: str, task_ids: set[str]) -> None:
         """Commit ``task_ids`` in merge order, re-run conflicts once, then make the suite green."""
+        if not self._suite_may_gate(run_id):
+            return
         self.ledger.set_run_state(run_id, RunState.INTEGRATING)
         plan = self.ledger.plan(run_id)
         base = str(self.ledger.run(run_id)["base_commit"])
@@ -317,9 +365,9 @@ class Orchestrator:
         """Integrate only ``task_ids`` again (after a person rejected others) and re-test."""
         with run_lock(self.repo, run_id):
             try:
-                self._integrate(run_id, task_ids)
+                self._integrate_or_hold(run_id, task_ids)
             finally:
-                self.pool.close()
+                self._close()
         return RunState(self.ledger.run(run_id)["state"])
 
 

@@ -13,7 +13,19 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 Risk = Literal["low", "medium", "high"]
-CheckKind = Literal["scope", "policy", "apply", "fast", "acceptance", "suite", "review"]
+CheckKind = Literal[
+    "scope",
+    "policy",
+    "apply",
+    "fast",
+    "acceptance",
+    "suite",
+    "review",
+    # the suite's trust checks: red then green on one commit; the base; the sensitivity probe
+    "suite_flaky",
+    "suite_base",
+    "suite_probe",
+]
 Decision = Literal["approve", "revise", "reject"]
 WorkerStatus = Literal["ok", "error", "timeout", "cancelled"]
 
@@ -196,6 +208,10 @@ EventKind = Literal[
     "transcript",
     "held_for_person",
     "config_changed",
+    "suite_flaky",
+    "suite_trust",
+    "model_error",
+    "run_cancelled",
 ]
 
 

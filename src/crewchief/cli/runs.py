@@ -320,12 +320,20 @@ def finish(ledger: Ledger, run_id: str) -> None:
     bad = [s for s in ledger.task_states(run_id).values() if s in bad_states]
     if state == RunState.AWAITING_APPROVAL:
         out.print(f"next: crewchief review {run_id}  then  crewchief merge {run_id}")
-    stops = [e.data for e in ledger.event_records(run_id) if e.kind == "budget_stop"]
+    events = ledger.event_records(run_id)
+    stops = [e.data for e in events if e.kind == "budget_stop"]
     if state == RunState.INTERRUPTED and stops:
         out.print(
             f"[yellow]paused: {stops[-1]['reason']}[/yellow]; nothing is lost. Resume with "
             f"`crewchief resume {run_id} --run-budget … --task-budget …`"
         )
+        raise typer.Exit(1)
+    last = next((e.data for e in reversed(events) if e.kind == "run_state"), {})
+    if state in (RunState.INTERRUPTED, RunState.FAILED) and last.get("reason"):
+        word = "held" if state == RunState.INTERRUPTED else "failed"
+        out.print(f"{word}: {last['reason']}", style="red", markup=False, highlight=False)
+        if state == RunState.INTERRUPTED:
+            out.print(f"nothing is lost: fix the cause, then `crewchief resume {run_id}`")
         raise typer.Exit(1)
     if state == RunState.FAILED or bad:
         out.print(f"[red]{len(bad)} task(s) did not make it; run {run_id} is {state}[/red]")
