@@ -50,13 +50,15 @@ def status(
         "task_list": views.task_rows(ledger, rid),
         "merge_order": views.merge_order(ledger, rid),
         "cost": views.cost_breakdown(ledger, rid),
+        "suite_trust": views.suite_trust(ledger, rid),
     }
 
     def show() -> None:
         out.print(render.runs_table([data]))
         out.print(render.task_table(data["task_list"]))
-        suite = {None: "not run", True: "green", False: "red"}[data["suite_passed"]]
-        out.print(f"integration {str(data['integration'])[:12]}  full suite: {suite}")
+        for line in render.reason_lines(data["task_list"]):
+            out.print(line, markup=False, highlight=False)
+        out.print(render.suite_line(data), markup=False, highlight=False)
         out.print(render.cost_view(data["cost"]))
 
     emit(data, as_json, show)
