@@ -122,7 +122,7 @@ class Orchestrator:
             for t in plan.tasks
             if states[t.id] == S.READY
             and t.id not in inflight
-            and all(states[d] in DONE_OK for d in t.depends_on)
+            and all(states[d] in DONE_OK or states[d] == S.NO_CHANGE for d in t.depends_on)
         ]
 
     def _block_orphans(self, run_id: str, plan: Plan) -> None:
@@ -175,6 +175,10 @@ class Orchestrator:
         if out.result.status != "ok":
             self.ledger.set_task_state(run_id, task.id, S.FAILED, reason=out.result.error or "")
             return
+        if not out.result.patch:  # its own outcome: done, with nothing to integrate
+            reason = "no change needed: the worker found nothing to change"
+            self.ledger.set_task_state(run_id, task.id, S.NO_CHANGE, reason=reason)
+            return
         self.ledger.set_task_state(run_id, task.id, S.PRODUCED)
         verdict = self.reviewer.review(task, out.result, out.checks)
         record_model_work(self.ledger, self.reviewer, run_id, task.id, out.attempt_id)
@@ -204,7 +208,8 @@ class Orchestrator:
     def _base_for(self, run_id: str, plan: Plan, task: Task) -> str:
         """The run's base, plus the accepted changes of every task ``task`` depends on."""
         base = str(self.ledger.run(run_id)["base_commit"])
-        deps = ancestors(plan, task.id)
+        states = self.ledger.task_states(run_id)
+        deps = {d for d in ancestors(plan, task.id) if states[d] != S.NO_CHANGE}
         if not deps:
             return base
         picks = [self._pick(run_id, plan, d) for d in integrate.merge_order(plan, deps)]

@@ -32,6 +32,7 @@ STATE_STYLE = {
     "blocked": "magenta",
     "conflicted": "magenta",
     "cancelled": "dim",
+    "no_change": "dim green",
 }
 
 
@@ -80,7 +81,7 @@ def task_table(rows: list[dict[str, Any]], title: str = "") -> Table:
 
 def reason_lines(rows: list[dict[str, Any]]) -> list[str]:
     """One line per task that did not make it (or needed no change): why."""
-    quiet = {"verified", "approved", "merged", "ready", "running", "planned", "produced"}
+    quiet = {"approved", "merged", "ready", "running", "planned", "produced"}
     return [
         f"  {r['task']}: {r['state']}: {r['reason']}"
         for r in rows

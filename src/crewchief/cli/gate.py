@@ -164,3 +164,20 @@ def merge(run_id: RunArg = None, repo: RepoOpt = Path(".")) -> None:
     root, ledger, rid, cfg = open_run(repo, run_id)
     merge_and_report(root, ledger, rid, cfg)
     finish(ledger, rid)
+
+
+@app.command()
+def cancel(run_id: RunArg = None, repo: RepoOpt = Path(".")) -> None:
+    """Abandon a run: its tasks cancelled, its integration ref and worktrees removed.
+
+    The ledger keeps its whole history; the target branch is never touched.
+    """
+    from crewchief.cancel import cancel_run
+
+    root, ledger, rid, _ = open_run(repo, run_id)
+    done = cancel_run(root, ledger, rid, who())
+    out.print(
+        f"cancelled run {rid}: {len(done.tasks)} task(s) cancelled, "
+        f"{'integration ref removed, ' if done.ref_removed else ''}"
+        f"{done.worktrees_removed} worktree(s) removed; its history stays in the ledger"
+    )

@@ -314,10 +314,15 @@ def merge_and_report(root: Path, ledger: Ledger, run_id: str, cfg: config_mod.Co
 
 
 def finish(ledger: Ledger, run_id: str) -> None:
-    """Say what comes next; exit 1 when the run failed, paused, or a task did not make it."""
+    """Say what comes next; exit 0 when the run merged or waits at the gate, 1 when it failed,
+    was held or paused, or (before merging) a task did not make it."""
     state = RunState(ledger.run(run_id)["state"])
     bad_states = (TaskState.FAILED, TaskState.REJECTED, TaskState.CONFLICTED, TaskState.BLOCKED)
-    bad = [s for s in ledger.task_states(run_id).values() if s in bad_states]
+    bad = [t for t, s in ledger.task_states(run_id).items() if s in bad_states]
+    if state == RunState.MERGED:  # it merged: success, even when some tasks did not make it
+        if bad:
+            out.print(f"not merged (see crewchief status {run_id}): {', '.join(bad)}")
+        return
     if state == RunState.AWAITING_APPROVAL:
         out.print(f"next: crewchief review {run_id}  then  crewchief merge {run_id}")
     events = ledger.event_records(run_id)
