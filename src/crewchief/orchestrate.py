@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,13 +17,13 @@ from crewchief import git, integrate, reverify, review
 from crewchief.budget import over_budget, spend_of
 from crewchief.config import Config
 from crewchief.dispatch import AttemptOutcome, run_attempt, warm_up
-from crewchief.errors import UserError
+from crewchief.errors import ModelUnavailable, UserError
 from crewchief.executor import Executor
 from crewchief.integrate import Chain, Pick
 from crewchief.ledger import Ledger
 from crewchief.lifecycle import RunState, TaskState
 from crewchief.plan import ancestors
-from crewchief.records import Attempt, Plan, Task, WorkerResult
+from crewchief.records import Attempt, CheckResult, EventKind, Plan, Task, WorkerResult
 from crewchief.review import record_model_work
 from crewchief.suite import FlakySuite, SuiteRunner
 from crewchief.suite_trust import SuiteTrust
@@ -48,7 +48,8 @@ class Orchestrator:
         self.reviewer = reviewer or RuleReviewer()
         self.pool = WorkspacePool(repo)
         self.suite = SuiteRunner(repo, ledger, cfg, self.pool)
-        self._paused: str | None = None  # why no new attempt may start (a budget)
+        self._paused: str | None = None  # why no new attempt may start (a budget, a model error)
+        self._pause_kind: EventKind = "budget_stop"
         self._trust: SuiteTrust | None = None  # the suite's base check and probe, under way
 
     def drive(self, run_id: str) -> RunState:
@@ -57,6 +58,7 @@ class Orchestrator:
             try:
                 self._prepare(run_id)
                 self._start_trust(run_id)
+                self._review_unreviewed(run_id)
                 self._dispatch(run_id)
                 if self._paused:
                     self._pause(run_id, self._paused)
@@ -90,8 +92,9 @@ class Orchestrator:
         self._paused = over_budget(self.ledger, self.cfg, run_id, None)
 
     def _pause(self, run_id: str, reason: str) -> None:
-        """Stop at a budget: finished work is kept; ``resume`` with a higher budget goes on."""
-        self.ledger.event(run_id, "budget_stop", {"reason": reason})
+        """Stop at a budget or a model error: finished work is kept; ``resume`` (with a higher
+        budget, or once the model answers again) goes on."""
+        self.ledger.event(run_id, self._pause_kind, {"reason": reason})
         self.ledger.set_run_state(run_id, RunState.INTERRUPTED, reason=reason)
 
     def _abandon_running(self, run_id: str) -> None:
@@ -180,9 +183,45 @@ class Orchestrator:
             self.ledger.set_task_state(run_id, task.id, S.NO_CHANGE, reason=reason)
             return
         self.ledger.set_task_state(run_id, task.id, S.PRODUCED)
-        verdict = self.reviewer.review(task, out.result, out.checks)
-        record_model_work(self.ledger, self.reviewer, run_id, task.id, out.attempt_id)
-        self.ledger.record_verdict(run_id, task.id, out.attempt_id, verdict)
+        self._judge(run_id, task, out.attempt_id, out.result, out.checks)
+
+    def _review_unreviewed(self, run_id: str) -> None:
+        """Review again each produced patch whose review got no verdict (a model error)."""
+        plan = self.ledger.plan(run_id)
+        for task_id, st in self.ledger.task_states(run_id).items():
+            attempts = self.ledger.attempts(run_id, task_id)
+            result = self.ledger.result(attempts[-1]["id"]) if attempts else None
+            if st != S.PRODUCED or result is None or self._paused:
+                continue
+            checks = [
+                CheckResult(
+                    name=c["name"],
+                    kind=c["kind"],
+                    passed=bool(c["passed"]),
+                    output=c["output"],
+                    duration_s=c["duration_s"],
+                )
+                for c in self.ledger.checks(run_id, attempts[-1]["id"])
+            ]
+            self._judge(run_id, plan.task(task_id), attempts[-1]["id"], result, checks)
+
+    def _judge(
+        self,
+        run_id: str,
+        task: Task,
+        attempt_id: str,
+        result: WorkerResult,
+        checks: Sequence[CheckResult],
+    ) -> None:
+        """The reviewer's verdict moves the task; no verdict (model error) pauses the run."""
+        try:
+            verdict = self.reviewer.review(task, result, checks)
+        except ModelUnavailable as e:
+            record_model_work(self.ledger, self.reviewer, run_id, task.id, attempt_id)
+            self._paused, self._pause_kind = f"{task.id}: {e}", "model_error"
+            return
+        record_model_work(self.ledger, self.reviewer, run_id, task.id, attempt_id)
+        self.ledger.record_verdict(run_id, task.id, attempt_id, verdict)
         attempts_left = self._attempts_used(run_id, task.id) < self.cfg.max_attempts
         if verdict.decision == "approve":
             self.ledger.set_task_state(run_id, task.id, S.VERIFIED)
