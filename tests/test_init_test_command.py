@@ -6,9 +6,14 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
 from repo_helpers import crewchief, make_repo
 
-PY_PROJECT = {"setup.cfg": "", "pkg/__init__.py": "", "tests/test_pkg.py": "def test_ok():\n    pass\n"}
+PY_PROJECT = {
+    "setup.cfg": "",
+    "pkg/__init__.py": "",
+    "tests/test_pkg.py": "def test_ok():\n    pass\n",
+}
 
 
 def init_test_command(repo: Path) -> str | None:

@@ -165,7 +165,7 @@ def test_failed_worker_or_scope_is_rejected_by_the_rules(work: WorkContext) -> N
 
 def test_reviewer_malformed_output_is_no_verdict_and_raises(work: WorkContext) -> None:
     r = LLMReviewer(script(Text("LGTM"), Text("LGTM!"), name="r"), output_retries=1)
-    with pytest.raises(ModelUnavailable, match="the reviewer model .* failed"):
+    with pytest.raises(ModelUnavailable, match=r"the reviewer model .* failed"):
         r.review(task(), patched(work, CENTS), PASSED)
     assert len(r.drain()[0]) == 2
 
