@@ -156,3 +156,21 @@ def test_a_red_suite_that_passes_on_a_rerun_is_flaky_and_holds_the_run(tmp_path:
     assert flaky["commit"] == status["integration"]
     assert "flaky" in proc.stdout
     assert git(repo, "rev-list", "--count", "main") == "1"
+
+
+def test_doctor_runs_the_same_probe_and_names_the_shadowing_copy(tmp_path: Path) -> None:
+    site = installed_copy(tmp_path)
+    repo = shapes_repo(tmp_path, f"PYTHONPATH={site} {TEST_COMMAND}")
+    proc = crewchief(repo, "doctor", "--json")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["suite"]["passed"] is True
+    assert f"imports shapes from {site}" in report["suite"]["problem"]
+    assert any("does not test this checkout" in r for r in report["hold_off"])
+
+
+def test_doctor_caches_a_probe_that_proved_the_suite(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "shapes", SHAPES, CHECKOUT_SUITE)
+    reports = [json.loads(crewchief(repo, "doctor", "--json").stdout) for _ in range(2)]
+    assert [r["suite"]["problem"] for r in reports] == [None, None]
+    assert [r["suite"]["probe_cached"] for r in reports] == [False, True]

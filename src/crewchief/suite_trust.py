@@ -177,6 +177,20 @@ class SuiteTrust:
         )
 
 
+def prove_head(repo: Path, command: str, timeout_s: float) -> Trust:
+    """The base check and the probe on ``repo``'s HEAD (what ``doctor`` runs), in a pooled
+    worktree, recorded and cached in the ledger like a run's."""
+    ledger = Ledger.for_repo(repo)
+    pool = WorkspacePool(repo)
+    try:
+        trust = SuiteTrust(repo, ledger, command, timeout_s)
+        trust.start(pool, git.head_commit(repo), ())
+        return trust.verdict(None)
+    finally:
+        pool.close()
+        ledger.close()
+
+
 def _as(check: CheckResult, kind: str) -> CheckResult:
     return check.model_copy(update={"kind": kind})
 
