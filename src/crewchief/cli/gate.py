@@ -160,10 +160,14 @@ def _interactive_review(
 
 @app.command()
 def merge(run_id: RunArg = None, repo: RepoOpt = Path(".")) -> None:
-    """Move the target branch to the tested, approved integration commit (compare-and-swap)."""
+    """Move the target branch to the tested, approved integration commit (compare-and-swap).
+
+    Rebuilds and re-tests the approved tasks first when the tip is not their tested build.
+    Exits 0 when it merged, even if some tasks were dropped (they are listed).
+    """
     root, ledger, rid, cfg = open_run(repo, run_id)
     merge_and_report(root, ledger, rid, cfg)
-    finish(ledger, rid)
+    finish(ledger, rid, merged_is_success=True)
 
 
 @app.command()

@@ -313,15 +313,16 @@ def merge_and_report(root: Path, ledger: Ledger, run_id: str, cfg: config_mod.Co
     out.print(f"merged: {landing.target} {landing.old[:12]} → {landing.new[:12]} ({landing.how})")
 
 
-def finish(ledger: Ledger, run_id: str) -> None:
-    """Say what comes next; exit 0 when the run merged or waits at the gate, 1 when it failed,
-    was held or paused, or (before merging) a task did not make it."""
+def finish(ledger: Ledger, run_id: str, merged_is_success: bool = False) -> None:
+    """Say what comes next; exit 1 when the run failed, was held or paused, or a task did not
+    make it. With ``merged_is_success`` (``merge``), a merged run exits 0 whatever was dropped;
+    ``run --yes`` keeps exiting 1 when a task did not make it, for unattended pipelines."""
     state = RunState(ledger.run(run_id)["state"])
     bad_states = (TaskState.FAILED, TaskState.REJECTED, TaskState.CONFLICTED, TaskState.BLOCKED)
     bad = [t for t, s in ledger.task_states(run_id).items() if s in bad_states]
-    if state == RunState.MERGED:  # it merged: success, even when some tasks did not make it
-        if bad:
-            out.print(f"not merged (see crewchief status {run_id}): {', '.join(bad)}")
+    if state == RunState.MERGED and bad:
+        out.print(f"not merged (see crewchief status {run_id}): {', '.join(bad)}")
+    if state == RunState.MERGED and merged_is_success:
         return
     if state == RunState.AWAITING_APPROVAL:
         out.print(f"next: crewchief review {run_id}  then  crewchief merge {run_id}")
