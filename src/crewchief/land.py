@@ -162,7 +162,8 @@ def land(repo: Path, ledger: Ledger, run_id: str, who: str) -> Landing:
     if chain != approved or not run["suite_passed"]:
         raise RunError(
             f"run {run_id}: the integration commit is not the tested build of the "
-            "approved tasks; run `crewchief merge` again to rebuild it"
+            f"approved tasks; nothing was merged (`crewchief merge {run_id}` rebuilds and "
+            "re-tests it)"
         )
     ref = f"refs/heads/{target}"
     current = git.rev_parse(repo, ref)
