@@ -321,7 +321,7 @@ class Orchestrator:
 
     def _integrate(self, run_id: str, task_ids: set[str]) -> None:
         """Commit ``task_ids`` in merge order, re-run conflicts once, then make the suite green."""
-        if not self._suite_may_gate(run_id):
+        if task_ids and not self._suite_may_gate(run_id):
             return
         self.ledger.set_run_state(run_id, RunState.INTEGRATING)
         plan = self.ledger.plan(run_id)

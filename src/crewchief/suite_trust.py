@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import shlex
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ class SuiteTrust:
         self.repo, self.ledger, self.command, self.timeout_s = repo, ledger, command, timeout_s
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="suite-trust")
         self._future: Future[Trust] | None = None
+        self._stop = threading.Event()
         self._tree = self._base = ""
 
     def start(self, pool: WorkspacePool, base: str, owned: Sequence[str]) -> None:
@@ -115,8 +117,17 @@ class SuiteTrust:
         return trust
 
     def close(self) -> None:
-        """Wait for the checks to end (Ctrl-C has killed their processes) without recording."""
+        """Stop checks still under way (their processes killed) without recording them; the
+        driver calls this when it ends without needing them (nothing to integrate, Ctrl-C)."""
+        self._stop.set()
+        if self._future is not None and not self._future.done():
+            procs.kill_all()  # only this driver's own children; its workers have finished
         self._pool.shutdown(wait=True)
+
+    def _suite(self, path: Path) -> CheckResult:
+        if self._stop.is_set():
+            raise _Stopped
+        return run_suite(self.command, path, self.timeout_s)
 
     def _record_in_run(self, run_id: str, trust: Trust) -> None:
         for check in (trust.base, trust.probe):
@@ -139,11 +150,19 @@ class SuiteTrust:
     def _check(
         self, pool: WorkspacePool, base: str, targets: list[str], cached: CheckResult | None
     ) -> Trust:
+        try:
+            return self._checks(pool, base, targets, cached)
+        except _Stopped:
+            return Trust(None, None, (), "the suite's checks were stopped before they finished")
+
+    def _checks(
+        self, pool: WorkspacePool, base: str, targets: list[str], cached: CheckResult | None
+    ) -> Trust:
         with pool.workspace(base) as ws:
-            first = run_suite(self.command, ws.path, self.timeout_s)
+            first = self._suite(ws.path)
             base_check = _as(first, "suite_base")
             if not first.passed:
-                again = run_suite(self.command, ws.path, self.timeout_s)
+                again = self._suite(ws.path)
                 problem = _base_problem(base, first, again)
                 return Trust(_as(again, "suite_base"), None, (), problem)
             if cached is not None:
@@ -152,7 +171,7 @@ class SuiteTrust:
                 return Trust(base_check, None, (), "no source file to probe the suite with")
             for rel in targets:
                 break_file(ws.path / rel)
-            probe = _as(run_suite(self.command, ws.path, self.timeout_s), "suite_probe")
+            probe = _as(self._suite(ws.path), "suite_probe")
             if not probe.passed:
                 return Trust(base_check, probe, tuple(targets), None)
             return Trust(base_check, probe, tuple(targets), self._insensitive(ws.path, targets))
@@ -189,6 +208,10 @@ def prove_head(repo: Path, command: str, timeout_s: float) -> Trust:
     finally:
         pool.close()
         ledger.close()
+
+
+class _Stopped(Exception):
+    """The driver closed the checks: no further suite run starts."""
 
 
 def _as(check: CheckResult, kind: str) -> CheckResult:
