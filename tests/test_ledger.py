@@ -10,6 +10,7 @@ import pytest
 from crewchief.errors import IllegalTransition, UserError
 from crewchief.ledger import Ledger
 from crewchief.lifecycle import TaskState
+from crewchief.migrations import MIGRATIONS
 from crewchief.records import ChangeRequest, Plan, Task, WorkerResult
 
 
@@ -26,7 +27,8 @@ def test_ledger_is_wal_and_migrations_apply_once(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "l.db")
     assert ledger.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     names = [r[0] for r in ledger.db.execute("SELECT name FROM migrations")]
-    assert names == ["0001_initial", "0002_model_calls"]
+    assert names == [name for name, _ in MIGRATIONS]
+    assert names[:2] == ["0001_initial", "0002_model_calls"]
 
 
 def test_events_are_append_only(tmp_path: Path) -> None:

@@ -188,16 +188,19 @@ def _parse_env(name: str, value: str) -> Any:
 
 
 def detect(repo: Path) -> Config:
-    """Guess language, full test command and fast checks from the files in ``repo``."""
+    """Guess language, full test command (in the project's own environment: see ``testcmd``)
+    and fast checks from the files in ``repo``."""
+    from crewchief.testcmd import node_test_command, python_test_command
+
     files = {p.name for p in repo.iterdir()}
     if files & {"pyproject.toml", "setup.py", "setup.cfg"} or any(repo.glob("*.py")):
         checks = ["python -m compileall -q {files}"]
         if shutil.which("ruff"):
             checks.append("ruff check --select E9,F63,F7,F82 {files}")
-        tests = "python -m pytest -q" if _has_python_tests(repo) else None
+        tests = python_test_command(repo) if _has_python_tests(repo) else None
         return Config(language="python", test_command=tests, fast_checks=checks)
     if "package.json" in files:
-        return Config(language="javascript", test_command="npm test", fast_checks=[])
+        return Config(language="javascript", test_command=node_test_command(repo), fast_checks=[])
     if "go.mod" in files:
         return Config(language="go", test_command="go test ./...", fast_checks=["go vet ./..."])
     if "Cargo.toml" in files:

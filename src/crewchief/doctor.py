@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from crewchief import git, procs
+from crewchief import git
 from crewchief.backends.external import agent_template
 from crewchief.errors import UserError
 from crewchief.records import Record
@@ -102,6 +102,9 @@ class SuiteStatus(Record):
     ran: bool
     passed: bool | None
     duration_s: float = 0.0
+    #: Why the suite may not gate a run (it fails with the code broken?), None: it may.
+    problem: str | None = None
+    probe_cached: bool = False
     output_tail: str = ""
 
 
@@ -138,11 +141,14 @@ def diagnose(
     run_tests: bool = True,
     test_timeout_s: float = 1800.0,
     env: Mapping[str, str] | None = None,
+    suite_sandbox: SandboxConfig | None = None,
 ) -> DoctorReport:
-    """Everything ``crewchief doctor`` reports about ``repo`` and this machine."""
+    """Everything ``crewchief doctor`` reports about ``repo`` and this machine; the suite and its
+    probe run in ``suite_sandbox`` (default: bubblewrap, as a run's suite does)."""
     env = os.environ if env is None else env
     version = git_version()
-    suite = _suite(repo, test_command, run_tests, test_timeout_s, env)
+    box = SandboxConfig() if suite_sandbox is None else suite_sandbox
+    suite = _suite(repo, test_command, run_tests, test_timeout_s, env, box)
     spread = measure_tests(repo)
     statuses = tuple(_agent(n, (agent_tables or {}).get(n), env) for n in agents)
     sandbox = report(SandboxConfig())
@@ -200,6 +206,8 @@ def hold_off_reasons(suite: SuiteStatus, spread: FileCounts) -> tuple[str, ...]:
         )
     elif suite.ran and suite.passed is False:
         reasons.append("the test suite already fails on the current checkout")
+    elif suite.problem is not None:
+        reasons.append(suite.problem)
     if spread.test_files == 0:
         reasons.append("the repository has no test files")
     elif spread.source_files >= MIN_SOURCES_FOR_RATIO and spread.ratio < MIN_TEST_RATIO:
@@ -215,22 +223,36 @@ def _recommend(hold: tuple[str, ...]) -> str:
             "Hold off on parallel workers: use a single agent with human review of every "
             "change until the suite is green and covers the code you want changed."
         )
-    return "Ready for parallel workers: the suite is configured, passes and covers the code."
+    return (
+        "Ready for parallel workers: the suite is configured, passes, and fails when the code "
+        "under test is broken."
+    )
 
 
 def _suite(
-    repo: Path, command: str | None, run_tests: bool, timeout_s: float, env: Mapping[str, str]
+    repo: Path,
+    command: str | None,
+    run_tests: bool,
+    timeout_s: float,
+    env: Mapping[str, str],
+    box: SandboxConfig,
 ) -> SuiteStatus:
+    """The suite on the committed HEAD, and the same sensitivity probe a run makes."""
     if command is None or not run_tests:
         return SuiteStatus(command=command, ran=False, passed=None)
-    result = procs.run(command, repo, timeout_s=timeout_s)
-    tail = Redactor.from_env(env).redact(result.output[-4000:])
+    from crewchief.suite_trust import prove_head
+
+    trust = prove_head(repo, command, timeout_s, box)
+    base = trust.base
+    assert base is not None, "the base check always runs"
     return SuiteStatus(
         command=command,
         ran=True,
-        passed=result.ok,
-        duration_s=result.duration_s,
-        output_tail=tail,
+        passed=base.passed,
+        duration_s=base.duration_s,
+        output_tail=Redactor.from_env(env).redact(base.output[-4000:]),
+        problem=trust.problem if base.passed else None,
+        probe_cached=trust.probe_cached,
     )
 
 
@@ -313,8 +335,11 @@ def _suite_finding(suite: SuiteStatus) -> Finding:
         return Finding(name="tests", level="fail", detail="no test command configured")
     if not suite.ran:
         return Finding(name="tests", level="warn", detail=f"{suite.command!r} not run")
+    if suite.passed and suite.problem is not None:
+        return Finding(name="tests", level="fail", detail="pass, but do not test this checkout")
     if suite.passed:
-        return Finding(name="tests", level="ok", detail=f"pass in {suite.duration_s:.1f}s")
+        probe = "probe cached" if suite.probe_cached else "probe: fail when the code is broken"
+        return Finding(name="tests", level="ok", detail=f"pass in {suite.duration_s:.1f}s; {probe}")
     return Finding(name="tests", level="fail", detail=f"{suite.command!r} fails")
 
 

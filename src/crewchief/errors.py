@@ -21,6 +21,11 @@ class RunError(CrewchiefError):
     exit_code = 1
 
 
+class ModelUnavailable(RunError):
+    """A model call failed after the SDK's retries (or gave no usable answer): no verdict was
+    given, so nothing may be judged on it; the run pauses and ``resume`` asks again."""
+
+
 class IllegalTransition(RunError):
     """A lifecycle was asked to move along an edge its transition table does not have."""
 

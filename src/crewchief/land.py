@@ -33,6 +33,18 @@ def decide(
         )
     ledger.set_task_state(run_id, task_id, S.APPROVED if approve else S.REJECTED, who=who)
     ledger.record_approval(run_id, task_id, "approve" if approve else "reject", who, comment)
+    _fail_if_nothing_left(ledger, run_id)
+
+
+def _fail_if_nothing_left(ledger: Ledger, run_id: str) -> None:
+    """A run at the gate whose every task was rejected ends: nothing can ever merge."""
+    if RunState(ledger.run(run_id)["state"]) != RunState.AWAITING_APPROVAL:
+        return
+    if any(s in (S.VERIFIED, S.APPROVED) for s in ledger.task_states(run_id).values()):
+        return
+    ledger.set_run_state(
+        run_id, RunState.FAILED, reason="every task was rejected at the gate: nothing to merge"
+    )
 
 
 def person_reasons(ledger: Ledger, run_id: str, task_id: str, cfg: Config) -> list[str]:
@@ -96,17 +108,39 @@ def merge_run(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) ->
         target, base, tip = run["target_branch"], run["base_commit"], run["integration_commit"]
         return Landing(target, base, tip, "recorded: it had landed before an interruption")
     approved = check_mergeable(ledger, run_id)
-    chain = {r["task_id"] for r in ledger.integration_chain(run_id)}
-    if chain != approved:
+    if not _is_tested_build(ledger, run_id, approved):
         orchestrator = Orchestrator(repo, ledger, cfg, make_executor(cfg))
         state = orchestrator.rebuild(run_id, approved)
         if state != RunState.AWAITING_APPROVAL:
             raise RunError(
                 f"the integration of the approved tasks is not green (run {run_id} is "
-                f"{state}); nothing was merged. See crewchief status {run_id}"
+                f"{state}: {_last_reason(ledger, run_id)}); nothing was merged. "
+                f"Next: {_next_command(ledger, run_id)}"
             )
         check_mergeable(ledger, run_id)
     return land(repo, ledger, run_id, who)
+
+
+def _is_tested_build(ledger: Ledger, run_id: str, approved: set[str]) -> bool:
+    """Whether the run's integration commit is exactly the approved tasks, with a green suite."""
+    chain = {r["task_id"] for r in ledger.integration_chain(run_id)}
+    return chain == approved and bool(ledger.run(run_id)["suite_passed"])
+
+
+def _last_reason(ledger: Ledger, run_id: str) -> str:
+    events = [e for e in ledger.event_records(run_id) if e.kind == "run_state"]
+    reason = events[-1].data.get("reason") if events else None
+    return str(reason).splitlines()[0] if reason else "see its status"
+
+
+def _next_command(ledger: Ledger, run_id: str) -> str:
+    """The one command that moves a run that could not merge forward."""
+    state = RunState(ledger.run(run_id)["state"])
+    if state == RunState.INTERRUPTED:
+        return f"fix the cause, then crewchief resume {run_id}"
+    if any(s == S.VERIFIED for s in ledger.task_states(run_id).values()):
+        return f"crewchief review {run_id}"
+    return f"crewchief status {run_id}, then crewchief cancel {run_id} to abandon it"
 
 
 def send_back(ledger: Ledger, run_id: str, task_id: str, who: str, comment: str) -> None:
@@ -140,7 +174,8 @@ def land(repo: Path, ledger: Ledger, run_id: str, who: str) -> Landing:
     if chain != approved or not run["suite_passed"]:
         raise RunError(
             f"run {run_id}: the integration commit is not the tested build of the "
-            "approved tasks; run `crewchief merge` again to rebuild it"
+            f"approved tasks; nothing was merged (`crewchief merge {run_id}` rebuilds and "
+            "re-tests it)"
         )
     ref = f"refs/heads/{target}"
     current = git.rev_parse(repo, ref)

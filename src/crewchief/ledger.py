@@ -442,6 +442,49 @@ class Ledger(LedgerReader):
                 (int(check.passed), run_id, commit),
             )
 
+    def mark_suite(self, run_id: str, commit: str, passed: bool) -> None:
+        """A suite result already recorded for ``commit`` becomes the run's, if it is the tip."""
+        with self.tx() as db:
+            db.execute(
+                "UPDATE runs SET suite_passed=? WHERE id=? AND integration_commit=?",
+                (int(passed), run_id, commit),
+            )
+
+    def record_suite_trust(self, tree: str, probe: CheckResult, broken: list[str]) -> None:
+        """One sensitivity probe of the suite ``probe.name`` on base tree ``tree``: the suite is
+        sensitive when it failed with ``broken`` deliberately broken."""
+        with self.tx() as db:
+            db.execute(
+                "INSERT INTO suite_trust (tree, command, sensitive, output, duration_s, "
+                "broken_json, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    tree,
+                    probe.name,
+                    int(not probe.passed),
+                    self.redactor(probe.output[-8000:]),
+                    probe.duration_s,
+                    json.dumps(broken),
+                    _now(),
+                ),
+            )
+
+    def suite_trust(self, tree: str, command: str) -> CheckResult | None:
+        """The probe that proved ``command`` sensitive on ``tree``, if one ever did."""
+        row = self.db.execute(
+            "SELECT output, duration_s FROM suite_trust WHERE tree=? AND command=? AND sensitive=1 "
+            "ORDER BY id DESC LIMIT 1",
+            (tree, command),
+        ).fetchone()
+        if row is None:
+            return None
+        return CheckResult(
+            name=command,
+            kind="suite_probe",
+            passed=False,
+            output=row["output"],
+            duration_s=row["duration_s"],
+        )
+
     def record_approval(
         self, run_id: str, task_id: str | None, decision: str, who: str, comment: str = ""
     ) -> None:

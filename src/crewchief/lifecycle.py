@@ -20,6 +20,8 @@ class TaskState(StrEnum):
     BLOCKED = "blocked"
     CONFLICTED = "conflicted"
     CANCELLED = "cancelled"
+    #: The worker found nothing to change: the task is done without a patch.
+    NO_CHANGE = "no_change"
 
 
 T = TaskState
@@ -28,24 +30,27 @@ TASK_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
     # ready → blocked when a dependency fails; → failed when no attempt may start (budget).
     T.READY: frozenset({T.RUNNING, T.BLOCKED, T.CANCELLED, T.FAILED}),
     # running → ready: the run was interrupted; the attempt is abandoned and retried on resume.
-    T.RUNNING: frozenset({T.PRODUCED, T.FAILED, T.READY, T.CANCELLED}),
+    T.RUNNING: frozenset({T.PRODUCED, T.FAILED, T.READY, T.CANCELLED, T.NO_CHANGE}),
     # produced → ready: the reviewer asked for a revision (a new attempt carries the feedback).
     T.PRODUCED: frozenset({T.VERIFIED, T.READY, T.REJECTED, T.FAILED}),
     # verified → conflicted: no longer applies on the integration base; → rejected: a person said
     # no, or the full suite was bisected to this patch.
-    T.VERIFIED: frozenset({T.APPROVED, T.REJECTED, T.CONFLICTED}),
-    T.APPROVED: frozenset({T.MERGED, T.REJECTED, T.CONFLICTED}),
+    T.VERIFIED: frozenset({T.APPROVED, T.REJECTED, T.CONFLICTED, T.CANCELLED}),
+    T.APPROVED: frozenset({T.MERGED, T.REJECTED, T.CONFLICTED, T.CANCELLED}),
     T.CONFLICTED: frozenset({T.READY, T.CANCELLED}),
-    # A person may send a rejected or failed task back for another attempt.
+    # A person may send a rejected, failed or unchanged task back for another attempt.
     T.REJECTED: frozenset({T.READY}),
     T.FAILED: frozenset({T.READY}),
+    T.NO_CHANGE: frozenset({T.READY}),
     T.BLOCKED: frozenset({T.READY, T.CANCELLED}),
     T.MERGED: frozenset(),
     T.CANCELLED: frozenset(),
 }
 
 #: States a task rests in until a person or a resume acts on it.
-TASK_TERMINAL = frozenset({T.MERGED, T.REJECTED, T.FAILED, T.BLOCKED, T.CONFLICTED, T.CANCELLED})
+TASK_TERMINAL = frozenset(
+    {T.MERGED, T.REJECTED, T.FAILED, T.BLOCKED, T.CONFLICTED, T.CANCELLED, T.NO_CHANGE}
+)
 
 
 class RunState(StrEnum):
@@ -64,12 +69,15 @@ RUN_TRANSITIONS: dict[RunState, frozenset[RunState]] = {
     R.PLANNED: frozenset({R.RUNNING, R.CANCELLED}),
     R.RUNNING: frozenset({R.INTEGRATING, R.INTERRUPTED, R.FAILED, R.CANCELLED}),
     R.INTERRUPTED: frozenset({R.RUNNING, R.CANCELLED}),
-    R.INTEGRATING: frozenset({R.AWAITING_APPROVAL, R.INTERRUPTED, R.FAILED, R.RUNNING}),
+    # integrating → cancelled: a person abandons a run whose driver was killed mid-integration.
+    R.INTEGRATING: frozenset(
+        {R.AWAITING_APPROVAL, R.INTERRUPTED, R.FAILED, R.RUNNING, R.CANCELLED}
+    ),
     # awaiting_approval → integrating: a person rejected a task, the rest is rebuilt and re-tested.
     R.AWAITING_APPROVAL: frozenset(
         {R.MERGED, R.INTEGRATING, R.RUNNING, R.FAILED, R.CANCELLED, R.AWAITING_APPROVAL}
     ),
-    R.FAILED: frozenset({R.RUNNING, R.INTEGRATING}),
+    R.FAILED: frozenset({R.RUNNING, R.INTEGRATING, R.CANCELLED}),
     R.MERGED: frozenset(),
     R.CANCELLED: frozenset(),
 }

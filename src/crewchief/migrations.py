@@ -74,6 +74,17 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX model_calls_run ON model_calls(run_id, task_id);
         """,
     ),
+    (
+        "0003_suite_trust",
+        """
+        CREATE TABLE suite_trust (
+            id INTEGER PRIMARY KEY, tree TEXT NOT NULL, command TEXT NOT NULL,
+            sensitive INTEGER NOT NULL, output TEXT NOT NULL, duration_s REAL NOT NULL,
+            broken_json TEXT NOT NULL, at REAL NOT NULL
+        );
+        CREATE INDEX suite_trust_key ON suite_trust(tree, command);
+        """,
+    ),
 ]
 
 

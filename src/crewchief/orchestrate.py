@@ -6,6 +6,7 @@ Resuming is driving again: finished attempts are read back from the ledger, aban
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 
@@ -13,16 +14,17 @@ from crewchief import integrate, reverify, review, sandbox_policy
 from crewchief.budget import over_budget, spend_of
 from crewchief.config import Config
 from crewchief.dispatch import AttemptOutcome, run_attempt, warm_up
-from crewchief.errors import UserError
+from crewchief.errors import ModelUnavailable, UserError
 from crewchief.executor import Executor
 from crewchief.integrate import Chain, Pick
 from crewchief.ledger import Ledger
 from crewchief.lifecycle import RunState, TaskState
 from crewchief.plan import ancestors
-from crewchief.records import Attempt, Plan, Task, WorkerResult
+from crewchief.records import Attempt, CheckResult, EventKind, Plan, Task, WorkerResult
 from crewchief.review import record_model_work
 from crewchief.runlock import run_lock
-from crewchief.suite import SuiteRunner
+from crewchief.suite import FlakySuite, SuiteRunner
+from crewchief.suite_trust import SuiteTrust
 from crewchief.verify import Reviewer, RuleReviewer
 from crewchief.workspace import WorkspacePool
 
@@ -44,25 +46,29 @@ class Orchestrator:
         self.reviewer = reviewer or RuleReviewer()
         self.pool = WorkspacePool(repo)
         self.suite = SuiteRunner(repo, ledger, cfg, self.pool)
-        self._paused: str | None = None  # why no new attempt may start (a budget)
+        self._paused: str | None = None  # why no new attempt may start (a budget, a model error)
+        self._pause_kind: EventKind = "budget_stop"
+        self._trust: SuiteTrust | None = None  # the suite's base check and probe, under way
 
     def drive(self, run_id: str) -> RunState:
         """Run (or resume) ``run_id`` up to the human gate. Ctrl-C leaves it resumable."""
         with run_lock(self.repo, run_id):
             try:
                 self._prepare(run_id)
+                self._start_trust(run_id)
+                self._review_unreviewed(run_id)
                 self._dispatch(run_id)
                 if self._paused:
                     self._pause(run_id, self._paused)
                 else:
-                    self._integrate(run_id, self._verified(run_id))
+                    self._integrate_or_hold(run_id, self._verified(run_id))
             except KeyboardInterrupt:
                 self.executor.cancel()
                 self._abandon_running(run_id)
                 self.ledger.set_run_state(run_id, RunState.INTERRUPTED)
                 raise
             finally:
-                self.pool.close()
+                self._close()
         return RunState(self.ledger.run(run_id)["state"])
 
     # -- dispatch ------------------------------------------------------------------------------
@@ -87,8 +93,9 @@ class Orchestrator:
         self._paused = over_budget(self.ledger, self.cfg, run_id, None)
 
     def _pause(self, run_id: str, reason: str) -> None:
-        """Stop at a budget: finished work is kept; ``resume`` with a higher budget goes on."""
-        self.ledger.event(run_id, "budget_stop", {"reason": reason})
+        """Stop at a budget or a model error: finished work is kept; ``resume`` (with a higher
+        budget, or once the model answers again) goes on."""
+        self.ledger.event(run_id, self._pause_kind, {"reason": reason})
         self.ledger.set_run_state(run_id, RunState.INTERRUPTED, reason=reason)
 
     def _abandon_running(self, run_id: str) -> None:
@@ -119,7 +126,7 @@ class Orchestrator:
             for t in plan.tasks
             if states[t.id] == S.READY
             and t.id not in inflight
-            and all(states[d] in DONE_OK for d in t.depends_on)
+            and all(states[d] in DONE_OK or states[d] == S.NO_CHANGE for d in t.depends_on)
         ]
 
     def _block_orphans(self, run_id: str, plan: Plan) -> None:
@@ -172,10 +179,50 @@ class Orchestrator:
         if out.result.status != "ok":
             self.ledger.set_task_state(run_id, task.id, S.FAILED, reason=out.result.error or "")
             return
+        if not out.result.patch:  # its own outcome: done, with nothing to integrate
+            reason = "no change needed: the worker found nothing to change"
+            self.ledger.set_task_state(run_id, task.id, S.NO_CHANGE, reason=reason)
+            return
         self.ledger.set_task_state(run_id, task.id, S.PRODUCED)
-        verdict = self.reviewer.review(task, out.result, out.checks)
-        record_model_work(self.ledger, self.reviewer, run_id, task.id, out.attempt_id)
-        self.ledger.record_verdict(run_id, task.id, out.attempt_id, verdict)
+        self._judge(run_id, task, out.attempt_id, out.result, out.checks)
+
+    def _review_unreviewed(self, run_id: str) -> None:
+        """Review again each produced patch whose review got no verdict (a model error)."""
+        plan = self.ledger.plan(run_id)
+        for task_id, st in self.ledger.task_states(run_id).items():
+            attempts = self.ledger.attempts(run_id, task_id)
+            result = self.ledger.result(attempts[-1]["id"]) if attempts else None
+            if st != S.PRODUCED or result is None or self._paused:
+                continue
+            checks = [
+                CheckResult(
+                    name=c["name"],
+                    kind=c["kind"],
+                    passed=bool(c["passed"]),
+                    output=c["output"],
+                    duration_s=c["duration_s"],
+                )
+                for c in self.ledger.checks(run_id, attempts[-1]["id"])
+            ]
+            self._judge(run_id, plan.task(task_id), attempts[-1]["id"], result, checks)
+
+    def _judge(
+        self,
+        run_id: str,
+        task: Task,
+        attempt_id: str,
+        result: WorkerResult,
+        checks: Sequence[CheckResult],
+    ) -> None:
+        """The reviewer's verdict moves the task; no verdict (model error) pauses the run."""
+        try:
+            verdict = self.reviewer.review(task, result, checks)
+        except ModelUnavailable as e:
+            record_model_work(self.ledger, self.reviewer, run_id, task.id, attempt_id)
+            self._paused, self._pause_kind = f"{task.id}: {e}", "model_error"
+            return
+        record_model_work(self.ledger, self.reviewer, run_id, task.id, attempt_id)
+        self.ledger.record_verdict(run_id, task.id, attempt_id, verdict)
         attempts_left = self._attempts_used(run_id, task.id) < self.cfg.max_attempts
         if verdict.decision == "approve":
             self.ledger.set_task_state(run_id, task.id, S.VERIFIED)
@@ -201,7 +248,8 @@ class Orchestrator:
     def _base_for(self, run_id: str, plan: Plan, task: Task) -> str:
         """The run's base, plus the accepted changes of every task ``task`` depends on."""
         base = str(self.ledger.run(run_id)["base_commit"])
-        deps = ancestors(plan, task.id)
+        states = self.ledger.task_states(run_id)
+        deps = {d for d in ancestors(plan, task.id) if states[d] != S.NO_CHANGE}
         if not deps:
             return base
         picks = [self._pick(run_id, plan, d) for d in integrate.merge_order(plan, deps)]
@@ -227,10 +275,59 @@ class Orchestrator:
     def _verified(self, run_id: str) -> set[str]:
         return {t for t, s in self.ledger.task_states(run_id).items() if s in DONE_OK}
 
+    # -- the suite's trust ---------------------------------------------------------------------
+
+    def _start_trust(self, run_id: str) -> None:
+        """Begin proving the suite on the base (base check, sensitivity probe) beside the
+        workers, unless this run has proved it already."""
+        if not self.cfg.test_command or self._trust is not None or self._trusted(run_id):
+            return
+        owned = [p for t in self.ledger.plan(run_id).tasks for p in t.owned_paths]
+        self._trust = SuiteTrust(
+            self.repo,
+            self.ledger,
+            self.cfg.test_command,
+            self.cfg.suite_timeout_s,
+            self.cfg.check_sandbox(),
+        )
+        self._trust.start(self.pool, str(self.ledger.run(run_id)["base_commit"]), owned)
+
+    def _suite_may_gate(self, run_id: str) -> bool:
+        """Wait for the trust checks; a suite that may not gate fails the run with why."""
+        self._start_trust(run_id)
+        if self._trust is None:
+            return True  # proved before, or no test command (the suite runner says so)
+        trust, self._trust = self._trust.verdict(run_id), None
+        if trust.problem is None:
+            return True
+        self.ledger.set_run_state(run_id, RunState.FAILED, reason=trust.problem)
+        return False
+
+    def _trusted(self, run_id: str) -> bool:
+        return any(
+            e.kind == "suite_trust" and e.data.get("trusted") is True
+            for e in self.ledger.event_records(run_id)
+        )
+
+    def _integrate_or_hold(self, run_id: str, task_ids: set[str]) -> None:
+        """Integrate; a flaky suite holds the run for a person (resume tests again)."""
+        try:
+            self._integrate(run_id, task_ids)
+        except FlakySuite as e:
+            self.ledger.set_run_state(run_id, RunState.INTERRUPTED, reason=str(e), held=True)
+
+    def _close(self) -> None:
+        if self._trust is not None:
+            self._trust.close()
+            self._trust = None
+        self.pool.close()
+
     # -- integrate ------------------------------------------------------------------------------
 
     def _integrate(self, run_id: str, task_ids: set[str]) -> None:
         """Commit ``task_ids`` in merge order, re-run conflicts once, then make the suite green."""
+        if task_ids and not self._suite_may_gate(run_id):
+            return
         self.ledger.set_run_state(run_id, RunState.INTEGRATING)
         plan = self.ledger.plan(run_id)
         base = str(self.ledger.run(run_id)["base_commit"])
@@ -317,7 +414,7 @@ class Orchestrator:
         """Integrate only ``task_ids`` again (after a person rejected others) and re-test."""
         with run_lock(self.repo, run_id):
             try:
-                self._integrate(run_id, task_ids)
+                self._integrate_or_hold(run_id, task_ids)
             finally:
-                self.pool.close()
+                self._close()
         return RunState(self.ledger.run(run_id)["state"])

@@ -13,7 +13,19 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 Risk = Literal["low", "medium", "high"]
-CheckKind = Literal["scope", "policy", "apply", "fast", "acceptance", "suite", "review"]
+CheckKind = Literal[
+    "scope",
+    "policy",
+    "apply",
+    "fast",
+    "acceptance",
+    "suite",
+    "review",
+    # the suite's trust checks: red then green on one commit; the base; the sensitivity probe
+    "suite_flaky",
+    "suite_base",
+    "suite_probe",
+]
 Decision = Literal["approve", "revise", "reject"]
 WorkerStatus = Literal["ok", "error", "timeout", "cancelled"]
 
@@ -201,6 +213,10 @@ EventKind = Literal[
     "merge_intent",
     "review_requested",
     "host_verdict",
+    "suite_flaky",
+    "suite_trust",
+    "model_error",
+    "run_cancelled",
 ]
 
 

@@ -36,6 +36,7 @@ STATE_STYLE = {
     "blocked": "magenta",
     "conflicted": "magenta",
     "cancelled": "dim",
+    "no_change": "dim green",
 }
 
 
@@ -123,6 +124,30 @@ def task_table(rows: list[dict[str, Any]], title: str = "") -> Fitted:
         )
     columns = ["task", "state", "att", "checks", "verdict", "secs", "title"]
     return Fitted(title or None, columns, cells, wrap={"title"})
+
+
+def reason_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per task that did not make it (or needed no change): why."""
+    quiet = {"approved", "merged", "ready", "running", "planned", "produced"}
+    return [
+        f"  {r['task']}: {r['state']}: {r['reason']}"
+        for r in rows
+        if r.get("reason") and r["state"] not in quiet
+    ]
+
+
+def suite_line(data: dict[str, Any]) -> str:
+    """The suite's result on the commit on the gate, and whether the suite was proven."""
+    suite = {None: "not run", True: "green", False: "red"}[data["suite_passed"]]
+    line = f"integration {str(data['integration'] or '-')[:12]}  full suite: {suite}"
+    trust = data.get("suite_trust")
+    if trust is None:
+        return line
+    if trust.get("trusted"):
+        cached = " (probe cached)" if trust.get("probe_cached") else ""
+        return f"{line}  (green on the base, sensitive to breakage{cached})"
+    problem = str(trust.get("problem") or "").splitlines()
+    return f"{line}\nsuite not trusted: {problem[0] if problem else '?'}"
 
 
 def runs_table(summaries: list[dict[str, Any]]) -> Fitted:

@@ -34,7 +34,7 @@ def run_summary(ledger: Ledger, run_id: str) -> dict[str, Any]:
         "target": run["target_branch"],
         "base": run["base_commit"],
         "integration": run["integration_commit"],
-        "suite_passed": None if run["suite_passed"] is None else bool(run["suite_passed"]),
+        "suite_passed": _suite_passed(ledger, run_id),
         "tasks": counts,
         "started": run["created_at"],
         "updated": events[-1]["at"] if events else run["created_at"],
@@ -61,11 +61,51 @@ def _live_state(ledger: Ledger, run_id: str, state: str) -> str:
     return state
 
 
+def _suite_passed(ledger: Ledger, run_id: str) -> bool | None:
+    """The suite's result on the commit on the gate (the run's integration commit), or None
+    when the suite never ran on that commit."""
+    run = ledger.run(run_id)
+    if run["suite_passed"] is not None:
+        return bool(run["suite_passed"])
+    found = suite_result(ledger, run_id)
+    return None if found is None else bool(found["passed"])
+
+
+#: Longest one-line reason shown for a task.
+MAX_REASON_CHARS = 160
+
+
+def state_reasons(ledger: Ledger, run_id: str) -> dict[str, str]:
+    """Why each task is in its state, in one line, from the event that moved it there."""
+    found: dict[str, str] = {}
+    for e in ledger.event_records(run_id):
+        if e.kind != "task_state" or e.task_id is None:
+            continue
+        data = e.data
+        parts = data.get("reasons")
+        if isinstance(parts, list) and parts:
+            text = "; ".join(str(p) for p in parts)
+        else:
+            text = str(data.get("reason") or "")
+        if data.get("because"):
+            text = f"{text} (a dependency did not make it: {data['because']})".strip()
+        line = text.strip().splitlines()[0] if text.strip() else ""
+        found[e.task_id] = line[:MAX_REASON_CHARS]
+    return found
+
+
+def suite_trust(ledger: Ledger, run_id: str) -> dict[str, Any] | None:
+    """The newest proof (or refusal) of the suite in this run: base check and probe."""
+    found = [e.data for e in ledger.event_records(run_id) if e.kind == "suite_trust"]
+    return dict(found[-1]) if found else None
+
+
 def task_rows(ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
-    """Each task with its state, attempts, last checks, verdict and timing."""
+    """Each task with its state, attempts, last checks, verdict, timing and why it is there."""
     plan = ledger.plan(run_id)
     states = ledger.task_states(run_id)
     verdicts = ledger.verdicts(run_id)
+    why = state_reasons(ledger, run_id)
     rows = []
     for task in plan.tasks:
         attempts = ledger.attempts(run_id, task.id)
@@ -96,6 +136,7 @@ def task_rows(ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
                 "verdict": verdict.decision if verdict else None,
                 "reasons": list(verdict.reasons) if verdict else [],
                 "seconds": _elapsed(started, ended),
+                "reason": why.get(task.id, ""),
             }
         )
     return rows

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models.function import AgentInfo
 
 from crewchief import git
 from crewchief.backends.base import WorkContext
+from crewchief.errors import ModelUnavailable
 from crewchief.llm.reviewer import LLMReviewer, hunk_ids
 from crewchief.llm.spec import BACKEND, WorkerSpec, task_spec
 from crewchief.llm.summary import AcceptedPatch, ChangeSummary
@@ -161,10 +163,10 @@ def test_failed_worker_or_scope_is_rejected_by_the_rules(work: WorkContext) -> N
     assert r.review(task(), error, []).decision == "reject"
 
 
-def test_reviewer_malformed_output_is_a_rejection_with_the_reason(work: WorkContext) -> None:
+def test_reviewer_malformed_output_is_no_verdict_and_raises(work: WorkContext) -> None:
     r = LLMReviewer(script(Text("LGTM"), Text("LGTM!"), name="r"), output_retries=1)
-    verdict = r.review(task(), patched(work, CENTS), PASSED)
-    assert verdict.decision == "reject" and "the reviewer model failed" in verdict.reasons[0]
+    with pytest.raises(ModelUnavailable, match=r"the reviewer model .* failed"):
+        r.review(task(), patched(work, CENTS), PASSED)
     assert len(r.drain()[0]) == 2
 
 

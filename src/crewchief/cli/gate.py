@@ -55,13 +55,15 @@ def status(
         "task_list": views.task_rows(ledger, rid),
         "merge_order": views.merge_order(ledger, rid),
         "cost": views.cost_breakdown(ledger, rid),
+        "suite_trust": views.suite_trust(ledger, rid),
     }
 
     def show() -> None:
         out.print(render.runs_table([data]))
         out.print(render.task_table(data["task_list"]))
-        suite = {None: "not run", True: "green", False: "red"}[data["suite_passed"]]
-        out.print(f"integration {str(data['integration'])[:12]}  full suite: {suite}")
+        for line in render.reason_lines(data["task_list"]):
+            out.print(line, markup=False, highlight=False)
+        out.print(render.suite_line(data), markup=False, highlight=False)
         if settled:
             out.print(f"an interrupted merge was settled: {settled}")
         if data["unsandboxed"]:
@@ -178,9 +180,28 @@ def _interactive_review(
 def merge(run_id: RunArg = None, repo: RepoOpt = Path(".")) -> None:
     """Move the target branch to the tested, approved integration commit (compare-and-swap).
 
-    Refuses to run inside a crewchief sandbox: a worker never merges.
+    Rebuilds and re-tests the approved tasks first when the tip is not their tested build.
+    Exits 0 when it merged, even if some tasks were dropped (they are listed). Refuses to run
+    inside a crewchief sandbox: a worker never merges.
     """
     refuse_inside_sandbox("merge")
     root, ledger, rid, cfg = open_run(repo, run_id)
     merge_and_report(root, ledger, rid, cfg)
-    finish(ledger, rid)
+    finish(ledger, rid, merged_is_success=True)
+
+
+@app.command()
+def cancel(run_id: RunArg = None, repo: RepoOpt = Path(".")) -> None:
+    """Abandon a run: its tasks cancelled, its integration ref and worktrees removed.
+
+    The ledger keeps its whole history; the target branch is never touched.
+    """
+    from crewchief.cancel import cancel_run
+
+    root, ledger, rid, _ = open_run(repo, run_id)
+    done = cancel_run(root, ledger, rid, who())
+    out.print(
+        f"cancelled run {rid}: {len(done.tasks)} task(s) cancelled, "
+        f"{'integration ref removed, ' if done.ref_removed else ''}"
+        f"{done.worktrees_removed} worktree(s) removed; its history stays in the ledger"
+    )

@@ -272,19 +272,33 @@ def merge_and_report(root: Path, ledger: Ledger, run_id: str, cfg: config_mod.Co
     out.print(f"merged: {landing.target} {landing.old[:12]} → {landing.new[:12]} ({landing.how})")
 
 
-def finish(ledger: Ledger, run_id: str) -> None:
-    """Say what comes next; exit 1 when the run failed, paused, or a task did not make it."""
+def finish(ledger: Ledger, run_id: str, merged_is_success: bool = False) -> None:
+    """Say what comes next; exit 1 when the run failed, was held or paused, or a task did not
+    make it. With ``merged_is_success`` (``merge``), a merged run exits 0 whatever was dropped;
+    ``run --yes`` keeps exiting 1 when a task did not make it, for unattended pipelines."""
     state = RunState(ledger.run(run_id)["state"])
     bad_states = (TaskState.FAILED, TaskState.REJECTED, TaskState.CONFLICTED, TaskState.BLOCKED)
-    bad = [s for s in ledger.task_states(run_id).values() if s in bad_states]
+    bad = [t for t, s in ledger.task_states(run_id).items() if s in bad_states]
+    if state == RunState.MERGED and bad:
+        out.print(f"not merged (see crewchief status {run_id}): {', '.join(bad)}")
+    if state == RunState.MERGED and merged_is_success:
+        return
     if state == RunState.AWAITING_APPROVAL:
         out.print(f"next: crewchief review {run_id}  then  crewchief merge {run_id}")
-    stops = [e.data for e in ledger.event_records(run_id) if e.kind == "budget_stop"]
+    events = ledger.event_records(run_id)
+    stops = [e.data for e in events if e.kind == "budget_stop"]
     if state == RunState.INTERRUPTED and stops:
         out.print(
             f"[yellow]paused: {stops[-1]['reason']}[/yellow]; nothing is lost. Resume with "
             f"`crewchief resume {run_id} --run-budget … --task-budget …`"
         )
+        raise typer.Exit(1)
+    last = next((e.data for e in reversed(events) if e.kind == "run_state"), {})
+    if state in (RunState.INTERRUPTED, RunState.FAILED) and last.get("reason"):
+        word = "held" if state == RunState.INTERRUPTED else "failed"
+        out.print(f"{word}: {last['reason']}", style="red", markup=False, highlight=False)
+        if state == RunState.INTERRUPTED:
+            out.print(f"nothing is lost: fix the cause, then `crewchief resume {run_id}`")
         raise typer.Exit(1)
     if state == RunState.FAILED or bad:
         out.print(f"[red]{len(bad)} task(s) did not make it; run {run_id} is {state}[/red]")

@@ -43,6 +43,7 @@ def doctor_cmd(
         agent_tables=cfg.agents,
         run_tests=not no_tests,
         test_timeout_s=cfg.suite_timeout_s,
+        suite_sandbox=cfg.check_sandbox(),
     )
     emit(report.model_dump(mode="json"), as_json, lambda: out.print(render.doctor_view(report)))
     if any(f.level == "fail" for f in report.findings):

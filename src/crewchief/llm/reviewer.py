@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 
 from crewchief import patchfile
+from crewchief.errors import ModelUnavailable
 from crewchief.llm import prompts
 from crewchief.llm.agentrun import PerThreadModel, run_agent
 from crewchief.llm.summary import AcceptedPatch, ChangeSummary, summarize_change
@@ -100,7 +101,8 @@ class LLMReviewer:
         plan: Plan | None = None,
     ) -> Verdict:
         """The verdict on one attempt; ``plan`` (default: the one given at construction) gives
-        the reviewer the goal and the other tasks."""
+        the reviewer the goal and the other tasks. Raises ModelUnavailable when the model
+        call fails after the SDK's retries or its answer stays unusable: that is no verdict."""
         early = self._mechanical(task, result, checks)
         if early is not None:
             return early
@@ -117,12 +119,8 @@ class LLMReviewer:
             agent, prompt, role="reviewer", model_label=self.model_label, prices=self.prices
         )
         self._keep(out.calls, out.transcript)
-        if out.output is None:
-            return Verdict(
-                decision="reject",
-                reviewer=self.name,
-                reasons=(f"the reviewer model failed: {out.error}",),
-            )
+        if out.output is None:  # no verdict: only a verdict from the model may reject
+            raise ModelUnavailable(f"the reviewer model {self.model_label} failed: {out.error}")
         return verdict_from(out.output, result.patch, self.name)
 
     def summarize(self, plan: Plan, accepted: Sequence[AcceptedPatch]) -> ChangeSummary:
