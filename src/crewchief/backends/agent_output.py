@@ -18,11 +18,13 @@ OutputFormat = Literal["text", "claude-json", "codex-jsonl", "opencode-jsonl", "
 
 @dataclass(frozen=True)
 class AgentOutput:
-    """What a CLI said at the end: its last message, usage if reported, and whether it failed."""
+    """What a CLI said at the end: its last message, usage if reported, whether it failed,
+    and the error it reported in its own output (not only on stderr)."""
 
     message: str
     usage: Usage
     failed: bool = False
+    error: str | None = None
 
 
 def parse_output(fmt: OutputFormat, stdout: bytes, extra: bytes | None = None) -> AgentOutput:

@@ -1,20 +1,25 @@
-"""How to drive each external coding CLI: templates as plain data, the prompt, output parsers.
+"""How to drive an external coding CLI: the template as plain data, and the prompt it gets.
 
 A template says which command to run, how the prompt reaches it (an argument, stdin or a file),
-which environment variables it needs (model keys, passed on purpose and never logged) and how to
-read its output: the last message becomes the rationale, and usage/cost is recorded where the
-CLI reports it (None where it does not: unknown, not zero).
+which environment variables it needs (model keys, passed on purpose and never logged), how the one
+model setting of ``[agents.NAME]`` (``model``, ``base_url``, ``api``, ``api_key_env``) maps onto the
+CLI's own flags, variables and config files, which output line means "cannot reach the model",
+and how to read its output (see :mod:`crewchief.backends.agent_output`). The built-in templates
+live in :mod:`crewchief.backends.builtin_agents`.
 
-Placeholders in ``command``: ``{prompt}`` (the prompt text), ``{prompt_file}`` (a file holding
-it), ``{model}``, ``{worktree}``, ``{scratch}`` (a private directory that is removed afterwards)
-and ``{owned_files}`` (as a whole argument: one argument per owned file that exists).
+Placeholders, in ``command``, ``model_args``, ``endpoint_args``, ``env``, ``endpoint_env`` and
+``files``: ``{prompt}`` (the prompt text), ``{prompt_file}`` (a file holding it), ``{model}``,
+``{provider_model}`` (``{api}/{model}`` unless the model already names a provider, as litellm
+wants it), ``{api}``, ``{base_url}``, ``{worktree}``, ``{scratch}`` (a private directory outside
+the worktree, removed afterwards), ``{home}`` (the CLI's private HOME inside it) and
+``{owned_files}`` (as a whole argument: one argument per owned file that exists).
 """
 
 from __future__ import annotations
 
 import hashlib
 import string
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -50,6 +55,9 @@ Put each assumption you made on its own line starting with "ASSUMPTION:".
 )
 
 
+Api = Literal["openai", "anthropic"]
+
+
 class AgentTemplate(Record):
     """One external coding CLI. Loadable from a ``[agents.NAME]`` table of crewchief.toml."""
 
@@ -57,15 +65,47 @@ class AgentTemplate(Record):
     command: tuple[str, ...] = Field(min_length=1)
     prompt_via: Literal["arg", "stdin", "file"] = "arg"
     output: OutputFormat = "text"
-    model: str | None = None
+    model: str | None = Field(default=None, description="The model the CLI should use.")
+    base_url: str | None = Field(
+        default=None, description="An OpenAI- or Anthropic-compatible server to use instead."
+    )
+    api: Api = Field(default="openai", description="What the server at base_url speaks.")
+    api_key_env: str | None = Field(
+        default=None,
+        description="Variable holding the model key (crewchief's environment or env below).",
+    )
     model_args: tuple[str, ...] = Field(
         default=(), description="Appended when a model is set, e.g. ['--model', '{model}']."
+    )
+    endpoint_args: tuple[str, ...] = Field(
+        default=(), description="Appended when base_url is set (the CLI's own endpoint flags)."
+    )
+    endpoint_env: dict[str, str] = Field(
+        default_factory=dict, description="Variables set when base_url is set."
+    )
+    key_vars: tuple[str, ...] = Field(
+        default=(), description="The CLI's own variables that receive the api_key_env key."
     )
     pass_env: tuple[str, ...] = Field(
         default=(), description="Variables copied from crewchief's environment (model keys)."
     )
     env: dict[str, str] = Field(default_factory=dict, description="Fixed extra variables.")
+    files: dict[str, str] = Field(
+        default_factory=dict,
+        description="Files written under {scratch} before the run (config the CLI reads).",
+    )
+    give_up_on: str | None = Field(
+        default=None,
+        description="A regex on the CLI's output meaning it cannot reach its model (it retries).",
+    )
+    give_up_after: int = Field(default=1, ge=1, description="Lines matching give_up_on to stop.")
     version_args: tuple[str, ...] = ("--version",)
+    help_args: tuple[str, ...] = Field(
+        default=("--help",), description="Arguments that print the help listing its flags."
+    )
+    tested_version: str | None = Field(
+        default=None, description="The release crewchief's contract tests ran this template on."
+    )
     timeout_s: float | None = Field(default=None, gt=0)
     sandbox: SandboxConfig = Field(default_factory=lambda: SandboxConfig(network=True))
 
@@ -73,71 +113,16 @@ class AgentTemplate(Record):
     def program(self) -> str:
         return self.command[0]
 
+    def provider_model(self) -> str:
+        """The model as litellm-based CLIs want it: ``openai/<m>`` unless it names a provider."""
+        model = self.model or ""
+        return model if "/" in model or not model else f"{self.api}/{model}"
 
-def _builtin(name: str, command: tuple[str, ...], **fields: Any) -> AgentTemplate:
-    return AgentTemplate.model_validate({"name": name, "command": command, **fields})
-
-
-BUILTIN_AGENTS: dict[str, AgentTemplate] = {
-    "codex": _builtin(
-        "codex",
-        ("codex", "exec", "--json", "--full-auto", "--skip-git-repo-check", "-"),
-        prompt_via="stdin",
-        output="codex-jsonl",
-        model_args=("--model", "{model}"),
-        pass_env=("OPENAI_API_KEY", "CODEX_API_KEY", "OPENAI_BASE_URL"),
-    ),
-    "claude": _builtin(
-        "claude",
-        ("claude", "-p", "--output-format", "json", "--permission-mode", "acceptEdits"),
-        prompt_via="stdin",
-        output="claude-json",
-        model_args=("--model", "{model}"),
-        pass_env=("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "CLAUDE_CODE_USE_BEDROCK"),
-    ),
-    "aider": _builtin(
-        "aider",
-        (
-            "aider",
-            "--message-file",
-            "{prompt_file}",
-            "--yes-always",
-            "--no-auto-commits",
-            "--no-dirty-commits",
-            "--no-check-update",
-            "--no-pretty",
-            "--no-stream",
-            "--no-gitignore",
-            "--analytics-disable",
-            "{owned_files}",
-        ),
-        prompt_via="file",
-        output="aider",
-        model_args=("--model", "{model}"),
-        pass_env=("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "GEMINI_API_KEY"),
-    ),
-    "opencode": _builtin(
-        "opencode",
-        ("opencode", "run", "--format", "json", "{prompt}"),
-        output="opencode-jsonl",
-        model_args=("--model", "{model}"),
-        pass_env=("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "GEMINI_API_KEY"),
-    ),
-    "mini": _builtin(
-        "mini",
-        ("mini", "-y", "--exit-immediately", "-o", "{scratch}/trajectory.json", "-t", "{prompt}"),
-        output="mini",
-        model_args=("--model", "{model}"),
-        env={"MSWEA_CONFIGURED": "true", "MSWEA_COST_TRACKING": "ignore_errors"},
-        pass_env=("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "MSWEA_MODEL_NAME", "GEMINI_API_KEY"),
-    ),
-    "goose": _builtin(
-        "goose",
-        ("goose", "run", "--no-session", "--instructions", "{prompt_file}"),
-        prompt_via="file",
-        pass_env=("GOOSE_PROVIDER", "GOOSE_MODEL", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
-    ),
-}
+    def flags(self) -> tuple[str, ...]:
+        """The options this template passes (``--json``, ``-c``), to check against ``--help``."""
+        args = [*self.command[1:], *self.model_args, *self.endpoint_args]
+        found = [a.split("=", 1)[0] for a in args if a.startswith("-") and a != "-"]
+        return tuple(dict.fromkeys(found))
 
 
 def render_prompt(task: Task, ctx: WorkContext) -> str:
