@@ -168,7 +168,8 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
             request = _request(api, body)
             self._log(api, len(raw), request.stream, request.model)
             reply = state.responder(request)
-            tokens = (max(1, len(raw) // 4), max(1, len(json.dumps(reply.__dict__, default=str)) // 4))
+            said = len(reply.text) + len(str(reply.tool.arguments) if reply.tool else "")
+            tokens = (max(1, len(raw) // 4), max(1, said // 4))
             if request.stream:
                 self._sse(wire.stream(api, request, reply, tokens))
             else:

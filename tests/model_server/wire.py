@@ -32,7 +32,9 @@ def whole(api: Api, request: ModelRequest, reply: Reply, tokens: tuple[int, int]
     return _message(request, reply, tokens)
 
 
-def stream(api: Api, request: ModelRequest, reply: Reply, tokens: tuple[int, int]) -> Iterator[Event]:
+def stream(
+    api: Api, request: ModelRequest, reply: Reply, tokens: tuple[int, int]
+) -> Iterator[Event]:
     if api == "chat":
         return _chat_stream(request, reply, tokens)
     if api == "responses":
@@ -98,7 +100,8 @@ def _chat_stream(request: ModelRequest, reply: Reply, tokens: tuple[int, int]) -
         yield chunk({"content": reply.text})
     if reply.tool is not None:
         call = {"index": 0, "id": _call_id(reply), "type": "function"}
-        yield chunk({"tool_calls": [{**call, "function": {"name": reply.tool.name, "arguments": ""}}]})
+        named = {**call, "function": {"name": reply.tool.name, "arguments": ""}}
+        yield chunk({"tool_calls": [named]})
         yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": _args(reply)}}]})
     yield chunk({}, _chat_finish(reply))
     yield None, {

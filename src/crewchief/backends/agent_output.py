@@ -81,6 +81,7 @@ def _claude(text: str) -> AgentOutput:
     if not results:
         return AgentOutput(_last_paragraph(text), Usage(), failed=True)
     res = results[-1]
+    failed = bool(res.get("is_error")) or res.get("subtype") not in (None, "success")
     usage, models = _dict(res.get("usage")), _dict(res.get("modelUsage"))
     return AgentOutput(
         str(res.get("result") or ""),
@@ -91,7 +92,8 @@ def _claude(text: str) -> AgentOutput:
             cached_tokens=_int(usage.get("cache_read_input_tokens")),
             cost_usd=_float(res.get("total_cost_usd")),
         ),
-        failed=bool(res.get("is_error")) or res.get("subtype") not in (None, "success"),
+        failed=failed,
+        error=str(res.get("result") or "")[:2000] or None if failed else None,
     )
 
 
