@@ -70,7 +70,24 @@ def _claude(request: ModelRequest) -> Reply:
     return Reply(text=DONE)
 
 
-RESPONDERS: dict[str, Callable[[ModelRequest], Reply]] = {"codex": _codex, "claude": _claude}
+def _aider(request: ModelRequest) -> Reply:
+    """aider asks for SEARCH/REPLACE blocks in the reply text (no tools)."""
+    said = [m for m in request.body.get("messages", []) if m.get("role") == "assistant"]
+    if said and "SEARCH/REPLACE" in str(said[-1].get("content")):
+        return Reply(text="The edit is in place.")
+    path = target(request.text)
+    block = (
+        f"{path}\n```python\n<<<<<<< SEARCH\n{old_text(path)}\n=======\n{new_text(path)}\n"
+        ">>>>>>> REPLACE\n```\n"
+    )
+    return Reply(text=f"{block}\n{DONE}\n")
+
+
+RESPONDERS: dict[str, Callable[[ModelRequest], Reply]] = {
+    "codex": _codex,
+    "claude": _claude,
+    "aider": _aider,
+}
 #: Where each CLI expects base_url to point: OpenAI clients add /chat/completions or
 #: /responses to a URL ending in /v1; Anthropic's adds /v1/messages itself.
 URL_SUFFIX = {"claude": ""}

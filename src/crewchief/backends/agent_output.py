@@ -147,11 +147,19 @@ _AIDER_TOKENS = re.compile(
 )
 
 
+#: aider's own lines around the model's reply, not part of the rationale.
+_AIDER_STATUS = re.compile(r"^(Tokens:|Applied edit to |Cost:|Commit |Only \d+ reflections)")
+
+
 def _aider(text: str) -> AgentOutput:
-    """aider prints "Tokens: 2.1k sent, 130 received. Cost: $0.01 message, $0.02 session."."""
+    """aider echoes the model's reply, then "Applied edit to …" and "Tokens: 2.1k sent, 130
+    received. Cost: $0.01 message, $0.02 session." (no Cost part when it has no price). The
+    rationale is what the model said after its last SEARCH/REPLACE block."""
     found = list(_AIDER_TOKENS.finditer(text))
-    kept = [line for line in text.splitlines() if not line.startswith("Tokens:")]
-    message = _last_paragraph("\n".join(kept))
+    reply = text.rsplit(">>>>>>> REPLACE", 1)[-1]
+    reply = reply.split("\n", 2)[-1] if reply.lstrip("\n").startswith("```") else reply
+    kept = [line for line in reply.splitlines() if not _AIDER_STATUS.match(line)]
+    message = "\n".join(kept).strip()[-4000:] or _last_paragraph(text)
     if not found:
         return AgentOutput(message, Usage())
     sent = sum(_k(m.group(1), m.group(2)) for m in found)

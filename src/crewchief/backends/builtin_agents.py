@@ -106,6 +106,7 @@ AIDER = _builtin(
         "--no-auto-commits",
         "--no-dirty-commits",
         "--no-check-update",
+        "--no-show-release-notes",
         "--no-pretty",
         "--no-stream",
         "--no-gitignore",
@@ -114,6 +115,8 @@ AIDER = _builtin(
         "--no-fancy-input",
         "--no-detect-urls",
         "--no-suggest-shell-commands",
+        "--no-auto-lint",
+        "--no-auto-test",
         "--no-restore-chat-history",
         "--chat-history-file",
         "{home}/aider.chat.history.md",
@@ -122,6 +125,9 @@ AIDER = _builtin(
         # The repo map keeps a tags cache in the repository root: off, aider gets the files.
         "--map-tokens",
         "0",
+        # SEARCH/REPLACE blocks whatever the model (aider picks "whole" for unknown ones).
+        "--edit-format",
+        "diff",
         "{owned_files}",
     ),
     prompt_via="file",
@@ -130,6 +136,7 @@ AIDER = _builtin(
     endpoint_env={"OPENAI_API_BASE": "{base_url}", "ANTHROPIC_API_BASE": "{base_url}"},
     key_vars=("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
     pass_env=("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "GEMINI_API_KEY"),
+    env={"LITELLM_LOCAL_MODEL_COST_MAP": "True"},  # no download of litellm's price list
     # aider retries a refused connection with growing waits for a minute: stop at the first.
     give_up_on=r"^Retrying in [\d.]+ seconds",
     tested_version="0.86.2",
