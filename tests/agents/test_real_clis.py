@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
@@ -83,7 +84,22 @@ def _aider(request: ModelRequest) -> Reply:
     return Reply(text=f"{block}\n{DONE}\n")
 
 
+def _mini(request: ModelRequest) -> Reply:
+    """mini-swe-agent runs one bash command per turn, then the command that submits."""
+    if request.tool_results == 0:
+        path = target(request.text)
+        script = (
+            f"from pathlib import Path; p = Path({path!r}); "
+            f"p.write_text(p.read_text().replace({old_text(path)!r}, {new_text(path)!r}))"
+        )
+        command = f"python3 -c {shlex.quote(script)}"
+        return Reply(text="Adding the docstring.", tool=ToolCall("bash", {"command": command}))
+    submit = {"command": "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"}
+    return Reply(text=DONE, tool=ToolCall("bash", submit))
+
+
 RESPONDERS: dict[str, Callable[[ModelRequest], Reply]] = {
+    "mini": _mini,
     "codex": _codex,
     "claude": _claude,
     "aider": _aider,
@@ -91,6 +107,9 @@ RESPONDERS: dict[str, Callable[[ModelRequest], Reply]] = {
 #: Where each CLI expects base_url to point: OpenAI clients add /chat/completions or
 #: /responses to a URL ending in /v1; Anthropic's adds /v1/messages itself.
 URL_SUFFIX = {"claude": ""}
+#: Which CLIs report a cost for an unpriced scripted model (Claude Code estimates one itself);
+#: the others' cost is unknown, never a false $0.
+COST_KNOWN = {"claude": True}
 AGENTS = sorted(RESPONDERS)
 
 
@@ -130,6 +149,7 @@ def test_an_edit_in_scope_merges_with_its_trailers_and_one_outside_is_refused(
     good = found["good"]
     assert good.assumptions == ("a one-line docstring is enough",)
     assert good.model == MODEL
+    assert (good.cost_usd is not None) == COST_KNOWN.get(agent, False), good
     _figures(agent, server, good.duration_s, good.cost_usd)
 
 

@@ -174,7 +174,8 @@ def _k(number: str, suffix: str) -> int:
 
 
 def _mini(text: str, trajectory: bytes | None) -> AgentOutput:
-    """mini-swe-agent's trajectory file: ``info.model_stats`` and the last assistant message."""
+    """mini-swe-agent's trajectory file: ``info.model_stats`` and the last assistant message
+    (the one that submits)."""
     try:
         data = json.loads(trajectory or b"")
     except ValueError:
@@ -186,7 +187,10 @@ def _mini(text: str, trajectory: bytes | None) -> AgentOutput:
         m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "assistant"
     ]
     message = str(said[-1]) if said else _last_paragraph(text)
-    return AgentOutput(message, Usage(cost_usd=_float(stats.get("instance_cost"))))
+    # crewchief runs mini with cost tracking set to ignore errors: an unpriced model then counts
+    # $0, which cannot be told from free. Only a positive cost is a known one.
+    cost = _float(stats.get("instance_cost"))
+    return AgentOutput(message, Usage(cost_usd=cost if cost else None))
 
 
 def assumptions(message: str) -> tuple[str, ...]:

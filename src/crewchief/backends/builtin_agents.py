@@ -154,9 +154,22 @@ MINI = _builtin(
     "mini",
     ("mini", "-y", "--exit-immediately", "-o", "{scratch}/trajectory.json", "-t", "{prompt}"),
     output="mini",
-    model_args=("--model", "{model}"),
-    env={"MSWEA_CONFIGURED": "true", "MSWEA_COST_TRACKING": "ignore_errors"},
+    model_args=("--model", "{provider_model}"),
+    # Any -c replaces mini's default config, so name it again before the override.
+    endpoint_args=("-c", "mini.yaml", "-c", "model.model_kwargs.api_base={base_url}"),
+    key_vars=("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
     pass_env=("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "MSWEA_MODEL_NAME", "GEMINI_API_KEY"),
+    env={
+        "MSWEA_CONFIGURED": "true",
+        "MSWEA_SILENT_STARTUP": "1",
+        "MSWEA_GLOBAL_CONFIG_DIR": "{home}/.config/mini-swe-agent",
+        # An unpriced model must not stop mini; the parser then records the cost as unknown.
+        "MSWEA_COST_TRACKING": "ignore_errors",
+        # One model request, no retries: a refused connection ends the attempt at once.
+        "MSWEA_MODEL_RETRY_STOP_AFTER_ATTEMPT": "1",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    },
+    tested_version="2.4.6",
 )
 
 GOOSE = _builtin(
