@@ -98,7 +98,28 @@ def _mini(request: ModelRequest) -> Reply:
     return Reply(text=DONE, tool=ToolCall("bash", submit))
 
 
+def _opencode(request: ModelRequest) -> Reply:
+    """opencode edits only files it has read: read, then edit, then the summary."""
+    if "edit" not in request.tools:
+        return Reply(text="Docstring for f")  # its title request
+    found = re.search(r"Working directory: ([^\s\\<]+)", request.text)
+    assert found, "opencode's system prompt names its working directory"
+    path = target(request.text)
+    file_path = f"{found.group(1)}/{path}"
+    steps = [
+        ToolCall("read", {"filePath": file_path}),
+        ToolCall(
+            "edit",
+            {"filePath": file_path, "oldString": old_text(path), "newString": new_text(path)},
+        ),
+    ]
+    if request.tool_results < len(steps):
+        return Reply(tool=steps[request.tool_results])
+    return Reply(text=DONE)
+
+
 RESPONDERS: dict[str, Callable[[ModelRequest], Reply]] = {
+    "opencode": _opencode,
     "mini": _mini,
     "codex": _codex,
     "claude": _claude,

@@ -121,10 +121,16 @@ def _codex(text: str) -> AgentOutput:
 
 
 def _opencode(text: str) -> AgentOutput:
-    """``opencode run --format json``: text parts; step-finish parts carry tokens and cost."""
+    """``opencode run --format json``: text parts; step-finish parts carry tokens and cost; an
+    ``error`` event carries the error (e.g. "Cannot connect to API: …")."""
     message, cost, tokens_in, tokens_out, seen = "", 0.0, 0, 0, False
+    errors: list[str] = []
     for event in _json_lines(text):
         part = _dict(event.get("part")) or event
+        if event.get("type") == "error":
+            failure = _dict(event.get("error"))
+            said = _dict(failure.get("data")).get("message") or failure.get("name") or "error"
+            errors.append(str(said))
         if part.get("type") == "text" and part.get("text"):
             message = str(part["text"])
         if part.get("type") in ("step-finish", "step_finish"):
@@ -133,12 +139,14 @@ def _opencode(text: str) -> AgentOutput:
             tokens = _dict(part.get("tokens"))
             tokens_in += _int(tokens.get("input")) or 0
             tokens_out += _int(tokens.get("output")) or 0
+    # opencode prices from its model table: a model without a price there costs "0".
     usage = (
-        Usage(input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=cost)
+        Usage(input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=cost or None)
         if seen
         else (Usage())
     )
-    return AgentOutput(message or _last_paragraph(text), usage)
+    error = "; ".join(errors)[:2000] or None
+    return AgentOutput(message, usage, failed=bool(errors), error=error)
 
 
 _AIDER_TOKENS = re.compile(

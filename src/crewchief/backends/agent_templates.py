@@ -8,7 +8,8 @@ and how to read its output (see :mod:`crewchief.backends.agent_output`). The bui
 live in :mod:`crewchief.backends.builtin_agents`.
 
 Placeholders, in ``command``, ``model_args``, ``endpoint_args``, ``env``, ``endpoint_env`` and
-``files``: ``{prompt}`` (the prompt text), ``{prompt_file}`` (a file holding it), ``{model}``,
+``files``: ``{prompt}`` (the prompt text), ``{prompt_file}`` (a file holding it), ``{model}``
+(``endpoint_model`` filled in, when base_url is set and it is given), ``{raw_model}`` (as set),
 ``{provider_model}`` (``{api}/{model}`` unless the model already names a provider, as litellm
 wants it), ``{api}``, ``{base_url}``, ``{worktree}``, ``{scratch}`` (a private directory outside
 the worktree, removed afterwards), ``{home}`` (the CLI's private HOME inside it) and
@@ -73,6 +74,10 @@ class AgentTemplate(Record):
     api_key_env: str | None = Field(
         default=None,
         description="Variable holding the model key (crewchief's environment or env below).",
+    )
+    endpoint_model: str | None = Field(
+        default=None,
+        description="What {model} stands for when base_url is set, e.g. 'crewchief/{model}'.",
     )
     model_args: tuple[str, ...] = Field(
         default=(), description="Appended when a model is set, e.g. ['--model', '{model}']."

@@ -10,6 +10,7 @@ installable from PyPI or npm, so its template has never been run by those tests.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from crewchief.backends.agent_templates import AgentTemplate
@@ -142,12 +143,53 @@ AIDER = _builtin(
     tested_version="0.86.2",
 )
 
+#: opencode's provider for base_url (an OpenAI-compatible server), as config content.
+_OPENCODE_PROVIDER = json.dumps(
+    {
+        "$schema": "https://opencode.ai/config.json",
+        "autoupdate": False,
+        "share": "disabled",
+        "provider": {
+            "crewchief": {
+                "npm": "@ai-sdk/openai-compatible",
+                "name": "crewchief",
+                "options": {"baseURL": "{base_url}", "apiKey": f"{{env:{MODEL_KEY_VAR}}}"},
+                "models": {"{raw_model}": {"name": "{raw_model}"}},
+            }
+        },
+    }
+)
+
 OPENCODE = _builtin(
     "opencode",
-    ("opencode", "run", "--format", "json", "{prompt}"),
+    (
+        "opencode",
+        "run",
+        "--format",
+        "json",
+        "--pure",
+        "--auto",
+        # Its logs on stderr are where a refused connection shows before its own long retries.
+        "--print-logs",
+        "--log-level",
+        "WARN",
+        "{prompt}",
+    ),
     output="opencode-jsonl",
     model_args=("--model", "{model}"),
+    endpoint_model="crewchief/{model}",
+    endpoint_env={"OPENCODE_CONFIG_CONTENT": _OPENCODE_PROVIDER},
+    key_vars=(MODEL_KEY_VAR,),
     pass_env=("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "GEMINI_API_KEY"),
+    env={
+        "OPENCODE_DISABLE_AUTOUPDATE": "true",
+        "OPENCODE_DISABLE_MODELS_FETCH": "true",
+        "OPENCODE_DISABLE_LSP_DOWNLOAD": "true",
+        "OPENCODE_DISABLE_DEFAULT_PLUGINS": "true",
+    },
+    # opencode retries a refused connection for about two minutes, silently on stdout.
+    give_up_on=r"Cannot connect to API",
+    tested_version="1.18.33",
 )
 
 MINI = _builtin(
@@ -156,7 +198,14 @@ MINI = _builtin(
     output="mini",
     model_args=("--model", "{provider_model}"),
     # Any -c replaces mini's default config, so name it again before the override.
-    endpoint_args=("-c", "mini.yaml", "-c", "model.model_kwargs.api_base={base_url}"),
+    endpoint_args=(
+        "-c",
+        "mini.yaml",
+        "-c",
+        "model.model_kwargs.api_base={base_url}",
+        "-c",
+        "model.model_kwargs.max_retries=0",  # the OpenAI SDK's own retries under litellm
+    ),
     key_vars=("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
     pass_env=("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "MSWEA_MODEL_NAME", "GEMINI_API_KEY"),
     env={

@@ -118,7 +118,10 @@ class ExternalAgentBackend:
         return {
             "{prompt}": prompt,
             "{prompt_file}": str(box.write_file("prompt.md", prompt.encode())),
-            "{model}": t.model or "",
+            "{model}": _fill(t.endpoint_model, {"{model}": t.model or ""})
+            if t.base_url and t.endpoint_model
+            else t.model or "",
+            "{raw_model}": t.model or "",
             "{provider_model}": t.provider_model(),
             "{api}": t.api,
             "{base_url}": t.base_url or "",
