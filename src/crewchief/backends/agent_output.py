@@ -167,7 +167,7 @@ def _aider(text: str) -> AgentOutput:
     reply = text.rsplit(">>>>>>> REPLACE", 1)[-1]
     reply = reply.split("\n", 2)[-1] if reply.lstrip("\n").startswith("```") else reply
     kept = [line for line in reply.splitlines() if not _AIDER_STATUS.match(line)]
-    message = "\n".join(kept).strip()[-4000:] or _last_paragraph(text)
+    message = "\n".join(kept).strip()[-4000:]  # aider's own status lines are no rationale
     if not found:
         return AgentOutput(message, Usage())
     sent = sum(_k(m.group(1), m.group(2)) for m in found)
