@@ -56,15 +56,15 @@ def check_agent(
         t = agent_template(name, overrides)
     except UserError as e:
         return AgentStatus(name=name, program="", path=None, version=None, error=str(e))
+    keys_set, keys_unset = _keys(t, env)
     path = shutil.which(t.program, path=env.get("PATH"))
     if path is None:
         return AgentStatus(
-            name=name, program=t.program, path=None, version=None,
-            problems=(f"{t.program} is not on PATH",),
+            name=name, program=t.program, path=None, version=None, keys_set=keys_set,
+            keys_unset=keys_unset, problems=(f"{t.program} is not on PATH",),
         )  # fmt: skip
     version = _first_line(_output(path, t.version_args))
     missing = _missing_flags(t, _output(path, t.help_args))
-    keys_set, keys_unset = _keys(t, env)
     problems = [f"{t.program} does not accept {', '.join(missing)} (see its --help)"] * bool(
         missing
     )
