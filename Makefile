@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test system lint bench clean
+.PHONY: demo test system agents lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,11 @@ demo: $(STAMP)
 system:
 	@scripts/system-deps.sh
 
-test: $(STAMP) system
+# The real coding CLIs of the agent contract tests (pinned, cached; a no-op once installed).
+agents:
+	PYTHON=$(PYTHON) bash scripts/install-agents.sh >/dev/null
+
+test: $(STAMP) system agents
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)

@@ -1,7 +1,7 @@
 """``crewchief doctor``: is this machine and this repository ready for parallel workers?
 
 Checks git (``merge-tree --write-tree`` needs 2.38+), the test command (configured, and passing on
-the current checkout), each worker CLI (found, version, its model keys present), the sandbox
+the current checkout), each configured worker CLI (see :mod:`crewchief.agent_check`), the sandbox
 protections this machine can give, and how much of the code the tests could vouch for. Then says
 when to hold off: with no tests, a failing suite or very thin test coverage, parallel agents
 produce changes nobody can check, so the advice is one agent at a time with a person reviewing.
@@ -20,13 +20,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
-
 from crewchief import git
-from crewchief.backends.external import agent_template
-from crewchief.errors import UserError
+from crewchief.agent_check import AgentStatus, check_agent
 from crewchief.records import Record
-from crewchief.redact import Redactor, is_secret_name
+from crewchief.redact import Redactor
 from crewchief.sandbox import SandboxConfig, SandboxReport, report
 
 MIN_GIT = (2, 38)
@@ -34,7 +31,6 @@ MIN_GIT = (2, 38)
 MIN_TEST_RATIO = 0.1
 #: Repositories smaller than this are judged on "any tests at all", not on the ratio.
 MIN_SOURCES_FOR_RATIO = 10
-_VERSION_TIMEOUT_S = 10.0
 _SOURCE_EXT = frozenset(
     [
         ".py",
@@ -83,18 +79,6 @@ class Finding(Record):
     name: str
     level: Level
     detail: str
-
-
-class AgentStatus(Record):
-    name: str
-    program: str
-    path: str | None
-    version: str | None
-    keys_set: tuple[str, ...]
-    keys_unset: tuple[str, ...]
-    error: str | None = None
-    sandbox: str = Field(default="", description="The sandbox this agent really runs in.")
-    sandbox_weak: bool = Field(default=False, description="Network open or not isolated.")
 
 
 class SuiteStatus(Record):
@@ -150,7 +134,7 @@ def diagnose(
     box = SandboxConfig() if suite_sandbox is None else suite_sandbox
     suite = _suite(repo, test_command, run_tests, test_timeout_s, env, box)
     spread = measure_tests(repo)
-    statuses = tuple(_agent(n, (agent_tables or {}).get(n), env) for n in agents)
+    statuses = tuple(check_agent(n, (agent_tables or {}).get(n), env) for n in agents)
     sandbox = report(SandboxConfig())
     keys = {name: bool(env.get(name)) for name in model_keys}
     hold = hold_off_reasons(suite, spread)
@@ -256,54 +240,6 @@ def _suite(
     )
 
 
-def _agent(name: str, overrides: dict[str, Any] | None, env: Mapping[str, str]) -> AgentStatus:
-    try:
-        template = agent_template(name, overrides)
-    except UserError as e:
-        return AgentStatus(
-            name=name, program="", path=None, version=None, keys_set=(), keys_unset=(), error=str(e)
-        )
-    path = shutil.which(template.program)
-    keys = [k for k in template.pass_env if is_secret_name(k)]
-    sandbox, weak = _agent_sandbox(template.sandbox)
-    return AgentStatus(
-        sandbox=sandbox,
-        sandbox_weak=weak,
-        name=name,
-        program=template.program,
-        path=path,
-        version=_program_version(path, template.version_args) if path else None,
-        keys_set=tuple(k for k in keys if env.get(k)),
-        keys_unset=tuple(k for k in keys if not env.get(k)),
-    )
-
-
-def _agent_sandbox(config: SandboxConfig) -> tuple[str, bool]:
-    """(the sandbox an agent with ``config`` runs in, in words; whether it is weak)."""
-    try:
-        box = report(config)
-    except UserError as e:
-        return f"refuses to run: {e}", True
-    where = "bubblewrap" if box.bwrap else "no sandbox (limits and environment only)"
-    return f"{where}; network: {box.network}", not box.network_isolated
-
-
-def _program_version(path: str, args: tuple[str, ...]) -> str | None:
-    try:
-        out = subprocess.run(
-            [path, *args],
-            capture_output=True,
-            text=True,
-            timeout=_VERSION_TIMEOUT_S,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    lines = (out.stdout or out.stderr).strip().splitlines()
-    return lines[0][:200] if lines else None
-
-
 def _findings(
     version: str | None,
     suite: SuiteStatus,
@@ -347,12 +283,12 @@ def _agent_finding(a: AgentStatus) -> Finding:
     name = f"agent {a.name}"
     if a.error is not None:
         return Finding(name=name, level="fail", detail=a.error)
-    if a.path is None:
-        return Finding(name=name, level="fail", detail=f"{a.program} not found on PATH")
-    detail = (a.version or "version unknown") + (f"; sandbox: {a.sandbox}" if a.sandbox else "")
-    if a.keys_unset and not a.keys_set:
-        return Finding(name=name, level="warn", detail=f"{detail}; no key set ({a.keys_unset})")
-    return Finding(name=name, level="warn" if a.sandbox_weak else "ok", detail=detail)
+    sandbox = [f"sandbox: {a.sandbox}"] if a.sandbox else []
+    detail = "; ".join([a.version or "version unknown", *sandbox, *a.problems, *a.warnings])
+    if a.problems:
+        return Finding(name=name, level="fail", detail=detail)
+    weak = a.warnings or a.sandbox_weak
+    return Finding(name=name, level="warn" if weak else "ok", detail=detail)
 
 
 def _sandbox_finding(s: SandboxReport) -> Finding:

@@ -67,11 +67,17 @@ class _Buffer:
 
 
 def pump(
-    proc: subprocess.Popen[bytes], data: bytes | None, deadline: float, limit: int, grace: float
+    proc: subprocess.Popen[bytes],
+    data: bytes | None,
+    deadline: float,
+    limit: int,
+    grace: float,
+    watch: Callable[[bytes], bool] | None = None,
 ) -> tuple[Captured, Captured, bool]:
     """Feed stdin, drain stdout/stderr into bounded buffers until both close, the deadline
-    passes (→ timed out) or ``grace`` seconds after the process exits (its children may hold the
-    pipes open). Never blocks on a full pipe in either direction."""
+    passes (→ timed out), ``watch`` returns True for a chunk read (→ stopped, not timed out) or
+    ``grace`` seconds after the process exits (its children may hold the pipes open). Never
+    blocks on a full pipe in either direction."""
     assert proc.stdout is not None
     streams = [s for s in (proc.stdout, proc.stderr) if s is not None]
     bufs = {s.fileno(): _Buffer(limit) for s in streams}
@@ -91,12 +97,16 @@ def pump(
         if now >= deadline or (exited_at is not None and now - exited_at > grace):
             timed_out = exited_at is None
             break
+        stop = False
         for key, _ in sel.select(min(deadline - now, 0.1)):
             fd = int(key.fd)
             if fd in bufs:
-                _read_into(sel, fd, bufs[fd])
+                chunk = _read_into(sel, fd, bufs[fd])
+                stop = stop or bool(chunk and watch is not None and watch(chunk))
             else:
                 pending = _write_from(sel, proc, pending)
+        if stop:
+            break
     sel.close()
     for stream in (proc.stdin, proc.stdout, proc.stderr):
         if stream is not None:
@@ -105,15 +115,16 @@ def pump(
     return captured[0], captured[1] if len(captured) > 1 else Captured(b"", b"", 0), timed_out
 
 
-def _read_into(sel: selectors.BaseSelector, fd: int, buf: _Buffer) -> None:
+def _read_into(sel: selectors.BaseSelector, fd: int, buf: _Buffer) -> bytes:
     try:
         chunk = os.read(fd, _CHUNK)
     except BlockingIOError:
-        return
+        return b""
     if chunk:
         buf.add(chunk)
     else:
         sel.unregister(fd)
+    return chunk
 
 
 def _write_from(

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -412,10 +412,12 @@ class WorkerSandbox:
         timeout_s: float,
         stdin: bytes | None = None,
         merge_output: bool = False,
+        watch: Callable[[bytes], bool] | None = None,
     ) -> SandboxRun:
-        """Run ``command`` in the worktree; kill it and everything it started at ``timeout_s``
-        (when this returns, none of its processes is left to edit anything). ``merge_output``:
-        stderr goes to stdout (one interleaved stream, as a terminal shows it)."""
+        """Run ``command`` in the worktree; kill it and everything it started at ``timeout_s``,
+        or as soon as ``watch`` (shown each chunk of output) returns True (when this returns,
+        none of its processes is left to edit anything). ``merge_output``: stderr goes to
+        stdout (one interleaved stream, as a terminal shows it)."""
         start = time.monotonic()
         proc = subprocess.Popen(
             self.argv(command),
@@ -429,7 +431,7 @@ class WorkerSandbox:
         procs.track(proc.pid, True)
         try:
             out, err, timed_out = pump(
-                proc, stdin, start + timeout_s, self.config.max_output_bytes, _EXIT_GRACE_S
+                proc, stdin, start + timeout_s, self.config.max_output_bytes, _EXIT_GRACE_S, watch
             )
         finally:
             kill_group(proc)
