@@ -17,11 +17,12 @@ from secret_corpus import CORPUS, ENV_SECRETS
 
 #: Prints a canary (or all of them) to stdout and stderr, and appends it to a file if given. The
 #: canaries travel base85-encoded in the repository, so no command string carries them.
-EMIT = """import base64, json, sys, zlib
+EMIT = """import base64, json, os, sys, zlib
 data = json.loads(zlib.decompress(base64.b85decode(open("tools/canaries.b85", "rb").read())))
 names = list(data) if sys.argv[1] == "all" else [sys.argv[1]]
 for name in names:
     if len(sys.argv) > 2:
+        os.makedirs(os.path.dirname(sys.argv[2]) or ".", exist_ok=True)
         with open(sys.argv[2], "a") as fh:
             fh.write(data[name] + "\\n")
     print(data[name])
