@@ -17,8 +17,8 @@ from crewchief import views
 from crewchief.doctor import DoctorReport
 from crewchief.ledger import Ledger
 from crewchief.provenance import LineOrigin
-from crewchief.redact import redact
 from crewchief.records import Plan
+from crewchief.redact import redact
 
 STATE_STYLE = {
     "planned": "dim",
