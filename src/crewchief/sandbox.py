@@ -193,7 +193,8 @@ def _user_process_count() -> int:
 _LAUNCHER = """
 import ctypes, os, resource, signal, sys
 i = sys.argv.index("--")
-ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+if sys.platform.startswith("linux"):
+    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
 if os.getppid() != int(sys.argv[1]):
     sys.exit(137)
 for item in sys.argv[2:i]:
