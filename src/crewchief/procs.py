@@ -1,8 +1,10 @@
 """Subprocesses in their own process groups, with timeouts and bounded output.
 
-Every process crewchief starts for a worker, a check or the suite goes through ``run``: it gets a
-new session (so a timeout, or Ctrl-C in the driver, kills it and every child it forked) and its
-output goes to a temporary file of which only the tail is kept.
+``run`` starts a process in a new session (so a timeout, or Ctrl-C in the driver, kills it and
+every child it forked) and keeps only the tail of its output; ``run_function`` does the same for a
+worker process forked warm, which dies with crewchief (``die_with_parent``). A worker's own code
+(its command, its checks, the suite) never runs through here directly but in the sandbox
+(:func:`crewchief.sandbox.run_shell`), which tracks its groups here for ``kill_all``.
 """
 
 from __future__ import annotations

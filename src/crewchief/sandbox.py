@@ -39,9 +39,12 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from crewchief import procs
+from crewchief.bwrap_probe import PROBE_TRIES as PROBE_TRIES
+from crewchief.bwrap_probe import SandboxUnavailable as SandboxUnavailable
+from crewchief.bwrap_probe import bwrap_path as bwrap_path
+from crewchief.bwrap_probe import probe_bwrap as probe_bwrap
 from crewchief.confinement import marker_args
 from crewchief.egress import Egress
-from crewchief.errors import UserError
 from crewchief.gitguard import GitGuard, GitLayout, git_layout
 from crewchief.procio import MARKER_VAR, Captured, kill_group, kill_marked, pump
 from crewchief.records import Record
@@ -131,66 +134,6 @@ class SandboxReport(Record):
     network: str = Field(default="", description="What the worker can reach, in words.")
 
 
-#: Tries of the bwrap probe before bubblewrap is declared unusable: under load a namespace can
-#: fail to come up once, and that must never be read as "no sandbox here".
-PROBE_TRIES = 4
-_PROBE_BACKOFF_S = 0.25
-_PROBE_TIMEOUT_S = 30.0
-_usable: dict[str, str] = {}
-
-
-class SandboxUnavailable(UserError):
-    """Sandboxed work was asked for and bubblewrap cannot provide it: nothing ran."""
-
-
-def probe_bwrap(program: str = "bwrap") -> str:
-    """The path of a bubblewrap that can create namespaces here; SandboxUnavailable (with how to
-    fix it) otherwise. A failed probe is retried; only a success is remembered."""
-    if program in _usable:
-        return _usable[program]
-    if not sys.platform.startswith("linux"):
-        raise SandboxUnavailable(_refusal(program, f"this is {sys.platform}, not Linux"))
-    path = shutil.which(program)
-    if path is None:
-        raise SandboxUnavailable(_refusal(program, f"{program!r} is not found"))
-    reason = ""
-    for attempt in range(PROBE_TRIES):
-        ok, reason = _probe_once(path)
-        if ok:
-            _usable[program] = path
-            return path
-        time.sleep(_PROBE_BACKOFF_S * (attempt + 1))
-    raise SandboxUnavailable(_refusal(program, f"{path} cannot create a sandbox: {reason}"))
-
-
-def _probe_once(path: str) -> tuple[bool, str]:
-    argv = [path, "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "--die-with-parent"]
-    try:
-        proc = subprocess.run(
-            [*argv, "true"], capture_output=True, check=False, timeout=_PROBE_TIMEOUT_S
-        )
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return False, str(e)
-    detail = proc.stderr.decode(errors="replace").strip() or f"exit {proc.returncode}"
-    return proc.returncode == 0, detail
-
-
-def _refusal(program: str, reason: str) -> str:
-    return (
-        f"refusing to run workers' code without a sandbox: bubblewrap is needed and {reason}. "
-        "Install it (apt install bubblewrap), point `bwrap` in crewchief.toml at it, or, only "
-        'if you trust every worker, opt out explicitly with sandbox = "off"'
-    )
-
-
-def bwrap_path(program: str = "bwrap") -> str | None:
-    """The usable bubblewrap, or None (for reports: work that needs it calls probe_bwrap)."""
-    try:
-        return probe_bwrap(program)
-    except SandboxUnavailable:
-        return None
-
-
 def report(config: SandboxConfig, endpoints: Sequence[str] | None = None) -> SandboxReport:
     """What running a worker under ``config`` protects on this machine (probes bwrap);
     ``endpoints``: its allowed model endpoints (default: the config's)."""
@@ -274,7 +217,8 @@ def _user_process_count() -> int:
 _LAUNCHER = """
 import ctypes, os, resource, signal, sys
 i = sys.argv.index("--")
-ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+if sys.platform.startswith("linux"):
+    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
 if os.getppid() != int(sys.argv[1]):
     sys.exit(137)
 for item in sys.argv[2:i]:

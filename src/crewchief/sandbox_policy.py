@@ -11,10 +11,11 @@ processes a killed run left behind (they carry the run's id in their sandbox mar
 from __future__ import annotations
 
 from crewchief import procio
+from crewchief.bwrap_probe import probe_bwrap
 from crewchief.config import Config
 from crewchief.ledger import Ledger
 from crewchief.records import Plan
-from crewchief.sandbox import SandboxConfig, probe_bwrap
+from crewchief.sandbox import SandboxConfig
 
 
 def sandboxes_of(cfg: Config, plan: Plan) -> list[SandboxConfig]:
