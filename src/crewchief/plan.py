@@ -27,7 +27,9 @@ def validate(plan: Plan, max_tasks: int) -> list[str]:
         if not t.owned_paths:
             problems.append(f"task {t.id} owns no paths")
     problems += _cycles(plan)
-    return problems
+    from crewchief.groups import problems as group_problems  # groups builds on this module
+
+    return problems + group_problems(plan)
 
 
 def _cycles(plan: Plan) -> list[str]:

@@ -67,6 +67,14 @@ class Task(Record):
         return hashlib.sha256(body).hexdigest()
 
 
+class LandingGroup(Record):
+    """Tasks that only make sense together (one rename across modules, a schema change and its
+    callers): the suite judges them as one, and they land whole or not at all."""
+
+    name: str
+    tasks: tuple[str, ...]
+
+
 class Plan(Record):
     """A manager's (or a recipe's) breakdown of a ChangeRequest."""
 
@@ -74,6 +82,7 @@ class Plan(Record):
     planner: str
     tasks: tuple[Task, ...]
     parallel_groups: tuple[tuple[str, ...], ...] = ()
+    landing_groups: tuple[LandingGroup, ...] = ()
     files: tuple[str, ...] = ()
     risks: tuple[str, ...] = ()
     open_questions: tuple[str, ...] = ()
@@ -196,6 +205,8 @@ EventKind = Literal[
     "transcript",
     "held_for_person",
     "config_changed",
+    "queued",
+    "landed",
 ]
 
 

@@ -73,7 +73,7 @@ def task_table(rows: list[dict[str, Any]], title: str = "") -> Table:
             check_text,
             r["verdict"] or "-",
             secs,
-            r["title"],
+            Text(f"[{r['group']}] {r['title']}") if r.get("group") else r["title"],
         )
     return table
 
