@@ -157,8 +157,20 @@ def _interactive_review(
 
 
 @app.command()
-def merge(run_id: RunArg = None, repo: RepoOpt = Path(".")) -> None:
+def merge(
+    run_id: RunArg = None,
+    repo: RepoOpt = Path("."),
+    ready: Annotated[
+        bool,
+        typer.Option("--ready", help="Land the green, approved prefix now; the run goes on."),
+    ] = False,
+) -> None:
     """Move the target branch to the tested, approved integration commit (compare-and-swap)."""
     root, ledger, rid, cfg = open_run(repo, run_id)
+    if ready:
+        got = land.merge_ready(root, ledger, rid, cfg, who())
+        out.print(f"merged: {got.target} {got.old[:12]} → {got.new[:12]} ({got.how})")
+        out.print(f"the rest of run {rid} goes on: crewchief status {rid}")
+        return
     merge_and_report(root, ledger, rid, cfg)
     finish(ledger, rid)
