@@ -72,9 +72,11 @@ class Orchestrator:
                 elif self.queue is not None and self.queue.start_red:
                     self._base_red(run_id)
                 else:
-                    queued = self.queue.green if self.queue else None
+                    queued = self.queue.final() if self.queue else None
                     self._integrate(run_id, self._verified(run_id), queued)
             except KeyboardInterrupt:
+                if self.queue is not None:
+                    self.queue.stop()
                 self.executor.cancel()
                 self._abandon_running(run_id)
                 self.ledger.set_run_state(run_id, RunState.INTERRUPTED)
@@ -281,7 +283,10 @@ class Orchestrator:
         """A batch's verdict into the ledger: blamed tasks rejected, the green tip published,
         picks that no longer merge sent back to the workers."""
         assert self.queue is not None
-        settled, lost = self.queue.collect()
+        outstanding = {S.READY, S.RUNNING, S.PRODUCED}
+        settled, lost = self.queue.collect(
+            hold=any(s in outstanding for s in self.ledger.task_states(run_id).values())
+        )
         for blame in settled.blamed:
             self.ledger.set_task_state(
                 run_id, blame.task_id, S.REJECTED, reason=blame.reason, output=blame.output
@@ -324,7 +329,10 @@ class Orchestrator:
         self.ledger.set_run_state(run_id, RunState.INTEGRATING)
         plan = self.ledger.plan(run_id)
         self._drop_broken_groups(run_id, plan)
-        chain = self._build(run_id, plan, task_ids) if queued is None else queued
+        if queued is None:
+            chain = self._build(run_id, plan, task_ids)
+        else:
+            chain = self._settle_conflicts(run_id, plan, queued)
         chain = self._whole_groups(run_id, plan, self._reverify_drift(run_id, plan, chain))
         while chain.links:
             self._publish(run_id, chain)
@@ -400,10 +408,14 @@ class Orchestrator:
     def _drop_culprits(self, run_id: str, plan: Plan, chain: Chain) -> Chain | None:
         """Settle a red ``chain``: its culprits, found by leaving units out and then tasks of a
         red group (``queue.settle``), are rejected; the rest is rebuilt, conflicts re-run."""
-        picks = {t: self._pick(run_id, plan, t) for t, _, _ in chain.links}
+        known = [suite_known(self.ledger, run_id, c) for _, _, c in chain.links]
+        green = [i + 1 for i, passed in enumerate(known) if passed]
+        keep = chain.links[: max(green, default=0)]  # proven green already (the merge queue's)
+        start = keep[-1][2] if keep else chain.start
+        picks = {t: self._pick(run_id, plan, t) for t, _, _ in chain.links[len(keep) :]}
         units = [[picks[t] for t in u] for u in groups.units(plan, list(picks))]
         suite = lambda commit: self.suite.result(run_id, commit)  # noqa: E731
-        settled = settle(self.repo, run_id, plan, chain.start, units, suite)
+        settled = settle(self.repo, run_id, plan, start, units, suite)
         if settled.start_red:
             self._base_red(run_id)
             return None
@@ -411,7 +423,8 @@ class Orchestrator:
             self.ledger.set_task_state(
                 run_id, blame.task_id, S.REJECTED, reason=blame.reason, output=blame.output
             )
-        rest = Chain(chain.start, settled.chain.tip, settled.chain.links, settled.conflicts)
+        links = keep + settled.chain.links
+        rest = Chain(chain.start, settled.chain.tip, links, settled.conflicts)
         return self._settle_conflicts(run_id, plan, rest)
 
     def _publish(self, run_id: str, chain: Chain) -> None:

@@ -14,10 +14,13 @@ starts again from the landed point with every verified task.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from pydantic import JsonValue
 
 from crewchief import git
 from crewchief.culprit import ddmin, failures, reproduces
@@ -25,11 +28,15 @@ from crewchief.groups import group_of
 from crewchief.integrate import Chain, Pick, SuiteFn, build_chain
 from crewchief.ledger import Ledger
 from crewchief.patchfile import parse, path_text
-from crewchief.records import Plan
+from crewchief.records import CheckResult, Plan
 
 Link = tuple[str, str, str]
 #: How much of a failing suite's output is kept with a blamed task.
 OUTPUT_KEPT = 4000
+
+
+class QueueStopped(Exception):
+    """The run was interrupted while a batch was under test: its verdict is void."""
 
 
 @dataclass(frozen=True)
@@ -186,10 +193,12 @@ class MergeQueue:
     green: Chain = field(init=False)
     waiting: list[tuple[list[Pick], Chain]] = field(default_factory=list)
     batch: _Batch | None = None
+    held: list[list[Pick]] = field(default_factory=list)
     start_red: bool = False
     _pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="crewchief-suite")
     )
+    _stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.green = Chain(self.start, self.start, (), ())
@@ -212,6 +221,7 @@ class MergeQueue:
         units = [link[0] for link in self.green.links]
         units += [p.task.id for u in (self.batch.units if self.batch else []) for p in u]
         units += [p.task.id for u, _ in self.waiting for p in u]
+        units += [p.task.id for u in self.held for p in u]
         return set(units)
 
     def offer(self, unit: list[Pick]) -> tuple[Pick, ...]:
@@ -233,18 +243,27 @@ class MergeQueue:
             chain = Chain(self.green.tip, self.waiting[-1][1].tip, links, ())
             self.waiting = []
             future = self._pool.submit(
-                settle, self.repo, self.run_id, self.plan, chain.start, units, self.suite, chain
+                settle, self.repo, self.run_id, self.plan, chain.start, units, self._run, chain
             )
             self.batch = _Batch(units, chain, future)
         return self.batch.future if self.batch else None
 
-    def collect(self) -> tuple[Settled, tuple[Pick, ...]]:
+    def collect(self, hold: bool) -> tuple[Settled, tuple[Pick, ...]]:
         """Take the finished batch in: the green tip moves on; arrivals are rebuilt on it if
-        the batch lost anything. Returns the batch's outcome and every pick that no longer
-        merges (the batch's and the rebuilt arrivals')."""
+        the batch lost anything. With ``hold`` (work is still to come, which may be what a red
+        unit needs: a caller adapted to its new signature) the blamed units are held for the
+        end of the run instead of being blamed now. Returns the batch's outcome and every pick
+        that no longer merges (the batch's and the rebuilt arrivals')."""
         assert self.batch is not None and self.batch.future.done()
-        settled, tested = self.batch.future.result(), self.batch.chain
+        settled, tested, units = self.batch.future.result(), self.batch.chain, self.batch.units
         self.batch = None
+        if hold and settled.blamed:
+            gone = {b.task_id for b in settled.blamed}
+            held = [u for u in units if gone & {p.task.id for p in u}]
+            self.held += held
+            tasks: list[JsonValue] = [p.task.id for u in held for p in u]
+            self.ledger.event(self.run_id, "queued", {"held": tasks, "until": "end of run"})
+            settled = replace(settled, blamed=())
         self.start_red = self.start_red or settled.start_red
         self.green = Chain(
             self.green.start, settled.chain.tip, self.green.links + settled.chain.links, ()
@@ -255,8 +274,29 @@ class MergeQueue:
         lost = [p for unit in units for p in self.offer(unit)]
         return settled, settled.conflicts + tuple(lost)
 
+    def final(self) -> Chain:
+        """The green chain with the held units on top (their conflicts in ``conflicts``): what
+        the run integrates once all its work is in."""
+        assert self.batch is None and not self.waiting
+        on_top, _, lost = build_units(self.repo, self.run_id, self.green.tip, self.held)
+        links = self.green.links + on_top.links
+        return Chain(self.green.start, on_top.tip, links, tuple(lost))
+
+    def _run(self, commit: str) -> CheckResult:
+        """The suite on ``commit``, unless the run was interrupted (then the batch stops)."""
+        if self._stop.is_set():
+            raise QueueStopped
+        result = self.suite(commit)
+        if self._stop.is_set():
+            raise QueueStopped
+        return result
+
+    def stop(self) -> None:
+        """No further suite run for the batch under test (Ctrl-C): it is taken again on resume."""
+        self._stop.set()
+
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def landed_commit(ledger: Ledger, run_id: str) -> str:

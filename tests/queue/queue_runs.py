@@ -112,14 +112,14 @@ def wait_until(
     raise AssertionError("backstop deadline passed")
 
 
-def first(seen: list[dict[str, Any]], kind: str, **match: Any) -> int:
-    """Sequence number of the first event of ``kind`` whose task/data match."""
+def first(seen: list[dict[str, Any]], event: str, /, **match: Any) -> int:
+    """Sequence number of the first event of kind ``event`` whose task/data match."""
     for e in seen:
-        if e["kind"] != kind:
+        if e["kind"] != event:
             continue
         if all(e["task"] == v if k == "task" else e["data"].get(k) == v for k, v in match.items()):
             return int(e["seq"])
-    raise AssertionError(f"no {kind} event with {match}")
+    raise AssertionError(f"no {event} event with {match}")
 
 
 def integrated_with(seen: list[dict[str, Any]], task_id: str) -> bool:
