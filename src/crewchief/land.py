@@ -193,6 +193,11 @@ def merge_ready(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) 
         ledger.set_task_state(run_id, task_id, S.MERGED)
     tasks: list[JsonValue] = [t for t, _ in links]
     ledger.event(run_id, "landed", {"from": old, "to": tip, "tasks": tasks, "who": who})
+    if state == RunState.AWAITING_APPROVAL and not _unlanded(ledger, run_id):
+        ledger.set_run_state(
+            run_id, RunState.MERGED, target=run["target_branch"], from_commit=old, to_commit=tip,
+            who=who,
+        )
     return Landing(str(run["target_branch"]), old, tip, how)
 
 
