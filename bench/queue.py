@@ -56,6 +56,8 @@ class Figures:
     suite_runs: int
     culprits: tuple[str, ...]
     tree: str
+    landed: tuple[str, ...]
+    attempts: int
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -169,6 +171,8 @@ def _figures(
         len(suites),
         culprits,
         _git(repo, "rev-parse", f"{tip}^{{tree}}"),
+        tuple(sorted(landing)),
+        len(ledger.attempts(run_id)),
     )
 
 
@@ -196,7 +200,9 @@ def report(args: argparse.Namespace, end: Figures, queue: Figures) -> str:
         + ("ok" if mk <= MAKESPAN_TARGET else "MISSED"),
         f"time-to-first-green ratio {fg:.2f} (target <= {FIRST_GREEN_TARGET}): "
         + ("ok" if fg <= FIRST_GREEN_TARGET else "MISSED"),
-        "same final tree: " + ("yes" if end.tree == queue.tree else "NO"),
+        "same final tree: "
+        + ("yes" if end.tree == queue.tree else f"NO (landed {end.landed} vs {queue.landed})"),
+        f"attempts: {end.attempts} at the end, {queue.attempts} with the queue",
         "same culprit: " + ("yes" if end.culprits == queue.culprits else "NO"),
     ]
     return "\n".join(lines)

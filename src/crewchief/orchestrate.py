@@ -284,9 +284,8 @@ class Orchestrator:
         picks that no longer merge sent back to the workers."""
         assert self.queue is not None
         outstanding = {S.READY, S.RUNNING, S.PRODUCED}
-        settled, lost = self.queue.collect(
-            hold=any(s in outstanding for s in self.ledger.task_states(run_id).values())
-        )
+        to_come = any(s in outstanding for s in self.ledger.task_states(run_id).values())
+        settled, lost = self.queue.collect(hold=to_come or bool(self.queue.waiting))
         for blame in settled.blamed:
             self.ledger.set_task_state(
                 run_id, blame.task_id, S.REJECTED, reason=blame.reason, output=blame.output
