@@ -194,6 +194,7 @@ class MergeQueue:
     waiting: list[tuple[list[Pick], Chain]] = field(default_factory=list)
     batch: _Batch | None = None
     held: list[list[Pick]] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # commits taken out of the queue's line
     start_red: bool = False
     _pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="crewchief-suite")
@@ -225,7 +226,12 @@ class MergeQueue:
         return set(units)
 
     def offer(self, unit: list[Pick]) -> tuple[Pick, ...]:
-        """Merge ``unit`` onto the tip; its conflicting picks (then nothing was queued)."""
+        """Merge ``unit`` onto the tip; its conflicting picks (then nothing was queued). A pick
+        made on a tip that held a commit since taken out counts as conflicting: merged, it would
+        bring that commit back."""
+        stale = tuple(p for p in unit if self._on_dropped(p.base))
+        if stale:
+            return stale
         built = build_chain(self.repo, self.run_id, self.tip, unit)
         if built.conflicts:
             return built.conflicts
@@ -257,6 +263,8 @@ class MergeQueue:
         assert self.batch is not None and self.batch.future.done()
         settled, tested, units = self.batch.future.result(), self.batch.chain, self.batch.units
         self.batch = None
+        kept = {t for t, _, _ in settled.chain.links}
+        self.dropped += [c for t, _, c in tested.links if t not in kept]
         if hold and settled.blamed:
             gone = {b.task_id for b in settled.blamed}
             held = [u for u in units if gone & {p.task.id for p in u}]
@@ -273,6 +281,13 @@ class MergeQueue:
         units, self.waiting = [u for u, _ in self.waiting], []
         lost = [p for unit in units for p in self.offer(unit)]
         return settled, settled.conflicts + tuple(lost)
+
+    def _on_dropped(self, base: str) -> bool:
+        for commit in self.dropped:
+            proc = git.run(["merge-base", "--is-ancestor", commit, base], self.repo, check=False)
+            if proc.returncode == 0:
+                return True
+        return False
 
     def final(self) -> Chain:
         """The green chain with the held units on top (their conflicts in ``conflicts``): what
