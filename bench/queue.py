@@ -124,7 +124,7 @@ def run_once(args: argparse.Namespace, merge_queue: bool) -> Figures:
                 "workers": args.workers,
                 "test_command": suite,
                 "merge_queue": merge_queue,
-                "max_attempts": 2,
+                "max_attempts": 3,
                 "task_timeout_s": 600,
             },
         )
