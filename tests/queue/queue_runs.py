@@ -32,7 +32,9 @@ def six_modules(tmp_path: Path, api: str, workers: int = 2) -> Path:
         want = 2 + i if i < MODULES else 1 + i
         tests.append(f"def test_m{i}():\n    from m{i}.mod import f\n\n    assert f(1) == {want}\n")
     files["tests/test_mods.py"] = "\n\n".join(tests)
-    return make_repo(tmp_path / "project", files, default_config(workers=workers))
+    # The slow tasks wait for the test's marker: their timeout is only a backstop.
+    config = default_config(workers=workers, task_timeout_s=DEADLINE_S * 2)
+    return make_repo(tmp_path / "project", files, config)
 
 
 def write_plan(
