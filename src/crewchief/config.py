@@ -43,6 +43,10 @@ class Config(BaseModel):
     task_timeout_s: float = Field(default=600.0, gt=0, description="Wall clock per attempt.")
     check_timeout_s: float = Field(default=300.0, gt=0, description="Wall clock per fast check.")
     suite_timeout_s: float = Field(default=1800.0, gt=0, description="Wall clock per suite run.")
+    merge_queue: bool = Field(
+        default=True,
+        description="Integrate and suite-test verified work while workers run (false: at the end).",
+    )
     target_branch: str | None = Field(
         default=None, description="Branch a run merges into; default: the branch checked out."
     )

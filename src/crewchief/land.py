@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import JsonValue
+
 from crewchief import git
 from crewchief.config import Config
 from crewchief.errors import RunError, UserError
@@ -14,6 +16,7 @@ from crewchief.ledger import Ledger
 from crewchief.lifecycle import RunState, TaskState
 from crewchief.orchestrate import Orchestrator
 from crewchief.patchfile import parse, path_text
+from crewchief.queue import landed_commit
 from crewchief.records import Verdict
 from crewchief.verify import needs_person
 
@@ -122,9 +125,9 @@ def merge_run(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) ->
 
 
 def _is_tested_build(ledger: Ledger, run_id: str, approved: set[str]) -> bool:
-    """Whether the run's integration commit is exactly the approved tasks, with a green suite."""
-    chain = {r["task_id"] for r in ledger.integration_chain(run_id)}
-    return chain == approved and bool(ledger.run(run_id)["suite_passed"])
+    """Whether the run's integration commit is exactly the approved tasks not landed yet (by
+    ``merge --ready``), with a green suite."""
+    return _unlanded(ledger, run_id) == approved and bool(ledger.run(run_id)["suite_passed"])
 
 
 def _last_reason(ledger: Ledger, run_id: str) -> str:
@@ -168,10 +171,12 @@ def send_back(ledger: Ledger, run_id: str, task_id: str, who: str, comment: str)
 def land(repo: Path, ledger: Ledger, run_id: str, who: str) -> Landing:
     """Move the target branch from the run's base to its green, approved integration commit."""
     run = ledger.run(run_id)
-    tip, base, target = run["integration_commit"], run["base_commit"], run["target_branch"]
-    chain = {row["task_id"] for row in ledger.integration_chain(run_id)}
+    tip, target = run["integration_commit"], run["target_branch"]
+    base = landed_commit(ledger, run_id)  # the run's base, or where merge --ready left it
     approved = {t for t, s in ledger.task_states(run_id).items() if s == S.APPROVED}
-    if chain != approved or not run["suite_passed"]:
+    if _unlanded(ledger, run_id) != approved or not run["suite_passed"] or not _descends(
+        repo, tip, base
+    ):
         raise RunError(
             f"run {run_id}: the integration commit is not the tested build of the "
             f"approved tasks; nothing was merged (`crewchief merge {run_id}` rebuilds and "
@@ -235,6 +240,77 @@ def reconcile(repo: Path, ledger: Ledger, run_id: str) -> str | None:
     approved = {t for t, s in ledger.task_states(run_id).items() if s in (S.APPROVED, S.MERGED)}
     _record_merged(ledger, run_id, approved, intent, "reconciled after an interruption")
     return "merged"
+
+
+def _unlanded(ledger: Ledger, run_id: str) -> set[str]:
+    """The tasks of the newest integration build that have not landed yet."""
+    states = ledger.task_states(run_id)
+    return {
+        r["task_id"] for r in ledger.integration_chain(run_id) if states[r["task_id"]] != S.MERGED
+    }
+
+
+def _descends(repo: Path, commit: str, ancestor: str) -> bool:
+    proc = git.run(["merge-base", "--is-ancestor", ancestor, commit], repo, check=False)
+    return proc.returncode == 0
+
+
+def merge_ready(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) -> Landing:
+    """Land the green, approved prefix of the run's integration while the run goes on.
+
+    The prefix ends at the furthest commit of the newest integration build that the suite
+    passed and whose tasks (not landed yet) are all approved or approvable without a person;
+    those are approved, the target branch moves there by compare-and-swap from where this run
+    last left it, and they are merged. The rest of the run goes on on top of it. UserError
+    saying what stands in the way when nothing is ready; never waits, never loops.
+    """
+    state = RunState(ledger.run(run_id)["state"])
+    if state in (RunState.MERGED, RunState.CANCELLED, RunState.FAILED):
+        raise UserError(f"run {run_id} is {state}: nothing to land")
+    links, why = _ready_prefix(ledger, run_id, cfg)
+    if not links:
+        raise UserError(f"nothing in run {run_id} is ready to land: {why}")
+    run, old, tip = ledger.run(run_id), landed_commit(ledger, run_id), links[-1][1]
+    ref = f"refs/heads/{run['target_branch']}"
+    if git.rev_parse(repo, ref) != old or not _descends(repo, tip, old):
+        raise RunError(
+            f"{run['target_branch']} is not where run {run_id} left it ({old[:12]}); "
+            "nothing was changed"
+        )
+    for task_id, _ in links:
+        if ledger.task_states(run_id)[task_id] == S.VERIFIED:
+            decide(ledger, run_id, task_id, True, who, "approved with merge --ready")
+    how = _move(repo, ref, tip, old)
+    for task_id, _ in links:
+        ledger.set_task_state(run_id, task_id, S.MERGED)
+    tasks: list[JsonValue] = [t for t, _ in links]
+    ledger.event(run_id, "landed", {"from": old, "to": tip, "tasks": tasks, "who": who})
+    if state == RunState.AWAITING_APPROVAL and not _unlanded(ledger, run_id):
+        ledger.set_run_state(
+            run_id, RunState.MERGED, target=run["target_branch"], from_commit=old, to_commit=tip,
+            who=who,
+        )
+    return Landing(str(run["target_branch"]), old, tip, how)
+
+
+def _ready_prefix(ledger: Ledger, run_id: str, cfg: Config) -> tuple[list[tuple[str, str]], str]:
+    """(task, commit) of the landable prefix, or [] and what stands in the way."""
+    states = ledger.task_states(run_id)
+    green = {r["commit_id"] for r in ledger.checks(run_id) if r["kind"] == "suite" and r["passed"]}
+    todo = [
+        (str(r["task_id"]), str(r["commit_id"]))
+        for r in ledger.integration_chain(run_id)
+        if states[r["task_id"]] != S.MERGED
+    ]
+    why, ok = "no integrated work has passed the full suite yet", 0
+    for i, (task_id, _) in enumerate(todo):
+        needs = person_reasons(ledger, run_id, task_id, cfg)
+        if states[task_id] != S.APPROVED and (states[task_id] != S.VERIFIED or needs):
+            why = f"task {task_id} needs a decision first (crewchief review {run_id})"
+            break
+        ok = i + 1
+    cut = max((i + 1 for i, (_, c) in enumerate(todo[:ok]) if c in green), default=0)
+    return todo[:cut], why if cut == 0 else ""
 
 
 def _move(repo: Path, ref: str, new: str, old: str) -> str:

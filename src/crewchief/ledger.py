@@ -414,9 +414,15 @@ class Ledger(LedgerReader):
             )
 
     def record_integration(
-        self, run_id: str, build: int, chain: list[tuple[str, str, str]], tip: str
+        self,
+        run_id: str,
+        build: int,
+        chain: list[tuple[str, str, str]],
+        tip: str,
+        suite_passed: bool | None = None,
     ) -> None:
-        """Record one integration build: (task, attempt, commit) in order, and its tip."""
+        """Record one integration build: (task, attempt, commit) in order, and its tip (and
+        the suite's verdict on it when that is known already)."""
         with self.tx() as db:
             for pos, (task_id, attempt_id, commit) in enumerate(chain):
                 db.execute(
@@ -425,7 +431,8 @@ class Ledger(LedgerReader):
                     (run_id, build, pos, task_id, attempt_id, commit, _now()),
                 )
             db.execute(
-                "UPDATE runs SET integration_commit=?, suite_passed=NULL WHERE id=?", (tip, run_id)
+                "UPDATE runs SET integration_commit=?, suite_passed=? WHERE id=?",
+                (tip, None if suite_passed is None else int(suite_passed), run_id),
             )
             self._event(
                 db,

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
+from typing import Any
 
-from crewchief import integrate, reverify, review, sandbox_policy
+from crewchief import groups, integrate, reverify, review, sandbox_policy
 from crewchief.budget import over_budget, spend_of
 from crewchief.config import Config
 from crewchief.dispatch import AttemptOutcome, run_attempt, warm_up
@@ -20,6 +21,14 @@ from crewchief.integrate import Chain, Pick
 from crewchief.ledger import Ledger
 from crewchief.lifecycle import RunState, TaskState
 from crewchief.plan import ancestors
+from crewchief.queue import (
+    MergeQueue,
+    Settled,
+    conflict_note,
+    landed_commit,
+    settle,
+    suite_known,
+)
 from crewchief.records import Attempt, CheckResult, EventKind, Plan, Task, WorkerResult
 from crewchief.review import record_model_work
 from crewchief.runlock import run_lock
@@ -49,6 +58,9 @@ class Orchestrator:
         self._paused: str | None = None  # why no new attempt may start (a budget, a model error)
         self._pause_kind: EventKind = "budget_stop"
         self._trust: SuiteTrust | None = None  # the suite's base check and probe, under way
+        self._distrust: str | None = None  # why the suite may not gate this run, once known
+        self.queue: MergeQueue | None = None
+        self._rebase: dict[str, tuple[str, str]] = {}  # task → (tip, note) for a conflict re-run
 
     def drive(self, run_id: str) -> RunState:
         """Run (or resume) ``run_id`` up to the human gate. Ctrl-C leaves it resumable."""
@@ -57,12 +69,20 @@ class Orchestrator:
                 self._prepare(run_id)
                 self._start_trust(run_id)
                 self._review_unreviewed(run_id)
+                self.queue = self._new_queue(run_id)
                 self._dispatch(run_id)
                 if self._paused:
                     self._pause(run_id, self._paused)
+                elif self._distrust is not None or self._held(run_id):
+                    pass  # the run's state says why (an untrusted suite, a flaky one)
+                elif self.queue is not None and self.queue.start_red:
+                    self._base_red(run_id)
                 else:
-                    self._integrate_or_hold(run_id, self._verified(run_id))
+                    queued = self.queue.final() if self.queue else None
+                    self._integrate_or_hold(run_id, self._verified(run_id), queued)
             except KeyboardInterrupt:
+                if self.queue is not None:
+                    self.queue.stop()
                 self.executor.cancel()
                 self._abandon_running(run_id)
                 self.ledger.set_run_state(run_id, RunState.INTERRUPTED)
@@ -109,13 +129,18 @@ class Orchestrator:
         inflight: dict[Future[AttemptOutcome], str] = {}
         while True:
             self._block_orphans(run_id, plan)
-            free = 0 if self._paused else self.executor.workers - len(inflight)
+            suite = self._feed_queue(run_id, plan)
+            stop = self._paused or self._distrust or self._held(run_id)
+            free = 0 if stop else self.executor.workers - len(inflight)
             for task in self._startable(run_id, plan, set(inflight.values()))[:free]:
                 inflight[self._start(run_id, plan, task)] = task.id
-            if not inflight:
+            if not inflight and suite is None:
                 return
-            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
-            for fut in done:
+            pending: list[Future[Any]] = [*inflight, *([suite] if suite else [])]
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            if suite in done:
+                self._collect_batch(run_id, plan)
+            for fut in [f for f in inflight if f in done]:
                 inflight.pop(fut)
                 self._record(run_id, plan.task(fut.result().task_id), fut.result())
 
@@ -140,14 +165,15 @@ class Orchestrator:
         self, run_id: str, plan: Plan, task: Task, base: str | None = None
     ) -> Future[AttemptOutcome]:
         number = len(self.ledger.attempts(run_id, task.id)) + 1
+        rebase, note = self._rebase.pop(task.id, (None, None))
         attempt = Attempt(
             id=f"{run_id}.{task.id}.{number}",
             run_id=run_id,
             task_id=task.id,
             number=number,
-            base_commit=base or self._base_for(run_id, plan, task),
+            base_commit=base or rebase or self._base_for(run_id, plan, task),
             backend=task.backend,
-            extra_instruction=self._feedback(run_id, task.id),
+            extra_instruction=note or self._feedback(run_id, task.id),
         )
         self.ledger.start_attempt(attempt)
         self.ledger.set_task_state(run_id, task.id, S.RUNNING, attempt=attempt.id)
@@ -292,14 +318,20 @@ class Orchestrator:
         )
         self._trust.start(self.pool, str(self.ledger.run(run_id)["base_commit"]), owned)
 
-    def _suite_may_gate(self, run_id: str) -> bool:
-        """Wait for the trust checks; a suite that may not gate fails the run with why."""
+    def _suite_may_gate(self, run_id: str, wait: bool = True) -> bool | None:
+        """Whether the suite may judge this run: the trust checks' verdict (waited for, or None
+        while they run when not ``wait``). A suite that may not gate fails the run with why."""
+        if self._distrust is not None:
+            return False
         self._start_trust(run_id)
         if self._trust is None:
             return True  # proved before, or no test command (the suite runner says so)
+        if not wait and not self._trust.done():
+            return None
         trust, self._trust = self._trust.verdict(run_id), None
         if trust.problem is None:
             return True
+        self._distrust = trust.problem
         self.ledger.set_run_state(run_id, RunState.FAILED, reason=trust.problem)
         return False
 
@@ -309,45 +341,155 @@ class Orchestrator:
             for e in self.ledger.event_records(run_id)
         )
 
-    def _integrate_or_hold(self, run_id: str, task_ids: set[str]) -> None:
+    def _integrate_or_hold(
+        self, run_id: str, task_ids: set[str], queued: Chain | None = None
+    ) -> None:
         """Integrate; a flaky suite holds the run for a person (resume tests again)."""
         try:
-            self._integrate(run_id, task_ids)
+            self._integrate(run_id, task_ids, queued)
         except FlakySuite as e:
-            self.ledger.set_run_state(run_id, RunState.INTERRUPTED, reason=str(e), held=True)
+            self._hold_flaky(run_id, e)
+
+    def _hold_flaky(self, run_id: str, e: FlakySuite) -> None:
+        self.ledger.set_run_state(run_id, RunState.INTERRUPTED, reason=str(e), held=True)
+
+    def _held(self, run_id: str) -> bool:
+        """The run was held for a person while dispatching (a flaky suite in the queue)."""
+        return RunState(self.ledger.run(run_id)["state"]) == RunState.INTERRUPTED
 
     def _close(self) -> None:
         if self._trust is not None:
             self._trust.close()
             self._trust = None
+        if self.queue is not None:
+            self.queue.close()
         self.pool.close()
+
+    # -- merge queue ----------------------------------------------------------------------------
+
+    def _new_queue(self, run_id: str) -> MergeQueue | None:
+        """The run's merge queue, unless integration waits for the end: configured so, or the
+        manager proposes the merge order (that needs every patch at once)."""
+        if not self.cfg.merge_queue or isinstance(self.reviewer, review.ModelReviewer):
+            return None
+        # The suite thread writes its checks through a ledger connection of its own.
+        runner = SuiteRunner(self.repo, Ledger(self.ledger.path), self.cfg, self.pool)
+        start = landed_commit(self.ledger, run_id)
+        plan = self.ledger.plan(run_id)
+        return MergeQueue(
+            self.repo, self.ledger, run_id, plan, start, lambda c: runner.result(run_id, c)
+        )
+
+    def _feed_queue(self, run_id: str, plan: Plan) -> Future[Settled] | None:
+        """Offer the queue every complete unit of verified work not in it yet; conflicting
+        picks go back to the workers. The batch under test, if any."""
+        if self.queue is None or self.queue.start_red:
+            return None
+        self._drop_broken_groups(run_id, plan)
+        states = self.ledger.task_states(run_id)
+        ok = {t for t, s in states.items() if s in (S.VERIFIED, S.APPROVED)}
+        for unit in groups.units(plan, integrate.merge_order(plan, ok - self.queue.queued())):
+            for pick in self.queue.offer([self._pick(run_id, plan, t) for t in unit]):
+                self._conflicted(run_id, pick, self.queue.chain())
+        if self.queue.queued() and not self._suite_may_gate(run_id, wait=False):
+            return None  # no green is trusted before the suite is proven on the base
+        return self.queue.pump()
+
+    def _collect_batch(self, run_id: str, plan: Plan) -> None:
+        """A batch's verdict into the ledger: blamed tasks rejected, the green tip published,
+        picks that no longer merge sent back to the workers."""
+        assert self.queue is not None
+        outstanding = {S.READY, S.RUNNING, S.PRODUCED}
+        to_come = any(s in outstanding for s in self.ledger.task_states(run_id).values())
+        try:
+            settled, lost = self.queue.collect(hold=to_come or bool(self.queue.waiting))
+        except FlakySuite as e:
+            self._hold_flaky(run_id, e)
+            return
+        for blame in settled.blamed:
+            self.ledger.set_task_state(
+                run_id, blame.task_id, S.REJECTED, reason=blame.reason, output=blame.output
+            )
+        if settled.chain.links:
+            self._publish(run_id, self.queue.green)
+        for pick in lost:
+            self._conflicted(run_id, pick, self.queue.chain())
+
+    def _conflicted(self, run_id: str, pick: Pick, chain: Chain) -> None:
+        """``pick`` no longer merges on ``chain``'s tip: re-run there, told its earlier diff and
+        the commits it met, if it has an attempt left."""
+        self.ledger.set_task_state(run_id, pick.task.id, S.CONFLICTED, tip=chain.tip)
+        if self._paused or self._attempts_used(run_id, pick.task.id) >= self.cfg.max_attempts:
+            return
+        self._rebase[pick.task.id] = (chain.tip, conflict_note(self.repo, pick, chain))
+        self.ledger.set_task_state(run_id, pick.task.id, S.READY, reason="re-run on new base")
+
+    def _drop_broken_groups(self, run_id: str, plan: Plan) -> None:
+        """A group lands whole or not at all: once a member can no longer land, the verified
+        rest of its group is rejected, saying why."""
+        states = self.ledger.task_states(run_id)
+        for g in plan.landing_groups:
+            dead = [t for t in g.tasks if states[t] in DEAD]
+            for t in g.tasks:
+                if dead and states[t] in (S.VERIFIED, S.APPROVED):
+                    reason = f"its landing group {g.name} cannot land: {', '.join(dead)} did not"
+                    self.ledger.set_task_state(run_id, t, S.REJECTED, reason=reason)
+
+    def _base_red(self, run_id: str) -> None:
+        self.ledger.set_run_state(
+            run_id, RunState.FAILED, reason="the full suite fails on the base commit"
+        )
 
     # -- integrate ------------------------------------------------------------------------------
 
-    def _integrate(self, run_id: str, task_ids: set[str]) -> None:
-        """Commit ``task_ids`` in merge order, re-run conflicts once, then make the suite green."""
-        if task_ids and not self._suite_may_gate(run_id):
+    def _integrate(self, run_id: str, task_ids: set[str], queued: Chain | None = None) -> None:
+        """Commit ``task_ids`` in merge order (or take the merge queue's green ``queued``),
+        re-run conflicts once, then make the suite green; groups land whole or not at all."""
+        if (task_ids or queued) and not self._suite_may_gate(run_id):
             return
         self.ledger.set_run_state(run_id, RunState.INTEGRATING)
         plan = self.ledger.plan(run_id)
-        base = str(self.ledger.run(run_id)["base_commit"])
-        picks = [self._pick(run_id, plan, t) for t in sorted(task_ids)]
-        order = review.merge_order(self.ledger, self.reviewer, run_id, plan, picks)
-        picks = sorted(picks, key=lambda p: order.index(p.task.id))
-        chain = self._settle_conflicts(
-            run_id, plan, integrate.build_chain(self.repo, run_id, base, picks)
-        )
-        chain = self._reverify_drift(run_id, plan, chain)
+        self._drop_broken_groups(run_id, plan)
+        if queued is None:
+            chain = self._build(run_id, plan, task_ids)
+        else:
+            chain = self._settle_conflicts(run_id, plan, queued)
+        chain = self._whole_groups(run_id, plan, self._reverify_drift(run_id, plan, chain))
         while chain.links:
             self._publish(run_id, chain)
             if self.suite.result(run_id, chain.tip).passed:
                 self.ledger.set_run_state(run_id, RunState.AWAITING_APPROVAL)
                 return
-            dropped = self._drop_culprit(run_id, plan, chain)
+            dropped = self._drop_culprits(run_id, plan, chain)
             if dropped is None:
                 return
-            chain = dropped
+            chain = self._whole_groups(run_id, plan, dropped)
         self.ledger.set_run_state(run_id, RunState.FAILED, reason="no patch left to integrate")
+
+    def _build(self, run_id: str, plan: Plan, task_ids: set[str]) -> Chain:
+        """The landable ``task_ids`` not merged yet, in merge order with each group together,
+        committed on the landed point; conflicts re-run once on the tip."""
+        states = self.ledger.task_states(run_id)
+        ids = groups.landable(plan, {t for t in task_ids if states[t] in DONE_OK - {S.MERGED}})
+        picks = [self._pick(run_id, plan, t) for t in sorted(ids)]
+        order = review.merge_order(self.ledger, self.reviewer, run_id, plan, picks)
+        ordered = [t for u in groups.units(plan, order) for t in u]
+        picks = sorted(picks, key=lambda p: ordered.index(p.task.id))
+        start = landed_commit(self.ledger, run_id)
+        built = integrate.build_chain(self.repo, run_id, start, picks)
+        return self._settle_conflicts(run_id, plan, built)
+
+    def _whole_groups(self, run_id: str, plan: Plan, chain: Chain) -> Chain:
+        """``chain`` without the members of groups that are not whole in it (rebuilt)."""
+        self._drop_broken_groups(run_id, plan)
+        states = self.ledger.task_states(run_id)
+        ids = [t for t, _, _ in chain.links if states[t] in DONE_OK]
+        keep = groups.landable(plan, ids)
+        if len(keep) == len(chain.links):
+            return chain
+        picks = [self._pick(run_id, plan, t) for t in ids if t in keep]
+        built = integrate.build_chain(self.repo, run_id, chain.start, picks)
+        return self._settle_conflicts(run_id, plan, built)
 
     def _settle_conflicts(self, run_id: str, plan: Plan, chain: Chain) -> Chain:
         """Each pick that conflicts on the tip is re-run once on that tip, then appended."""
@@ -384,30 +526,36 @@ class Orchestrator:
             run_id, plan, Chain(rebuilt.start, rebuilt.tip, rebuilt.links, tuple(again))
         )
 
-    def _drop_culprit(self, run_id: str, plan: Plan, chain: Chain) -> Chain | None:
-        """Reject the first patch whose commit turns the suite red; rebuild the rest after it."""
-        idx = integrate.find_culprit(chain, lambda c: self.suite.result(run_id, c))
-        if idx is None:
-            self.ledger.set_run_state(
-                run_id, RunState.FAILED, reason="the full suite fails on the base commit"
-            )
+    def _drop_culprits(self, run_id: str, plan: Plan, chain: Chain) -> Chain | None:
+        """Settle a red ``chain``: its culprits, found by leaving units out and then tasks of a
+        red group (``queue.settle``), are rejected; the rest is rebuilt, conflicts re-run."""
+        known = [suite_known(self.ledger, run_id, c) for _, _, c in chain.links]
+        green = [i + 1 for i, passed in enumerate(known) if passed]
+        keep = chain.links[: max(green, default=0)]  # proven green already (the merge queue's)
+        start = keep[-1][2] if keep else chain.start
+        picks = {t: self._pick(run_id, plan, t) for t, _, _ in chain.links[len(keep) :]}
+        units = [[picks[t] for t in u] for u in groups.units(plan, list(picks))]
+        suite = lambda commit: self.suite.result(run_id, commit)  # noqa: E731
+        settled = settle(self.repo, run_id, plan, start, units, suite)
+        if settled.start_red:
+            self._base_red(run_id)
             return None
-        culprit = chain.links[idx][0]
-        output = self.suite.result(run_id, chain.links[idx][2]).output
-        self.ledger.set_task_state(
-            run_id, culprit, S.REJECTED, reason="broke the full suite", output=output[-4000:]
-        )
-        start = chain.links[idx - 1][2] if idx else chain.start
-        rest = [self._pick(run_id, plan, link[0]) for link in chain.links[idx + 1 :]]
-        tail = self._settle_conflicts(
-            run_id, plan, integrate.build_chain(self.repo, run_id, start, rest)
-        )
-        return Chain(chain.start, tail.tip, chain.links[:idx] + tail.links, ())
+        for blame in settled.blamed:
+            self.ledger.set_task_state(
+                run_id, blame.task_id, S.REJECTED, reason=blame.reason, output=blame.output
+            )
+        links = keep + settled.chain.links
+        rest = Chain(chain.start, settled.chain.tip, links, settled.conflicts)
+        return self._settle_conflicts(run_id, plan, rest)
 
     def _publish(self, run_id: str, chain: Chain) -> None:
         integrate.publish(self.repo, run_id, chain.tip)
         self.ledger.record_integration(
-            run_id, self.ledger.next_build(run_id), list(chain.links), chain.tip
+            run_id,
+            self.ledger.next_build(run_id),
+            list(chain.links),
+            chain.tip,
+            suite_passed=suite_known(self.ledger, run_id, chain.tip),
         )
 
     def rebuild(self, run_id: str, task_ids: set[str]) -> RunState:
@@ -418,3 +566,4 @@ class Orchestrator:
             finally:
                 self._close()
         return RunState(self.ledger.run(run_id)["state"])
+

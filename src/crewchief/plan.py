@@ -32,7 +32,9 @@ def validate(plan: Plan, max_tasks: int) -> list[str]:
             if (reserved := reserved_dir(path)) is not None:
                 problems.append(f"task {t.id} owns {path!r}, inside {reserved}/ (never a task's)")
     problems += _cycles(plan)
-    return problems
+    from crewchief.groups import problems as group_problems  # groups builds on this module
+
+    return problems + group_problems(plan)
 
 
 def _cycles(plan: Plan) -> list[str]:

@@ -79,6 +79,14 @@ class Task(Record):
         return hashlib.sha256(body).hexdigest()
 
 
+class LandingGroup(Record):
+    """Tasks that only make sense together (one rename across modules, a schema change and its
+    callers): the suite judges them as one, and they land whole or not at all."""
+
+    name: str
+    tasks: tuple[str, ...]
+
+
 class Plan(Record):
     """A manager's (or a recipe's) breakdown of a ChangeRequest."""
 
@@ -86,6 +94,7 @@ class Plan(Record):
     planner: str
     tasks: tuple[Task, ...]
     parallel_groups: tuple[tuple[str, ...], ...] = ()
+    landing_groups: tuple[LandingGroup, ...] = ()
     files: tuple[str, ...] = ()
     risks: tuple[str, ...] = ()
     open_questions: tuple[str, ...] = ()
@@ -217,6 +226,8 @@ EventKind = Literal[
     "suite_trust",
     "model_error",
     "run_cancelled",
+    "queued",
+    "landed",
 ]
 
 

@@ -119,7 +119,7 @@ def task_table(rows: list[dict[str, Any]], title: str = "") -> Fitted:
                 check_text,
                 r["verdict"] or "-",
                 secs,
-                r["title"],
+                f"[{r['group']}] {r['title']}" if r.get("group") else r["title"],
             ]
         )
     columns = ["task", "state", "att", "checks", "verdict", "secs", "title"]

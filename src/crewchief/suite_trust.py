@@ -109,6 +109,10 @@ class SuiteTrust:
         targets = [] if cached is not None else probe_targets(self.repo, base, owned)
         self._future = self._pool.submit(self._check, pool, base, targets, cached)
 
+    def done(self) -> bool:
+        """Whether the checks have finished (``verdict`` then returns at once)."""
+        return self._future is not None and self._future.done()
+
     def verdict(self, run_id: str | None) -> Trust:
         """The finished checks, recorded (in ``run_id`` too, when given)."""
         assert self._future is not None, "start() first"

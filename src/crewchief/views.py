@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crewchief.errors import UserError
+from crewchief.groups import group_of
 from crewchief.ledger import Ledger
 from crewchief.lifecycle import RunState, TaskState
 from crewchief.provenance import trailers as commit_trailers
@@ -106,6 +107,7 @@ def task_rows(ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
     states = ledger.task_states(run_id)
     verdicts = ledger.verdicts(run_id)
     why = state_reasons(ledger, run_id)
+    landing = group_of(plan)
     rows = []
     for task in plan.tasks:
         attempts = ledger.attempts(run_id, task.id)
@@ -122,6 +124,7 @@ def task_rows(ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
                 "risk": task.risk,
                 "owned": list(task.owned_paths),
                 "depends_on": list(task.depends_on),
+                "group": landing.get(task.id),
                 "attempts": len(attempts),
                 "backend": task.backend,
                 "checks": [

@@ -38,6 +38,9 @@ CODEMOD = [
     "users.fetch_user($UID)",
     "--rewrite",
     "users.get_user($UID, cache=True)",
+    # each task may land on its own: the gate tests reject one and merge the rest
+    "--arg",
+    "group=false",
 ]
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test Person",

@@ -177,15 +177,28 @@ def _interactive_review(
 
 
 @app.command()
-def merge(run_id: RunArg = None, repo: RepoOpt = Path(".")) -> None:
+def merge(
+    run_id: RunArg = None,
+    repo: RepoOpt = Path("."),
+    ready: Annotated[
+        bool,
+        typer.Option("--ready", help="Land the green, approved prefix now; the run goes on."),
+    ] = False,
+) -> None:
     """Move the target branch to the tested, approved integration commit (compare-and-swap).
 
     Rebuilds and re-tests the approved tasks first when the tip is not their tested build.
-    Exits 0 when it merged, even if some tasks were dropped (they are listed). Refuses to run
+    Exits 0 when it merged, even if some tasks were dropped (they are listed). With --ready,
+    lands the green, approved prefix of the merge queue while the run goes on. Refuses to run
     inside a crewchief sandbox: a worker never merges.
     """
     refuse_inside_sandbox("merge")
     root, ledger, rid, cfg = open_run(repo, run_id)
+    if ready:
+        got = land.merge_ready(root, ledger, rid, cfg, who())
+        out.print(f"merged: {got.target} {got.old[:12]} → {got.new[:12]} ({got.how})")
+        out.print(f"the rest of run {rid} goes on: crewchief status {rid}")
+        return
     merge_and_report(root, ledger, rid, cfg)
     finish(ledger, rid, merged_is_success=True)
 

@@ -21,7 +21,15 @@ from crewchief.llm.agentrun import resolve, run_agent
 from crewchief.llm.spec import BACKEND, WorkerSpec, task_spec
 from crewchief.models.pricing import Price
 from crewchief.plan import ancestors, predicted_conflicts, validate
-from crewchief.records import ChangeRequest, ModelCall, Plan, Risk, Task, TranscriptEntry
+from crewchief.records import (
+    ChangeRequest,
+    LandingGroup,
+    ModelCall,
+    Plan,
+    Risk,
+    Task,
+    TranscriptEntry,
+)
 
 if TYPE_CHECKING:
     from pydantic_ai.messages import ModelMessage
@@ -59,6 +67,11 @@ class PlanDraft(BaseModel):
 
     tasks: list[TaskDraft]
     parallel_groups: list[list[str]] = Field(default_factory=list)
+    landing_groups: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Name → task ids that only make sense together (one rename across "
+        "modules): tested and landed as one, whole or not at all",
+    )
     files: list[str] = Field(default_factory=list)
     risks: list[str] = Field(default_factory=list)
     open_questions: list[str] = Field(default_factory=list)
@@ -165,6 +178,9 @@ class LLMPlanner:
             planner=self.name,
             tasks=tuple(tasks),
             parallel_groups=tuple(tuple(g) for g in draft.parallel_groups),
+            landing_groups=tuple(
+                LandingGroup(name=n, tasks=tuple(ids)) for n, ids in draft.landing_groups.items()
+            ),
             files=tuple(draft.files),
             risks=tuple(draft.risks),
             open_questions=tuple(draft.open_questions),

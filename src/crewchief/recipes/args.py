@@ -52,6 +52,15 @@ class RecipeArgs:
             raise UserError(f"{self.recipe}: argument {key!r} must be a string or a list of them")
         return tuple(cast(list[str], items))
 
+    def flag(self, key: str, default: bool) -> bool:
+        """A boolean argument; ``default`` when absent."""
+        value = self._args.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise UserError(f"{self.recipe}: argument {key!r} must be true or false")
+        return value
+
     def int_list(self, key: str, default: tuple[int, ...]) -> tuple[int, ...]:
         """A list of integers (booleans refused); ``default`` when absent."""
         value = self._args.get(key)

@@ -10,7 +10,9 @@ Arguments (``ChangeRequest.recipe_args``):
   something else on their own);
 - ``split``: ``file`` | ``dir`` | ``package`` (default) — see ``crewchief.recipes.split``;
 - ``paths`` and ``glob``: selectors limiting the files searched (``crewchief.recipes.files``);
-  without ``paths`` the request's ``focus`` is used, without either the whole repository.
+  without ``paths`` the request's ``focus`` is used, without either the whole repository;
+- ``group`` (default true): the tasks form one landing group, judged and landed as one (a
+  rename is only green as a whole); false lets each task land on its own.
 
 The planner searches the files of that language tracked at HEAD and makes one task per unit of
 files that match; the worker rewrites exactly its task's files in its worktree.
@@ -29,12 +31,12 @@ from crewchief.recipes import rewrite
 from crewchief.recipes.args import RecipeArgs
 from crewchief.recipes.files import TrackedFile, read_blobs, select_files
 from crewchief.recipes.split import TaskTemplate, counted, group_files, make_tasks, unit_label
-from crewchief.records import ChangeRequest, Plan, Risk, Task, WorkerResult
+from crewchief.records import ChangeRequest, LandingGroup, Plan, Risk, Task, WorkerResult
 
 NAME = "codemod"
 BACKEND = f"recipe:{NAME}"
 _SPEC_ARGS = ("lang", "pattern", "rewrite", "selector")
-_ARGS = (*_SPEC_ARGS, "split", "paths", "glob")
+_ARGS = (*_SPEC_ARGS, "split", "paths", "glob", "group")
 
 
 def _rule_from(args: RecipeArgs) -> rewrite.Rule:
@@ -116,6 +118,11 @@ class CodemodPlanner:
             planner=self.name,
             tasks=tasks,
             parallel_groups=(tuple(t.id for t in tasks),),
+            landing_groups=(
+                (LandingGroup(name=NAME, tasks=tuple(t.id for t in tasks)),)
+                if args.flag("group", True)
+                else ()
+            ),
             files=tuple(matched),
             risks=tuple(risks),
         )

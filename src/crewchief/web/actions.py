@@ -127,6 +127,22 @@ async def merge(request: Request) -> Response:
     return _back(run_id, "merged", anchor="top")
 
 
+async def merge_ready(request: Request) -> Response:
+    """``crewchief merge RUN --ready``: land the green, approved prefix; the run goes on."""
+    site = site_of(request)
+    await _form(request)  # its CSRF token
+    who, run_id = site.default_who, request.path_params["run_id"]  # the server's approver
+
+    def act() -> None:
+        with site.ledger() as ledger:
+            run_or_404(ledger, run_id)
+            with refusals():
+                land.merge_ready(site.repo, ledger, run_id, run_config(ledger, run_id), who)
+
+    await run_in_threadpool(act)
+    return _back(run_id, "merged_ready", anchor="top")
+
+
 async def resume(request: Request) -> Response:
     """Start ``crewchief resume RUN`` in a background process (after a task was sent back)."""
     site = site_of(request)
@@ -151,5 +167,6 @@ ROUTES = [
     Route("/runs/{run_id}/tasks/{task_id}/decision", decide_task, methods=["POST"]),
     Route("/runs/{run_id}/approve", approve_run, methods=["POST"]),
     Route("/runs/{run_id}/merge", merge, methods=["POST"]),
+    Route("/runs/{run_id}/merge-ready", merge_ready, methods=["POST"]),
     Route("/runs/{run_id}/resume", resume, methods=["POST"]),
 ]

@@ -35,6 +35,7 @@ NOTICES = {
     ),
     "approved_all": "Every verified task that needs no person is approved.",
     "merged": "Merged: the target branch now points at the tested, approved integration commit.",
+    "merged_ready": "Landed the green, approved prefix of the queue; the rest of the run goes on.",
     "resumed": "The run is resuming in the background; task states update live.",
 }
 
