@@ -135,7 +135,10 @@ class Orchestrator:
             for task in self._startable(run_id, plan, set(inflight.values()))[:free]:
                 inflight[self._start(run_id, plan, task)] = task.id
             if not inflight and suite is None:
-                return
+                if not self._waiting_for_trust():
+                    return
+                self._suite_may_gate(run_id)  # the queue waits for the suite to be proven
+                continue
             pending: list[Future[Any]] = [*inflight, *([suite] if suite else [])]
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             if suite in done:
@@ -334,6 +337,10 @@ class Orchestrator:
         self._distrust = trust.problem
         self.ledger.set_run_state(run_id, RunState.FAILED, reason=trust.problem)
         return False
+
+    def _waiting_for_trust(self) -> bool:
+        """Queued work whose suite batch waits only for the trust checks to finish."""
+        return self.queue is not None and bool(self.queue.waiting) and self._trust is not None
 
     def _trusted(self, run_id: str) -> bool:
         return any(

@@ -30,7 +30,14 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "map": ("crewchief map --focus src/billing --tokens 1024",),
     "doctor": ("crewchief doctor", "crewchief doctor --no-tests --json"),
     "blame": ("crewchief blame src/billing/invoice.py:10-20",),
-    "demo": ("crewchief demo", "crewchief demo --dir /tmp/shop"),
+    "demo": ("crewchief demo", "crewchief demo --dir /tmp/shop", "crewchief demo --feature"),
+    "cancel": ("crewchief cancel RUN",),
+    "mcp": ("crewchief mcp", "claude mcp add crewchief -- crewchief mcp --repo ."),
+    "report": ("crewchief report RUN > report.md", "crewchief report RUN --json"),
+    "export": (
+        "crewchief export RUN --branch crewchief/rename",
+        "crewchief export RUN --branch crewchief/rename --push origin",
+    ),
 }
 
 
