@@ -55,7 +55,12 @@ def make_repo(path: Path, files: dict[str, str], config: str | None = None) -> P
 
 
 def default_config(**fields: Any) -> str:
-    """A crewchief.toml running the project's pytest suite; ``fields`` override or add."""
+    """A crewchief.toml running the project's pytest suite; ``fields`` override or add.
+
+    A test that brings its own stand-in suite (``true``, a script) is not about the suite's
+    trust: it opts out of the sensitivity probe, as a project would, unless it says otherwise."""
+    if fields.get("test_command", TEST_COMMAND) != TEST_COMMAND:
+        fields = {"suite_probe": False, **fields}
     values: dict[str, Any] = {
         "test_command": TEST_COMMAND,
         "fast_checks": [f"{PY} -m compileall -q {{files}}"],

@@ -15,7 +15,9 @@ SECRET = "s3cr3t-Value-0123456789"
 def test_a_secret_printed_by_a_worker_and_a_check_never_reaches_the_ledger(project: Path) -> None:
     (project / "crewchief.toml").write_text(
         default_config(
-            fast_checks=[f"{PY} -m compileall -q {{files}}", "echo token=$SERVICE_API_TOKEN"]
+            fast_checks=[f"{PY} -m compileall -q {{files}}", "echo token=$SERVICE_API_TOKEN"],
+            # The sandbox passes a worker nothing of crewchief's environment unless named.
+            sandbox_pass_env=["SERVICE_API_TOKEN"],
         )
     )
     git(project, "commit", "-qam", "config")
@@ -98,7 +100,7 @@ def test_a_task_held_for_a_secret_can_be_sent_back_with_an_instruction(project: 
             [PY, "-m", "crewchief", "status", "--json"], cwd=project, env=env, capture_output=True
         ).stdout
     )
-    assert status["state"] == "running"
+    assert status["state"] == "interrupted"  # open again; nothing drives it until `resume`
     assert [t["state"] for t in status["task_list"]] == ["ready"]
     assert b"a1B2a1B2a1B2" not in b"".join(
         p.read_bytes() for p in (project / ".crewchief").glob("ledger.db*")

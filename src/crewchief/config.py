@@ -43,6 +43,12 @@ class Config(BaseModel):
     task_timeout_s: float = Field(default=600.0, gt=0, description="Wall clock per attempt.")
     check_timeout_s: float = Field(default=300.0, gt=0, description="Wall clock per fast check.")
     suite_timeout_s: float = Field(default=1800.0, gt=0, description="Wall clock per suite run.")
+    suite_probe: bool = Field(
+        default=True,
+        description="Prove the suite with a sensitivity probe (the suite on a deliberately broken "
+        "copy of the base) before it may gate; false only for a suite known to test the checkout "
+        "(the base check still runs).",
+    )
     merge_queue: bool = Field(
         default=True,
         description="Integrate and suite-test verified work while workers run (false: at the end).",

@@ -318,6 +318,7 @@ class Orchestrator:
             self.cfg.test_command,
             self.cfg.suite_timeout_s,
             self.cfg.check_sandbox(),
+            probe=self.cfg.suite_probe,
         )
         self._trust.start(self.pool, str(self.ledger.run(run_id)["base_commit"]), owned)
 

@@ -143,6 +143,8 @@ def suite_line(data: dict[str, Any]) -> str:
     trust = data.get("suite_trust")
     if trust is None:
         return line
+    if trust.get("trusted") and trust.get("probed") is False:
+        return f"{line}  (green on the base; sensitivity probe off: suite_probe = false)"
     if trust.get("trusted"):
         cached = " (probe cached)" if trust.get("probe_cached") else ""
         return f"{line}  (green on the base, sensitive to breakage{cached})"

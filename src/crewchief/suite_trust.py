@@ -92,10 +92,17 @@ class SuiteTrust:
     and records them (the ledger is written only from the caller's thread)."""
 
     def __init__(
-        self, repo: Path, ledger: Ledger, command: str, timeout_s: float, box: SandboxConfig
+        self,
+        repo: Path,
+        ledger: Ledger,
+        command: str,
+        timeout_s: float,
+        box: SandboxConfig,
+        probe: bool = True,
     ) -> None:
         self.repo, self.ledger, self.command, self.timeout_s = repo, ledger, command, timeout_s
         self.box = box  # the base and the probe run in the same sandbox as the suite itself
+        self.probe = probe  # False: the configuration opted out of the sensitivity probe
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="suite-trust")
         self._future: Future[Trust] | None = None
         self._stop = threading.Event()
@@ -151,6 +158,7 @@ class SuiteTrust:
                 "trusted": trust.problem is None,
                 "problem": trust.problem,
                 "probe_cached": trust.probe_cached,
+                "probed": trust.probe is not None,
                 "broken": list(trust.broken),
             },
         )
@@ -175,6 +183,8 @@ class SuiteTrust:
                 return Trust(_as(again, "suite_base"), None, (), problem)
             if cached is not None:
                 return Trust(base_check, cached, (), None, probe_cached=True)
+            if not self.probe:
+                return Trust(base_check, None, (), None)  # suite_probe = false: said in status
             if not targets:
                 return Trust(base_check, None, (), "no source file to probe the suite with")
             for rel in targets:

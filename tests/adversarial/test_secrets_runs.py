@@ -145,7 +145,8 @@ def test_secrets_printed_by_workers_held_in_the_environment_or_spelled_in_comman
     project: Path,
 ) -> None:
     spelled = " ; ".join(c.text for c in CORPUS if "\n" not in c.text)
-    _add_emitter(project)
+    # The sandbox passes a worker nothing of crewchief's environment unless named: these are.
+    _add_emitter(project, sandbox_pass_env=sorted(ENV_SECRETS))
     # A fast check with a literal secret, from the environment (a committed crewchief.toml
     # would put it in the repository's history by the test's own hand).
     checks = os.pathsep.join(

@@ -39,9 +39,11 @@ def _append(task_id: str, module: str) -> dict[str, Any]:
     return {"id": task_id, "owns": [f"{module}/mod.py"], "command": command}
 
 
-def test_verified_work_is_integrated_and_tested_while_a_slow_task_runs(tmp_path: Path) -> None:
+def test_verified_work_is_integrated_and_tested_while_a_slow_task_runs(
+    tmp_path: Path, signal_dir: Path
+) -> None:
     repo = six_modules(tmp_path, API)
-    marker = tmp_path / "go"
+    marker = signal_dir / "go"
     plan = write_plan(repo, [_slow(marker), _append("f1", "m1"), _append("f2", "m2")])
     proc = start_run(repo, "--plan", str(plan), "--yes")
     wait_until(repo, proc, lambda ev: integrated_with(ev, "f1"))
@@ -57,9 +59,11 @@ def test_verified_work_is_integrated_and_tested_while_a_slow_task_runs(tmp_path:
     assert task_states(repo) == {"slow": "merged", "f1": "merged", "f2": "merged"}
 
 
-def test_a_conflict_is_found_and_re_run_before_the_last_task_ends(tmp_path: Path) -> None:
+def test_a_conflict_is_found_and_re_run_before_the_last_task_ends(
+    tmp_path: Path, signal_dir: Path
+) -> None:
     repo = six_modules(tmp_path, API, workers=3)
-    marker = tmp_path / "go"
+    marker = signal_dir / "go"
     edits = [
         {"id": c, "owns": ["lib/api.py"], "command": f"sed -i '1s/$/  # {c}/' lib/api.py"}
         for c in ("c1", "c2")
@@ -99,10 +103,12 @@ def test_a_conflict_is_found_and_re_run_before_the_last_task_ends(tmp_path: Path
     assert (repo / "lib/api.py").read_text().splitlines()[0].endswith(f"# {other}  # {rerun}")
 
 
-def test_merge_ready_lands_the_green_prefix_and_the_run_finishes_on_top(tmp_path: Path) -> None:
+def test_merge_ready_lands_the_green_prefix_and_the_run_finishes_on_top(
+    tmp_path: Path, signal_dir: Path
+) -> None:
     repo = six_modules(tmp_path, API)
     base = git(repo, "rev-parse", "main")
-    marker = tmp_path / "go"
+    marker = signal_dir / "go"
     plan = write_plan(repo, [_slow(marker), _append("r1", "m1")])
     proc = start_run(repo, "--plan", str(plan))
     wait_until(repo, proc, lambda ev: integrated_with(ev, "r1"))
@@ -127,9 +133,11 @@ def test_merge_ready_lands_the_green_prefix_and_the_run_finishes_on_top(tmp_path
     assert all(ok for _, ok in suite_runs(repo))
 
 
-def test_merge_ready_says_what_stands_in_the_way_when_nothing_is_ready(tmp_path: Path) -> None:
+def test_merge_ready_says_what_stands_in_the_way_when_nothing_is_ready(
+    tmp_path: Path, signal_dir: Path
+) -> None:
     repo = six_modules(tmp_path, API)
-    marker = tmp_path / "go"
+    marker = signal_dir / "go"
     plan = write_plan(repo, [_slow(marker)])
     proc = start_run(repo, "--plan", str(plan))
     wait_until(repo, proc, lambda ev: first_or_none(ev, "attempt_started", "slow"))
