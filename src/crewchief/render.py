@@ -72,8 +72,8 @@ class Fitted:
                 table.add_column(col, overflow="fold", ratio=1)
             else:
                 table.add_column(col, no_wrap=True, min_width=self._natural(i))
-        for row in self.rows:
-            table.add_row(*row)
+        for row in self.rows:  # cells are plain text, never rich markup ("[group] title")
+            table.add_row(*(c if isinstance(c, Text) else Text(c) for c in row))
         yield table
 
     def _stacked(self) -> RenderResult:

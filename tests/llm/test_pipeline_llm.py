@@ -40,7 +40,10 @@ def test_plan_work_review_revise_and_integrate(tmp_path: Path) -> None:
         "pkg/__init__.py": "",
         "pkg/a.py": '"""A."""\n',
         "pkg/b.py": '"""B."""\n',
-        "crewchief.toml": f'test_command = "{sys.executable} -c pass"\nworkers = 2\n',
+        # A stand-in suite: this test is not about the suite's trust.
+        "crewchief.toml": (
+            f'test_command = "{sys.executable} -c pass"\nworkers = 2\nsuite_probe = false\n'
+        ),
     }
     repo = commit_repo(tmp_path / "repo", files)
     cfg = config.load(repo)
