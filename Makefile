@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean agents
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/crewchief demo
 
-test: $(STAMP)
+# The real coding CLIs of the agent contract tests (pinned, cached; a no-op once installed).
+agents:
+	PYTHON=$(PYTHON) bash scripts/install-agents.sh >/dev/null
+
+test: $(STAMP) agents
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)

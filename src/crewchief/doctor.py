@@ -1,7 +1,7 @@
 """``crewchief doctor``: is this machine and this repository ready for parallel workers?
 
 Checks git (``merge-tree --write-tree`` needs 2.38+), the test command (configured, and passing on
-the current checkout), each worker CLI (found, version, its model keys present), the sandbox
+the current checkout), each configured worker CLI (see :mod:`crewchief.agent_check`), the sandbox
 protections this machine can give, and how much of the code the tests could vouch for. Then says
 when to hold off: with no tests, a failing suite or very thin test coverage, parallel agents
 produce changes nobody can check, so the advice is one agent at a time with a person reviewing.
@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from crewchief import git, procs
-from crewchief.backends.external import agent_template
-from crewchief.errors import UserError
+from crewchief.agent_check import AgentStatus, check_agent
 from crewchief.records import Record
-from crewchief.redact import Redactor, is_secret_name
+from crewchief.redact import Redactor
 from crewchief.sandbox import SandboxConfig, SandboxReport, report
 
 MIN_GIT = (2, 38)
@@ -32,7 +31,6 @@ MIN_GIT = (2, 38)
 MIN_TEST_RATIO = 0.1
 #: Repositories smaller than this are judged on "any tests at all", not on the ratio.
 MIN_SOURCES_FOR_RATIO = 10
-_VERSION_TIMEOUT_S = 10.0
 _SOURCE_EXT = frozenset(
     [
         ".py",
@@ -83,16 +81,6 @@ class Finding(Record):
     detail: str
 
 
-class AgentStatus(Record):
-    name: str
-    program: str
-    path: str | None
-    version: str | None
-    keys_set: tuple[str, ...]
-    keys_unset: tuple[str, ...]
-    error: str | None = None
-
-
 class SuiteStatus(Record):
     command: str | None
     ran: bool
@@ -140,7 +128,7 @@ def diagnose(
     version = git_version()
     suite = _suite(repo, test_command, run_tests, test_timeout_s, env)
     spread = measure_tests(repo)
-    statuses = tuple(_agent(n, (agent_tables or {}).get(n), env) for n in agents)
+    statuses = tuple(check_agent(n, (agent_tables or {}).get(n), env) for n in agents)
     sandbox = report(SandboxConfig())
     keys = {name: bool(env.get(name)) for name in model_keys}
     hold = hold_off_reasons(suite, spread)
@@ -230,41 +218,6 @@ def _suite(
     )
 
 
-def _agent(name: str, overrides: dict[str, Any] | None, env: Mapping[str, str]) -> AgentStatus:
-    try:
-        template = agent_template(name, overrides)
-    except UserError as e:
-        return AgentStatus(
-            name=name, program="", path=None, version=None, keys_set=(), keys_unset=(), error=str(e)
-        )
-    path = shutil.which(template.program)
-    keys = [k for k in template.pass_env if is_secret_name(k)]
-    return AgentStatus(
-        name=name,
-        program=template.program,
-        path=path,
-        version=_program_version(path, template.version_args) if path else None,
-        keys_set=tuple(k for k in keys if env.get(k)),
-        keys_unset=tuple(k for k in keys if not env.get(k)),
-    )
-
-
-def _program_version(path: str, args: tuple[str, ...]) -> str | None:
-    try:
-        out = subprocess.run(
-            [path, *args],
-            capture_output=True,
-            text=True,
-            timeout=_VERSION_TIMEOUT_S,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    lines = (out.stdout or out.stderr).strip().splitlines()
-    return lines[0][:200] if lines else None
-
-
 def _findings(
     version: str | None,
     suite: SuiteStatus,
@@ -305,12 +258,10 @@ def _agent_finding(a: AgentStatus) -> Finding:
     name = f"agent {a.name}"
     if a.error is not None:
         return Finding(name=name, level="fail", detail=a.error)
-    if a.path is None:
-        return Finding(name=name, level="fail", detail=f"{a.program} not found on PATH")
-    detail = a.version or "version unknown"
-    if a.keys_unset and not a.keys_set:
-        return Finding(name=name, level="warn", detail=f"{detail}; no key set ({a.keys_unset})")
-    return Finding(name=name, level="ok", detail=detail)
+    detail = "; ".join([a.version or "version unknown", *a.problems, *a.warnings])
+    if a.problems:
+        return Finding(name=name, level="fail", detail=detail)
+    return Finding(name=name, level="warn" if a.warnings else "ok", detail=detail)
 
 
 def _sandbox_finding(s: SandboxReport) -> Finding:

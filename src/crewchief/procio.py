@@ -14,6 +14,7 @@ import selectors
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: The environment variable that tags every process started in one sandbox.
@@ -66,11 +67,17 @@ class _Buffer:
 
 
 def pump(
-    proc: subprocess.Popen[bytes], data: bytes | None, deadline: float, limit: int, grace: float
+    proc: subprocess.Popen[bytes],
+    data: bytes | None,
+    deadline: float,
+    limit: int,
+    grace: float,
+    watch: Callable[[bytes], bool] | None = None,
 ) -> tuple[Captured, Captured, bool]:
     """Feed stdin, drain stdout/stderr into bounded buffers until both close, the deadline
-    passes (→ timed out) or ``grace`` seconds after the process exits (its children may hold the
-    pipes open). Never blocks on a full pipe in either direction."""
+    passes (→ timed out), ``watch`` returns True for a chunk read (→ stopped, not timed out) or
+    ``grace`` seconds after the process exits (its children may hold the pipes open). Never
+    blocks on a full pipe in either direction."""
     assert proc.stdout is not None and proc.stderr is not None
     bufs = {proc.stdout.fileno(): _Buffer(limit), proc.stderr.fileno(): _Buffer(limit)}
     sel = selectors.DefaultSelector()
@@ -89,12 +96,16 @@ def pump(
         if now >= deadline or (exited_at is not None and now - exited_at > grace):
             timed_out = exited_at is None
             break
+        stop = False
         for key, _ in sel.select(min(deadline - now, 0.1)):
             fd = int(key.fd)
             if fd in bufs:
-                _read_into(sel, fd, bufs[fd])
+                chunk = _read_into(sel, fd, bufs[fd])
+                stop = stop or bool(chunk and watch is not None and watch(chunk))
             else:
                 pending = _write_from(sel, proc, pending)
+        if stop:
+            break
     sel.close()
     for stream in (proc.stdin, proc.stdout, proc.stderr):
         if stream is not None:
@@ -103,15 +114,16 @@ def pump(
     return out, err, timed_out
 
 
-def _read_into(sel: selectors.BaseSelector, fd: int, buf: _Buffer) -> None:
+def _read_into(sel: selectors.BaseSelector, fd: int, buf: _Buffer) -> bytes:
     try:
         chunk = os.read(fd, _CHUNK)
     except BlockingIOError:
-        return
+        return b""
     if chunk:
         buf.add(chunk)
     else:
         sel.unregister(fd)
+    return chunk
 
 
 def _write_from(

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -293,9 +293,15 @@ class WorkerSandbox:
         return [*launcher, *self._bwrap_args(command), "--", *command]
 
     def run(
-        self, command: Sequence[str], *, timeout_s: float, stdin: bytes | None = None
+        self,
+        command: Sequence[str],
+        *,
+        timeout_s: float,
+        stdin: bytes | None = None,
+        watch: Callable[[bytes], bool] | None = None,
     ) -> SandboxRun:
-        """Run ``command`` in the worktree; kill its group at ``timeout_s``."""
+        """Run ``command`` in the worktree; kill its group at ``timeout_s``, or as soon as
+        ``watch`` (shown each chunk of output) returns True."""
         start = time.monotonic()
         proc = subprocess.Popen(
             self.argv(command),
@@ -309,7 +315,7 @@ class WorkerSandbox:
         procs.track(proc.pid, True)
         try:
             out, err, timed_out = pump(
-                proc, stdin, start + timeout_s, self.config.max_output_bytes, _EXIT_GRACE_S
+                proc, stdin, start + timeout_s, self.config.max_output_bytes, _EXIT_GRACE_S, watch
             )
         finally:
             kill_group(proc)

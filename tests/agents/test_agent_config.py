@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from crewchief.backends.agent_templates import BUILTIN_AGENTS, parse_output, render_prompt
+from crewchief.backends.agent_templates import parse_output, render_prompt
 from crewchief.backends.base import WorkContext
+from crewchief.backends.builtin_agents import BUILTIN_AGENTS
 from crewchief.backends.external import (
     ExternalAgentBackend,
     agent_backend,
@@ -62,8 +63,9 @@ def test_agent_tables_are_read_from_crewchief_toml(tmp_path: Path) -> None:
 
 def test_model_key_is_passed_only_when_named(monkeypatch: pytest.MonkeyPatch) -> None:
     env = {"ANTHROPIC_API_KEY": "key-1234567890", "UNRELATED_TOKEN": "x" * 20}
-    backend = ExternalAgentBackend(agent_template("claude"), env=env)
-    assert backend.passed_env() == {"ANTHROPIC_API_KEY": "key-1234567890"}
+    passed = ExternalAgentBackend(agent_template("claude"), env=env).passed_env()
+    assert passed["ANTHROPIC_API_KEY"] == "key-1234567890"
+    assert "UNRELATED_TOKEN" not in passed and "x" * 20 not in passed.values()
 
 
 def test_prompt_states_task_scope_and_feedback(tmp_path: Path) -> None:

@@ -1,32 +1,35 @@
-"""How to drive each external coding CLI: templates as plain data, the prompt, output parsers.
+"""How to drive an external coding CLI: the template as plain data, and the prompt it gets.
 
 A template says which command to run, how the prompt reaches it (an argument, stdin or a file),
-which environment variables it needs (model keys, passed on purpose and never logged) and how to
-read its output: the last message becomes the rationale, and usage/cost is recorded where the
-CLI reports it (None where it does not: unknown, not zero).
+which environment variables it needs (model keys, passed on purpose and never logged), how the one
+model setting of ``[agents.NAME]`` (``model``, ``base_url``, ``api``, ``api_key_env``) maps onto the
+CLI's own flags, variables and config files, which output line means "cannot reach the model",
+and how to read its output (see :mod:`crewchief.backends.agent_output`). The built-in templates
+live in :mod:`crewchief.backends.builtin_agents`.
 
-Placeholders in ``command``: ``{prompt}`` (the prompt text), ``{prompt_file}`` (a file holding
-it), ``{model}``, ``{worktree}``, ``{scratch}`` (a private directory that is removed afterwards)
-and ``{owned_files}`` (as a whole argument: one argument per owned file that exists).
+Placeholders, in ``command``, ``model_args``, ``endpoint_args``, ``env``, ``endpoint_env`` and
+``files``: ``{prompt}`` (the prompt text), ``{prompt_file}`` (a file holding it), ``{model}``
+(``endpoint_model`` filled in, when base_url is set and it is given), ``{raw_model}`` (as set),
+``{provider_model}`` (``{api}/{model}`` unless the model already names a provider, as litellm
+wants it), ``{api}``, ``{base_url}``, ``{worktree}``, ``{scratch}`` (a private directory outside
+the worktree, removed afterwards), ``{home}`` (the CLI's private HOME inside it) and
+``{owned_files}`` (as a whole argument: one argument per owned file that exists).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 import string
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
+from crewchief.backends.agent_output import AgentOutput, OutputFormat, assumptions, parse_output
 from crewchief.backends.base import WorkContext
-from crewchief.records import Record, Task, Usage
+from crewchief.records import Record, Task
 from crewchief.sandbox import SandboxConfig
 
-OutputFormat = Literal["text", "claude-json", "codex-jsonl", "opencode-jsonl", "aider", "mini"]
+__all__ = ["AgentOutput", "AgentTemplate", "assumptions", "parse_output", "render_prompt"]
 
 #: The prompt every external agent receives; ``string.Template`` with every variable required.
 PROMPT_TEMPLATE = string.Template(
@@ -53,6 +56,9 @@ Put each assumption you made on its own line starting with "ASSUMPTION:".
 )
 
 
+Api = Literal["openai", "anthropic"]
+
+
 class AgentTemplate(Record):
     """One external coding CLI. Loadable from a ``[agents.NAME]`` table of crewchief.toml."""
 
@@ -60,15 +66,51 @@ class AgentTemplate(Record):
     command: tuple[str, ...] = Field(min_length=1)
     prompt_via: Literal["arg", "stdin", "file"] = "arg"
     output: OutputFormat = "text"
-    model: str | None = None
+    model: str | None = Field(default=None, description="The model the CLI should use.")
+    base_url: str | None = Field(
+        default=None, description="An OpenAI- or Anthropic-compatible server to use instead."
+    )
+    api: Api = Field(default="openai", description="What the server at base_url speaks.")
+    api_key_env: str | None = Field(
+        default=None,
+        description="Variable holding the model key (crewchief's environment or env below).",
+    )
+    endpoint_model: str | None = Field(
+        default=None,
+        description="What {model} stands for when base_url is set, e.g. 'crewchief/{model}'.",
+    )
     model_args: tuple[str, ...] = Field(
         default=(), description="Appended when a model is set, e.g. ['--model', '{model}']."
+    )
+    endpoint_args: tuple[str, ...] = Field(
+        default=(), description="Appended when base_url is set (the CLI's own endpoint flags)."
+    )
+    endpoint_env: dict[str, str] = Field(
+        default_factory=dict, description="Variables set when base_url is set."
+    )
+    key_vars: tuple[str, ...] = Field(
+        default=(), description="The CLI's own variables that receive the api_key_env key."
     )
     pass_env: tuple[str, ...] = Field(
         default=(), description="Variables copied from crewchief's environment (model keys)."
     )
     env: dict[str, str] = Field(default_factory=dict, description="Fixed extra variables.")
+    files: dict[str, str] = Field(
+        default_factory=dict,
+        description="Files written under {scratch} before the run (config the CLI reads).",
+    )
+    give_up_on: str | None = Field(
+        default=None,
+        description="A regex on the CLI's output meaning it cannot reach its model (it retries).",
+    )
+    give_up_after: int = Field(default=1, ge=1, description="Lines matching give_up_on to stop.")
     version_args: tuple[str, ...] = ("--version",)
+    help_args: tuple[str, ...] = Field(
+        default=("--help",), description="Arguments that print the help listing its flags."
+    )
+    tested_version: str | None = Field(
+        default=None, description="The release crewchief's contract tests ran this template on."
+    )
     timeout_s: float | None = Field(default=None, gt=0)
     sandbox: SandboxConfig = Field(default_factory=lambda: SandboxConfig(network=True))
 
@@ -76,71 +118,16 @@ class AgentTemplate(Record):
     def program(self) -> str:
         return self.command[0]
 
+    def provider_model(self) -> str:
+        """The model as litellm-based CLIs want it: ``openai/<m>`` unless it names a provider."""
+        model = self.model or ""
+        return model if "/" in model or not model else f"{self.api}/{model}"
 
-def _builtin(name: str, command: tuple[str, ...], **fields: Any) -> AgentTemplate:
-    return AgentTemplate.model_validate({"name": name, "command": command, **fields})
-
-
-BUILTIN_AGENTS: dict[str, AgentTemplate] = {
-    "codex": _builtin(
-        "codex",
-        ("codex", "exec", "--json", "--full-auto", "--skip-git-repo-check", "-"),
-        prompt_via="stdin",
-        output="codex-jsonl",
-        model_args=("--model", "{model}"),
-        pass_env=("OPENAI_API_KEY", "CODEX_API_KEY", "OPENAI_BASE_URL"),
-    ),
-    "claude": _builtin(
-        "claude",
-        ("claude", "-p", "--output-format", "json", "--permission-mode", "acceptEdits"),
-        prompt_via="stdin",
-        output="claude-json",
-        model_args=("--model", "{model}"),
-        pass_env=("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "CLAUDE_CODE_USE_BEDROCK"),
-    ),
-    "aider": _builtin(
-        "aider",
-        (
-            "aider",
-            "--message-file",
-            "{prompt_file}",
-            "--yes-always",
-            "--no-auto-commits",
-            "--no-dirty-commits",
-            "--no-check-update",
-            "--no-pretty",
-            "--no-stream",
-            "--no-gitignore",
-            "--analytics-disable",
-            "{owned_files}",
-        ),
-        prompt_via="file",
-        output="aider",
-        model_args=("--model", "{model}"),
-        pass_env=("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "GEMINI_API_KEY"),
-    ),
-    "opencode": _builtin(
-        "opencode",
-        ("opencode", "run", "--format", "json", "{prompt}"),
-        output="opencode-jsonl",
-        model_args=("--model", "{model}"),
-        pass_env=("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "GEMINI_API_KEY"),
-    ),
-    "mini": _builtin(
-        "mini",
-        ("mini", "-y", "--exit-immediately", "-o", "{scratch}/trajectory.json", "-t", "{prompt}"),
-        output="mini",
-        model_args=("--model", "{model}"),
-        env={"MSWEA_CONFIGURED": "true", "MSWEA_COST_TRACKING": "ignore_errors"},
-        pass_env=("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "MSWEA_MODEL_NAME", "GEMINI_API_KEY"),
-    ),
-    "goose": _builtin(
-        "goose",
-        ("goose", "run", "--no-session", "--instructions", "{prompt_file}"),
-        prompt_via="file",
-        pass_env=("GOOSE_PROVIDER", "GOOSE_MODEL", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
-    ),
-}
+    def flags(self) -> tuple[str, ...]:
+        """The options this template passes (``--json``, ``-c``), to check against ``--help``."""
+        args = [*self.command[1:], *self.model_args, *self.endpoint_args]
+        found = [a.split("=", 1)[0] for a in args if a.startswith("-") and a != "-"]
+        return tuple(dict.fromkeys(found))
 
 
 def render_prompt(task: Task, ctx: WorkContext) -> str:
@@ -169,171 +156,3 @@ def _bullets(paths: tuple[str, ...]) -> str:
     return "\n".join(f"  - {p}" for p in paths) or "  (none)"
 
 
-# --- output parsers ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AgentOutput:
-    """What a CLI said at the end: its last message, usage if reported, and whether it failed."""
-
-    message: str
-    usage: Usage
-    failed: bool = False
-
-
-def parse_output(fmt: OutputFormat, stdout: bytes, extra: bytes | None = None) -> AgentOutput:
-    """Read a CLI's stdout (``extra``: a file it wrote, e.g. mini's trajectory)."""
-    text = stdout.decode("utf-8", "replace")
-    parser = {
-        "text": _text,
-        "claude-json": _claude,
-        "codex-jsonl": _codex,
-        "opencode-jsonl": _opencode,
-        "aider": _aider,
-    }.get(fmt)
-    if parser is not None:
-        return parser(text)
-    return _mini(text, extra)
-
-
-def _json_lines(text: str) -> Iterator[dict[str, Any]]:
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                value = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(value, dict):
-                yield value
-
-
-def _text(text: str) -> AgentOutput:
-    return AgentOutput(_last_paragraph(text), Usage())
-
-
-def _last_paragraph(text: str, limit: int = 4000) -> str:
-    parts = [p.strip() for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-    return parts[-1][-limit:] if parts else ""
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _int(value: Any) -> int | None:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _float(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _claude(text: str) -> AgentOutput:
-    """``claude -p --output-format json``: one result object (the last one, if streamed)."""
-    results = [e for e in _json_lines(text) if e.get("type") == "result"]
-    if not results:
-        return AgentOutput(_last_paragraph(text), Usage(), failed=True)
-    res = results[-1]
-    usage, models = _dict(res.get("usage")), _dict(res.get("modelUsage"))
-    return AgentOutput(
-        str(res.get("result") or ""),
-        Usage(
-            model=next(iter(models), None),
-            input_tokens=_int(usage.get("input_tokens")),
-            output_tokens=_int(usage.get("output_tokens")),
-            cached_tokens=_int(usage.get("cache_read_input_tokens")),
-            cost_usd=_float(res.get("total_cost_usd")),
-        ),
-        failed=bool(res.get("is_error")) or res.get("subtype") not in (None, "success"),
-    )
-
-
-def _codex(text: str) -> AgentOutput:
-    """``codex exec --json``: agent_message items; usage summed over turn.completed events."""
-    message, failed = "", False
-    totals: dict[str, int] = {}
-    for event in _json_lines(text):
-        kind, item = event.get("type"), event.get("item")
-        if kind == "item.completed" and isinstance(item, dict):
-            if item.get("type") in ("agent_message", "assistant_message"):
-                message = str(item.get("text") or message)
-        elif kind == "turn.completed" and isinstance(event.get("usage"), dict):
-            for key, value in event["usage"].items():
-                if (n := _int(value)) is not None:
-                    totals[key] = totals.get(key, 0) + n
-        elif kind in ("turn.failed", "error"):
-            failed = True
-    usage = Usage(
-        input_tokens=totals.get("input_tokens"),
-        output_tokens=totals.get("output_tokens"),
-        cached_tokens=totals.get("cached_input_tokens"),
-    )
-    return AgentOutput(message, usage, failed)
-
-
-def _opencode(text: str) -> AgentOutput:
-    """``opencode run --format json``: text parts; step-finish parts carry tokens and cost."""
-    message, cost, tokens_in, tokens_out, seen = "", 0.0, 0, 0, False
-    for event in _json_lines(text):
-        part = _dict(event.get("part")) or event
-        if part.get("type") == "text" and part.get("text"):
-            message = str(part["text"])
-        if part.get("type") in ("step-finish", "step_finish"):
-            seen = True
-            cost += _float(part.get("cost")) or 0.0
-            tokens = _dict(part.get("tokens"))
-            tokens_in += _int(tokens.get("input")) or 0
-            tokens_out += _int(tokens.get("output")) or 0
-    usage = (
-        Usage(input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=cost)
-        if seen
-        else (Usage())
-    )
-    return AgentOutput(message or _last_paragraph(text), usage)
-
-
-_AIDER_TOKENS = re.compile(
-    r"Tokens: ([\d.]+)(k?) sent,.*?([\d.]+)(k?) received\."
-    r"(?: Cost: \$[\d.]+ message, \$([\d.]+) session)?"
-)
-
-
-def _aider(text: str) -> AgentOutput:
-    """aider prints "Tokens: 2.1k sent, 130 received. Cost: $0.01 message, $0.02 session."."""
-    found = list(_AIDER_TOKENS.finditer(text))
-    kept = [line for line in text.splitlines() if not line.startswith("Tokens:")]
-    message = _last_paragraph("\n".join(kept))
-    if not found:
-        return AgentOutput(message, Usage())
-    sent = sum(_k(m.group(1), m.group(2)) for m in found)
-    received = sum(_k(m.group(3), m.group(4)) for m in found)
-    cost = found[-1].group(5)
-    usage = Usage(input_tokens=sent, output_tokens=received, cost_usd=float(cost) if cost else None)
-    return AgentOutput(message, usage)
-
-
-def _k(number: str, suffix: str) -> int:
-    return round(float(number) * (1000 if suffix else 1))
-
-
-def _mini(text: str, trajectory: bytes | None) -> AgentOutput:
-    """mini-swe-agent's trajectory file: ``info.model_stats`` and the last assistant message."""
-    try:
-        data = json.loads(trajectory or b"")
-    except ValueError:
-        return AgentOutput(_last_paragraph(text), Usage())
-    stats = _dict(_dict(_dict(data).get("info")).get("model_stats"))
-    messages = _dict(data).get("messages")
-    messages = messages if isinstance(messages, list) else []
-    said = [
-        m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "assistant"
-    ]
-    message = str(said[-1]) if said else _last_paragraph(text)
-    return AgentOutput(message, Usage(cost_usd=_float(stats.get("instance_cost"))))
-
-
-def assumptions(message: str) -> tuple[str, ...]:
-    """Lines of the last message that start with "ASSUMPTION:"."""
-    found = re.findall(r"(?im)^\s*[-*]?\s*ASSUMPTION:\s*(.+?)\s*$", message)
-    return tuple(found)

@@ -13,17 +13,18 @@ template (``codex``, ``claude``, ``aider``, ``opencode``, ``mini``, ``goose``) o
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from crewchief.backends.agent_templates import (
-    BUILTIN_AGENTS,
     AgentOutput,
     AgentTemplate,
     assumptions,
@@ -32,6 +33,7 @@ from crewchief.backends.agent_templates import (
     render_prompt,
 )
 from crewchief.backends.base import WorkContext, WorkerBackend
+from crewchief.backends.builtin_agents import BUILTIN_AGENTS
 from crewchief.errors import UserError
 from crewchief.records import Task, WorkerResult, WorkerStatus
 from crewchief.redact import Redactor
@@ -44,6 +46,14 @@ LOG_HEAD_CHARS = 8 * 1024
 LOG_TAIL_CHARS = 24 * 1024
 
 
+#: A private git identity for CLIs that read ``user.name`` before they work (aider does, and
+#: writes one into .git/config when it finds none): GIT_CONFIG_GLOBAL names this file.
+_GITCONFIG = "[user]\n\tname = crewchief worker\n\temail = worker@crewchief.invalid\n"
+#: The key's value when a base_url is set but no api_key_env: local servers ignore it, and
+#: CLIs that insist on a key then still start.
+NO_KEY = "no-key"
+
+
 class ExternalAgentBackend:
     """A WorkerBackend that runs one AgentTemplate."""
 
@@ -53,9 +63,15 @@ class ExternalAgentBackend:
         self._parent_env = dict(os.environ if env is None else env)
 
     def passed_env(self) -> dict[str, str]:
-        """The variables this agent gets on purpose: its keys from the environment, fixed env."""
-        keys = {k: self._parent_env[k] for k in self.template.pass_env if k in self._parent_env}
-        return {**keys, **self.template.env}
+        """The variables this agent gets on purpose: its keys from the environment, the fixed
+        env, and the api_key_env key under the CLI's own names (placeholders not yet filled)."""
+        t = self.template
+        keys = {k: self._parent_env[k] for k in t.pass_env if k in self._parent_env}
+        found = {**self._parent_env, **t.env}.get(t.api_key_env) if t.api_key_env else None
+        key = found or (NO_KEY if t.base_url else None)
+        mapped = {name: key for name in t.key_vars} if key else {}
+        endpoint = t.endpoint_env if t.base_url else {}
+        return {**keys, **t.env, **endpoint, **mapped}
 
     def run(self, task: Task, ctx: WorkContext) -> WorkerResult:
         start = time.monotonic()
@@ -64,53 +80,135 @@ class ExternalAgentBackend:
         redactor = Redactor.from_env(env, names=env)
         timeout = min(ctx.timeout_s, self.template.timeout_s or ctx.timeout_s)
         with WorkerSandbox(ctx.worktree, self.template.sandbox, env=env) as box:
-            argv = self._argv(box, task, ctx.worktree, prompt)
+            values = self._values(box, ctx.worktree, prompt)
+            box.extra_env.update({k: _fill(v, values) for k, v in env.items()})
+            box.extra_env["GIT_CONFIG_GLOBAL"] = str(
+                box.write_file("gitconfig", _GITCONFIG.encode())
+            )
+            for rel, content in self.template.files.items():
+                _write_private(box.scratch, rel, _fill(content, values))
+            argv = self._argv(task, ctx.worktree, values)
             stdin = prompt.encode() if self.template.prompt_via == "stdin" else None
-            run = box.run(argv, timeout_s=timeout, stdin=stdin)
+            watch = _GiveUp(self.template.give_up_on, self.template.give_up_after)
+            run = box.run(argv, timeout_s=timeout, stdin=stdin, watch=watch)
             trajectory = _read_optional(box.scratch / "trajectory.json")
             parsed = parse_output(self.template.output, run.stdout.data(), trajectory)
-        return _result(run, parsed, box.tampered, redactor, prompt, time.monotonic() - start)
+        if parsed.usage.model is None and self.template.model:
+            parsed = replace(
+                parsed, usage=parsed.usage.model_copy(update={"model": self.template.model})
+            )
+        outcome = _Outcome(run, parsed, box.tampered, watch.line)
+        return _result(outcome, redactor, prompt, time.monotonic() - start)
 
-    def _argv(self, box: WorkerSandbox, task: Task, worktree: Path, prompt: str) -> list[str]:
-        prompt_file = box.write_file("prompt.md", prompt.encode())
-        values = {
+    def _prepare(
+        self, box: WorkerSandbox, env: dict[str, str], worktree: Path, prompt: str
+    ) -> dict[str, str]:
+        """Fill the placeholders of the environment and write the template's private files
+        (and a git identity); returns the placeholder values for the command line."""
+        values = self._values(box, worktree, prompt)
+        box.extra_env.update({k: _fill(v, values) for k, v in env.items()})
+        gitconfig = box.write_file("gitconfig", _GITCONFIG.encode())
+        box.extra_env["GIT_CONFIG_GLOBAL"] = str(gitconfig)
+        for rel, content in self.template.files.items():
+            _write_private(box.scratch, rel, _fill(content, values))
+        return values
+
+    def _values(self, box: WorkerSandbox, worktree: Path, prompt: str) -> dict[str, str]:
+        t = self.template
+        return {
             "{prompt}": prompt,
-            "{prompt_file}": str(prompt_file),
-            "{model}": self.template.model or "",
+            "{prompt_file}": str(box.write_file("prompt.md", prompt.encode())),
+            "{model}": _fill(t.endpoint_model, {"{model}": t.model or ""})
+            if t.base_url and t.endpoint_model
+            else t.model or "",
+            "{raw_model}": t.model or "",
+            "{provider_model}": t.provider_model(),
+            "{api}": t.api,
+            "{base_url}": t.base_url or "",
             "{worktree}": str(worktree),
             "{scratch}": str(box.scratch),
+            "{home}": str(box.home),
         }
-        command = list(self.template.command)
-        if self.template.model:
-            command += self.template.model_args
+
+    def _argv(self, task: Task, worktree: Path, values: dict[str, str]) -> list[str]:
+        t = self.template
+        command = [
+            *t.command,
+            *(t.model_args if t.model else ()),
+            *(t.endpoint_args if t.base_url else ()),
+        ]
         argv: list[str] = []
         for arg in command:
             if arg == "{owned_files}":
                 argv += _owned_files(worktree, task.owned_paths)
-                continue
-            for key, value in values.items():
-                arg = arg.replace(key, value)
-            argv.append(arg)
+            else:
+                argv.append(_fill(arg, values))
         return argv
 
 
-def _result(
-    run: SandboxRun,
-    parsed: AgentOutput,
-    tampered: tuple[str, ...],
-    redactor: Redactor,
-    prompt: str,
-    duration: float,
-) -> WorkerResult:
+def _fill(text: str, values: Mapping[str, str]) -> str:
+    for key, value in values.items():
+        text = text.replace(key, value)
+    return text
+
+
+def _write_private(scratch: Path, rel: str, content: str) -> None:
+    """Write a template's file under the scratch directory (never outside it)."""
+    path = (scratch / rel).resolve()
+    if not path.is_relative_to(scratch):
+        raise UserError(f"agent file {rel!r} would land outside its private directory")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+
+
+class _GiveUp:
+    """Watches a CLI's output for its "cannot reach the model, retrying" line: after ``after``
+    such lines the attempt ends at once (the CLI would otherwise retry until the timeout)."""
+
+    def __init__(self, pattern: str | None, after: int) -> None:
+        self._pattern = re.compile(pattern, re.MULTILINE) if pattern else None
+        self._after = after
+        self._seen = 0
+        self._partial = b""
+        self.line: str | None = None
+
+    def __call__(self, chunk: bytes) -> bool:
+        if self._pattern is None:
+            return False
+        data = self._partial + chunk
+        *lines, self._partial = data.split(b"\n")
+        for raw in lines:
+            text = raw.decode("utf-8", "replace").strip()
+            if self._pattern.search(text):
+                self._seen += 1
+                self.line = self.line or text[:500]
+        return self._seen >= self._after
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    run: SandboxRun
+    parsed: AgentOutput
+    tampered: tuple[str, ...]
+    gave_up_on: str | None
+
+
+def _result(outcome: _Outcome, redactor: Redactor, prompt: str, duration: float) -> WorkerResult:
+    run, parsed = outcome.run, outcome.parsed
     status: WorkerStatus = "ok"
     error = None
     if run.timed_out:
         status, error = "timeout", f"no result within the time limit ({run.duration_s:.1f}s)"
-    elif tampered:
-        status, error = "error", "the agent changed git metadata: " + "; ".join(tampered)
+    elif outcome.tampered:
+        status, error = "error", "the agent changed git metadata: " + "; ".join(outcome.tampered)
+    elif outcome.gave_up_on is not None:
+        status = "error"
+        error = f"the agent cannot reach its model (stopped it after: {outcome.gave_up_on})"
     elif run.returncode != 0 or parsed.failed:
         status, error = "error", f"agent exited with status {run.returncode}"
         error += f": {run.stderr.text()[-2000:].strip()}" if run.stderr.text().strip() else ""
+        if parsed.error:
+            error += f": {parsed.error}"
     message = redactor.redact(parsed.message)
     return WorkerResult(
         status=status,

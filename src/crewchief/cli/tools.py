@@ -37,7 +37,7 @@ def doctor_cmd(
     report = doctor.diagnose(
         root,
         cfg.test_command,
-        list(agent) or sorted(cfg.agents),
+        list(agent) or _agent_names(cfg),
         model_keys=_model_key_names(cfg),
         agent_tables=cfg.agents,
         run_tests=not no_tests,
@@ -46,6 +46,12 @@ def doctor_cmd(
     emit(report.model_dump(mode="json"), as_json, lambda: out.print(render.doctor_view(report)))
     if any(f.level == "fail" for f in report.findings):
         raise typer.Exit(1)
+
+
+def _agent_names(cfg: config_mod.Config) -> list[str]:
+    """Every agent a run may use: each ``[agents.NAME]`` and the one in ``worker_backend``."""
+    kind, _, name = cfg.worker_backend.partition(":")
+    return sorted({*cfg.agents, *([name] if kind == "agent" and name else [])})
 
 
 def _model_key_names(cfg: config_mod.Config) -> list[str]:
