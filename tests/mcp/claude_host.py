@@ -4,7 +4,8 @@
 
 The scripted model is a manager that decides each next call from the tool results Claude Code
 sends back: it loads crewchief's tools (Claude Code defers MCP tools behind its ToolSearch),
-validates the plan, starts the run, polls run_status until a task awaits review, approves it,
+validates the plan, starts the run, follows it with run_status (waiting for a change) until a
+task awaits review, approves it,
 merges when the run awaits approval, then answers in text. Claude Code's private HOME and config
 dir keep the machine's user out of it.
 """
@@ -28,6 +29,8 @@ MODEL = "scripted-model"
 PREFIX = "mcp__crewchief__"
 #: Calls of the scripted manager before it gives up (a backstop; a run ends far sooner).
 MAX_CALLS = 400
+#: How long one run_status call may wait for the run to need the manager (the tool's maximum).
+WAIT_S = 60
 CLI_DEADLINE_S = 600
 
 
@@ -170,7 +173,7 @@ class Manager:
         if tool == "merge_run":
             return Reply(text=f"merge_run answered: {last.result}")
         if tool != "run_status":  # start_run, review_task: see where the run is
-            return _call("run_status", run=run)
+            return _call("run_status", run=run, wait_s=WAIT_S)
         status = last.data()
         if status["awaiting_review"]:
             task = status["awaiting_review"][0]
@@ -180,7 +183,7 @@ class Manager:
             return _call("merge_run", run=run)
         if status["state"] in ("merged", "failed", "cancelled"):
             return Reply(text=f"run {run} is {status['state']}")
-        return _call("run_status", run=run)
+        return _call("run_status", run=run, wait_s=WAIT_S)
 
 
 TOOLS = ("validate_plan", "start_run", "run_status", "task_dossier", "review_task", "merge_run")

@@ -84,3 +84,24 @@ def test_claude_code_plans_runs_reviews_and_merges_through_crewchief(tmp_path: P
     report = json.loads(crewchief(repo, "report", run, "--json").stdout)
     reviewers = {t["task"]: [v["reviewer"] for v in t["verdicts"]] for t in report["tasks"]}
     assert reviewers == {t: [f"manager:host:{HOST_NAME}"] for t in ("model", "handler")}
+
+
+def test_claude_code_is_told_what_a_person_must_do_to_merge_a_protected_path(
+    tmp_path: Path,
+) -> None:
+    one = plan(task("model", "lib/model.py"))
+    protected = {"mcp_may_merge": True, "protected_paths": ["lib/model.py"]}
+    repo, manager = host_session(tmp_path, one, **protected)
+    done = exchanges(manager.requests[-1])
+    assert [e.call_id for e in done] == manager.call_ids
+    merge = done[-1]
+    assert merge.tool == PREFIX + "merge_run" and not merge.is_error
+    run = merge.arguments["run"]
+    answer = merge.data()  # what Claude Code handed the model back
+    assert answer["merged"] is False
+    assert answer["needs_a_person"] == ["model"]
+    assert "lib/model.py matches protected path lib/model.py" in answer["reason"]
+    assert f"crewchief review {run}" in answer["a_person_must_run"]
+    assert f"crewchief merge {run}" in answer["a_person_must_run"]
+    assert status_json(repo, run)["state"] == "awaiting_approval"
+    assert git(repo, "rev-list", "--count", "main") == "1"  # nothing landed
