@@ -53,6 +53,8 @@ def host_session(tmp_path: Path, the_plan: dict[str, Any], **config: Any) -> tup
         result = run_claude(repo, PROMPT, server.url, tmp_path / "home")
         assert len(server.model_requests()) == len(manager.requests)
     assert not result["is_error"], result
+    # The session ended on the manager's last word, after merge_run, not on a refusal.
+    assert result["result"].startswith("merge_run answered:"), result["result"]
     return repo, manager
 
 
@@ -70,6 +72,8 @@ def test_claude_code_plans_runs_reviews_and_merges_through_crewchief(tmp_path: P
     run = done[2].data()["run"]
     status = status_json(repo, run)
     assert status["state"] == "merged"
+    assert git(repo, "rev-parse", "main") == status["integration"]
+    assert git(repo, "show", "main:lib/model.py").startswith("# touched by a scripted worker")
     assert [(t["task"], t["verdict"]) for t in status["task_list"]] == [
         ("model", "approve"),
         ("handler", "approve"),
