@@ -5,9 +5,8 @@
 The scripted model is a manager that decides each next call from the tool results Claude Code
 sends back: it loads crewchief's tools (Claude Code defers MCP tools behind its ToolSearch),
 validates the plan, starts the run, follows it with run_status (waiting for a change) until a
-task awaits review, approves it,
-merges when the run awaits approval, then answers in text. Claude Code's private HOME and config
-dir keep the machine's user out of it.
+task awaits review, approves it, merges when the run awaits approval, then answers in text.
+Claude Code's private HOME and config dir keep the machine's user out of it.
 """
 
 from __future__ import annotations
