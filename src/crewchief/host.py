@@ -10,6 +10,7 @@ project's ``mcp_may_merge`` is on and no task needs a person, else it says what 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,10 @@ from crewchief.records import ChangeRequest, Decision, Plan, TranscriptEntry
 CHECK_TAIL = 2000
 #: Characters of the worker's final answer a transcript summary carries.
 ANSWER_CHARS = 1000
+#: How often a waiting ``status`` reads the ledger again.
+WAIT_POLL_S = 0.5
+#: The run states in which a waiting ``status`` keeps waiting.
+BUSY = frozenset({RunState.PLANNED, RunState.RUNNING, RunState.INTEGRATING})
 
 
 @dataclass(frozen=True)
@@ -125,8 +130,21 @@ def start(
     }
 
 
-def status(host: Host, run_id: str | None) -> dict[str, Any]:
-    """A run, its tasks, what awaits the host's review and what awaits a person's decision."""
+def status(host: Host, run_id: str | None, wait_s: float = 0.0) -> dict[str, Any]:
+    """A run, its tasks, what awaits the host's review and what awaits a person's decision.
+    With ``wait_s`` it answers as soon as a patch awaits the host's review or the run is no
+    longer planned, running or integrating, and at the latest after ``wait_s`` seconds: a host
+    model following a run spends one turn per change instead of one per poll."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        found = _status(host, run_id)
+        idle = found["awaiting_review"] or RunState(found["state"]) not in BUSY
+        if idle or time.monotonic() >= deadline:
+            return found
+        time.sleep(WAIT_POLL_S)
+
+
+def _status(host: Host, run_id: str | None) -> dict[str, Any]:
     ledger = host.ledger()
     rid = ledger.resolve_run(run_id)
     state = RunState(ledger.run(rid)["state"])

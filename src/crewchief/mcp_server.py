@@ -68,6 +68,8 @@ PlanArg = Annotated[
 ]
 RunIdArg = Annotated[str, Field(description="Run id (or a unique prefix) from start_run.")]
 TaskIdArg = Annotated[str, Field(description="Task id from the plan.")]
+#: The longest a run_status call may wait (a host's tool call should not hang for long).
+MAX_WAIT_S = 60
 
 
 def tool_errors(fn: Callable[P, R]) -> Callable[P, R | CallToolResult]:
@@ -142,11 +144,21 @@ def _tools(host: ops.Host) -> list[Callable[..., Any]]:
 
     def run_status(
         run: Annotated[str | None, Field(description="Run id or prefix; null: newest.")] = None,
+        wait_s: Annotated[
+            float,
+            Field(
+                ge=0,
+                le=MAX_WAIT_S,
+                description="Wait up to this many seconds for a patch to await your review or "
+                "the run to stop running, then answer (0: answer now). Saves polling turns.",
+            ),
+        ] = 0,
     ) -> dict[str, Any]:
         """A run's state and each task's state, attempts, checks and verdict; awaiting_review
         lists the tasks whose patch waits for your review_task; awaiting_decision the tasks a
-        person (or merge_run) must approve; cost; and what to do next."""
-        return ops.status(host, run)
+        person (or merge_run) must approve; cost; and what to do next. Follow a run with
+        wait_s instead of calling this in a tight loop."""
+        return ops.status(host, run, wait_s)
 
     def task_dossier(run: RunIdArg, task: TaskIdArg) -> dict[str, Any]:
         """Everything to review one task: its instructions and owned paths, the diff under

@@ -4,6 +4,7 @@ plans, crewchief's scripted LLM workers edit, the host reviews through the tools
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -246,3 +247,29 @@ def test_a_recipe_run_goes_on_after_the_host_disconnects(tmp_path: Path) -> None
     with_host(repo, follow)
     integration = status_json(repo, started["run"])["integration"]
     assert "make(x=x)" in git(repo, "show", f"{integration}:lib/handler.py")
+
+
+def test_a_waiting_run_status_answers_when_the_host_is_needed_or_at_its_deadline(
+    tmp_path: Path,
+) -> None:
+    repo = repo_with(tmp_path)
+    single = plan(task("model", "lib/model.py"))
+
+    async def body(session: ClientSession) -> None:
+        run = (await call(session, "start_run", plan=single))["run"]
+        answers = []
+        while not answers or not answers[-1][1]["awaiting_review"]:
+            asked = time.monotonic()
+            status = await call(session, "run_status", run=run, wait_s=5)
+            answers.append((time.monotonic() - asked, status))
+            assert status["state"] in ("planned", "running"), status
+        # Each answer came when a patch awaited review, or not before the wait was over.
+        assert all(s["awaiting_review"] or took >= 5 for took, s in answers), answers
+        assert answers[-1][1]["awaiting_review"] == ["model"]
+        await call(session, "review_task", run=run, task="model", decision="approve")
+        asked = time.monotonic()
+        done = await call(session, "run_status", run=run, wait_s=60)
+        took = time.monotonic() - asked
+        assert done["state"] == "awaiting_approval" or took >= 60, (took, done["state"])
+
+    with_host(repo, body)
