@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from crewchief.sandbox import SandboxConfig
 from crewchief.suite import ran_no_test, run_suite
+
+#: These tests judge how a finished suite is classified, not the sandbox it runs in.
+UNBOXED = SandboxConfig(mode="off")
 
 
 @pytest.mark.parametrize(
@@ -38,10 +42,12 @@ def test_a_run_of_some_tests_is_not_empty(returncode: int, output: str) -> None:
 
 
 def test_an_empty_suite_fails_even_with_exit_0(tmp_path: Path) -> None:
-    check = run_suite(f"{sys.executable} -c \"print('no tests found')\"", tmp_path, 60)
+    check = run_suite(f"{sys.executable} -c \"print('no tests found')\"", tmp_path, 60, UNBOXED)
     assert not check.passed and "ran no test" in check.output
 
 
 def test_a_suite_that_does_not_finish_fails(tmp_path: Path) -> None:
-    check = run_suite(f"{sys.executable} -c \"import time; time.sleep(60)\"", tmp_path, 0.5)
+    check = run_suite(
+        f"{sys.executable} -c \"import time; time.sleep(60)\"", tmp_path, 0.5, UNBOXED
+    )
     assert not check.passed and "timed out" in check.output

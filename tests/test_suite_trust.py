@@ -43,8 +43,14 @@ def plan_file(repo: Path, tasks: list[dict[str, Any]]) -> Path:
     return path
 
 
+#: These tests are about the suite's trust: the probe on, and the suite's fixtures (an installed
+#: copy, markers under tmp_path) visible, so the suite runs unsandboxed (the sandbox has its own).
+TRUST_TESTS: dict[str, object] = {"suite_probe": True, "sandbox": "off"}
+
+
 def shapes_repo(tmp_path: Path, test_command: str) -> Path:
-    return make_repo(tmp_path / "shapes", SHAPES, default_config(test_command=test_command))
+    config = default_config(**TRUST_TESTS, test_command=test_command)
+    return make_repo(tmp_path / "shapes", SHAPES, config)
 
 
 def installed_copy(tmp_path: Path) -> Path:
@@ -61,7 +67,7 @@ EDIT_AREA = {
     "owns": ["src/shapes/area.py"],
     "command": "sed -i 's/x \\* x/x ** 2/' src/shapes/area.py",
 }
-CHECKOUT_SUITE = default_config(test_command=f"PYTHONPATH=src {TEST_COMMAND}")
+CHECKOUT_SUITE = default_config(**TRUST_TESTS, test_command=f"PYTHONPATH=src {TEST_COMMAND}")
 
 
 def run_events(repo: Path, kind: str) -> list[dict[str, Any]]:
@@ -145,7 +151,8 @@ def test_a_red_suite_that_passes_on_a_rerun_is_flaky_and_holds_the_run(tmp_path:
     markers.mkdir()
     files = {**SHAPES, "tests/test_flaky.py": FLAKY_TEST}
     command = f"FLAKY_MARKERS={markers} PYTHONPATH=src {TEST_COMMAND}"
-    repo = make_repo(tmp_path / "flaky", files, default_config(test_command=command))
+    config = default_config(**TRUST_TESTS, test_command=command)
+    repo = make_repo(tmp_path / "flaky", files, config)
     proc = crewchief(repo, "run", "--plan", str(plan_file(repo, [EDIT_AREA])), "--yes")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     status = status_json(repo)

@@ -29,8 +29,15 @@ def _repo(tmp_path: Path, sources: int, tests: int) -> Path:
     return root
 
 
+#: A suite that really exercises the code: it runs every module, so the probe's breakage shows.
+RUNS_THE_CODE = (
+    f"{sys.executable} -c \"import glob, runpy; "
+    "[runpy.run_path(p) for p in sorted(glob.glob('pkg/*.py'))]\""
+)
+
+
 def test_healthy_repository_is_ready_for_parallel_workers(tmp_path: Path) -> None:
-    report = diagnose(_repo(tmp_path, sources=10, tests=5), PASS, [])
+    report = diagnose(_repo(tmp_path, sources=10, tests=5), RUNS_THE_CODE, [])
     assert report.suite.ran and report.suite.passed
     assert report.hold_off == ()
     assert report.recommendation.startswith("Ready")
