@@ -391,8 +391,8 @@ class Orchestrator:
     def _feed_queue(self, run_id: str, plan: Plan) -> Future[Settled] | None:
         """Offer the queue every complete unit of verified work not in it yet; conflicting
         picks go back to the workers. The batch under test, if any."""
-        if self.queue is None or self.queue.start_red:
-            return None
+        if self.queue is None or self.queue.start_red or self._distrust or self._held(run_id):
+            return None  # nothing more is tested once the run is held or its suite distrusted
         self._drop_broken_groups(run_id, plan)
         states = self.ledger.task_states(run_id)
         ok = {t for t, s in states.items() if s in (S.VERIFIED, S.APPROVED)}
@@ -412,6 +412,9 @@ class Orchestrator:
         try:
             settled, lost = self.queue.collect(hold=to_come or bool(self.queue.waiting))
         except FlakySuite as e:
+            batch, self.queue.batch = self.queue.batch, None
+            if batch is not None:  # the person at the gate sees the build that was flaky
+                self._publish(run_id, batch.chain)
             self._hold_flaky(run_id, e)
             return
         for blame in settled.blamed:
