@@ -54,6 +54,20 @@ def make_repo(path: Path, files: dict[str, str], config: str | None = None) -> P
     return path
 
 
+def command_task(t: dict[str, Any]) -> dict[str, Any]:
+    """One ``recipe:command`` task of a hand-written plan from ``{id, owns, command}`` (and an
+    optional ``depends_on``): the shape every test plan of shell-command tasks uses."""
+    return {
+        "id": t["id"],
+        "title": f"task {t['id']}",
+        "instructions": t["command"],
+        "owned_paths": t["owns"],
+        "depends_on": t.get("depends_on", []),
+        "backend": "recipe:command",
+        "spec": {"command": t["command"]},
+    }
+
+
 def default_config(**fields: Any) -> str:
     """A crewchief.toml running the project's pytest suite; ``fields`` override or add.
 

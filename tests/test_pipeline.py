@@ -15,6 +15,7 @@ from typing import Any
 from repo_helpers import (
     CODEMOD,
     GIT_ENV,
+    command_task,
     crewchief,
     git,
     refs,
@@ -30,16 +31,7 @@ def write_plan(repo: Path, tasks: list[dict[str, Any]]) -> Path:
         "goal": "test plan",
         "planner": "hand-written",
         "tasks": [
-            {
-                "id": t["id"],
-                "title": f"task {t['id']}",
-                "instructions": t["command"],
-                "owned_paths": t["owns"],
-                "depends_on": t.get("depends_on", []),
-                "backend": "recipe:command",
-                "spec": {"command": t["command"]},
-            }
-            for t in tasks
+            command_task(t) for t in tasks
         ],
     }
     path = repo.parent / "plan.json"

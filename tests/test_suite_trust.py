@@ -10,7 +10,15 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from repo_helpers import TEST_COMMAND, crewchief, default_config, git, make_repo, status_json
+from repo_helpers import (
+    TEST_COMMAND,
+    command_task,
+    crewchief,
+    default_config,
+    git,
+    make_repo,
+    status_json,
+)
 
 SHAPES = {
     "pyproject.toml": '[project]\nname = "shapes"\nversion = "1.0"\n',
@@ -27,15 +35,7 @@ def plan_file(repo: Path, tasks: list[dict[str, Any]]) -> Path:
         "goal": "test plan",
         "planner": "hand-written",
         "tasks": [
-            {
-                "id": t["id"],
-                "title": f"task {t['id']}",
-                "instructions": t["command"],
-                "owned_paths": t["owns"],
-                "backend": "recipe:command",
-                "spec": {"command": t["command"]},
-            }
-            for t in tasks
+            command_task(t) for t in tasks
         ],
     }
     path = repo.parent / "plan.json"

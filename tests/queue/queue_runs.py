@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from repo_helpers import GIT_ENV, default_config, make_repo
+from repo_helpers import GIT_ENV, command_task, default_config, make_repo
 
 MODULES = 6
 #: Backstop only: every wait below ends on a ledger event, long before this on any machine.
@@ -45,16 +45,7 @@ def write_plan(
         "goal": "queue test",
         "planner": "hand-written",
         "tasks": [
-            {
-                "id": t["id"],
-                "title": f"task {t['id']}",
-                "instructions": t["command"],
-                "owned_paths": t["owns"],
-                "depends_on": t.get("depends_on", []),
-                "backend": "recipe:command",
-                "spec": {"command": t["command"]},
-            }
-            for t in tasks
+            command_task(t) for t in tasks
         ],
         "landing_groups": [{"name": n, "tasks": ids} for n, ids in (groups or {}).items()],
     }
