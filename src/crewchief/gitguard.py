@@ -48,11 +48,15 @@ class GitGuard:
     Silently restored (a worker's own git use): the worktree's index and HEAD. Restored and
     reported (no honest worker writes these): the ``.git`` file, the admin links, the repository's
     config, hooks and info. Reported only (crewchief itself moves refs during a run): HEAD and
-    refs of the repository outside ``refs/crewchief/``.
+    refs of the repository outside ``refs/crewchief/`` — with ``watch_refs`` only: when the
+    worker could not write them (bubblewrap mounts the repository's ``.git`` read-only), a
+    change there was someone else's (``merge --ready`` landing, the user committing) and is
+    no fault of the worker.
     """
 
-    def __init__(self, layout: GitLayout) -> None:
+    def __init__(self, layout: GitLayout, watch_refs: bool = True) -> None:
         self.layout = layout
+        self.watch_refs = watch_refs
         self.quiet: Files = {}
         self.loud: Files = {}
         self.refs: Files = {}
@@ -68,8 +72,12 @@ class GitGuard:
             c = lay.common_dir
             quiet += [c / "index"] if lay.admin_dir is None else []
             loud += [c / "config", *_walk(c / "hooks"), *_walk(c / "info")]
-            refs += [c / "HEAD", c / "packed-refs"]
-            refs += [p for p in _walk(c / "refs") if "refs/crewchief" not in p.as_posix()]
+            refs += [c / "HEAD", c / "packed-refs"] if self.watch_refs else []
+            refs += [
+                p
+                for p in (_walk(c / "refs") if self.watch_refs else [])
+                if "refs/crewchief" not in p.as_posix()
+            ]
         return quiet, loud, refs
 
     def snapshot(self) -> None:

@@ -140,6 +140,9 @@ class Orchestrator:
                 self._suite_may_gate(run_id)  # the queue waits for the suite to be proven
                 continue
             pending: list[Future[Any]] = [*inflight, *([suite] if suite else [])]
+            if self._waiting_for_trust():  # its verdict may start the queue's first batch
+                assert self._trust is not None
+                pending.append(self._trust.future)
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             if suite in done:
                 self._collect_batch(run_id, plan)

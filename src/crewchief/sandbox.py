@@ -276,7 +276,8 @@ class WorkerSandbox:
             (self.scratch / sub).mkdir()
         self.marker = f"{owner}/{self.scratch.name}" if owner else self.scratch.name
         self.layout = git_layout(self.worktree)
-        self.guard = GitGuard(self.layout)
+        # Under bubblewrap the repository's refs are read-only to the worker (see _git_bwrap_args).
+        self.guard = GitGuard(self.layout, watch_refs=self.bwrap is None)
         self.tampered: tuple[str, ...] = ()
         # --- network seam (crewchief.egress): the allowed endpoints, nothing else ---
         urls = config.endpoints() if endpoints is None else endpoints

@@ -120,6 +120,12 @@ class SuiteTrust:
         """Whether the checks have finished (``verdict`` then returns at once)."""
         return self._future is not None and self._future.done()
 
+    @property
+    def future(self) -> Future[Trust]:
+        """The checks under way: a driver waiting on its workers waits on this too."""
+        assert self._future is not None, "start() first"
+        return self._future
+
     def verdict(self, run_id: str | None) -> Trust:
         """The finished checks, recorded (in ``run_id`` too, when given)."""
         assert self._future is not None, "start() first"

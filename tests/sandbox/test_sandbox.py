@@ -157,6 +157,27 @@ def test_worker_can_use_git_in_its_worktree_but_not_write_the_repository(worktre
     assert git.diff_worktree(worktree, main_before).count(b"+b") == 1
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_branch_moved_by_someone_else_meanwhile_is_no_fault_of_a_confined_worker(
+    worktree: Path, mode: str
+) -> None:
+    """``merge --ready`` (or the user) moves main while a worker runs: under bubblewrap the
+    worker could not have done it, so it is not reported; unconfined, it may have been."""
+    repo = worktree.parent.parent.parent
+    (repo / "a.txt").write_text("moved\n")
+    git.run(["commit", "-qam", "moved by the person"], repo)
+    moved = git.rev_parse(repo, "HEAD")
+    git.run(["reset", "-q", "--hard", "HEAD~1"], repo)
+    with WorkerSandbox(worktree, SandboxConfig(mode=mode)) as box:
+        _sh(box, "true")
+        git.run(["update-ref", "refs/heads/main", moved], repo)
+    if mode == "bwrap":
+        assert box.tampered == ()
+    else:
+        assert any("refs/heads/main (not restored)" in t for t in box.tampered)
+    assert git.rev_parse(repo, "refs/heads/main") == moved
+
+
 @needs_bwrap
 def test_tmp_is_private_and_home_is_hidden(worktree: Path) -> None:
     secret = Path.home() / f".crewchief-test-{uuid.uuid4().hex}"
