@@ -27,7 +27,8 @@ FILES = {
     "shop/refunds.py": "def refund_total(refunds):\n"
     + BODY.format(items="refunds", flag="done", amount="value", rate=3, cap=50)
     + "\n\ndef unrelated(x):\n    return x + 1\n",
-    "tests/test_shop.py": "from shop.orders import order_total\nfrom shop.refunds import refund_total\n\n\n"
+    "tests/test_shop.py": "from shop.orders import order_total\n"
+    "from shop.refunds import refund_total\n\n\n"
     "def test_empty_totals():\n    assert order_total([]) == 0 and refund_total([]) == 0\n",
 }
 

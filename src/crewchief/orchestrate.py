@@ -412,8 +412,17 @@ class Orchestrator:
         assert self.queue is not None
         outstanding = {S.READY, S.RUNNING, S.PRODUCED}
         to_come = any(s in outstanding for s in self.ledger.task_states(run_id).values())
+        to_come = to_come or bool(self.queue.waiting)
+
+        def hold(blamed: frozenset[str], tested: Chain) -> bool:
+            """Later work may fix it, or the drift check at the end re-runs who it broke."""
+            return to_come or any(
+                changer in blamed and affected not in blamed
+                for changer, affected, _ in reverify.drifts(self.repo, plan, tested)
+            )
+
         try:
-            settled, lost = self.queue.collect(hold=to_come or bool(self.queue.waiting))
+            settled, lost = self.queue.collect(hold)
         except FlakySuite as e:
             batch, self.queue.batch = self.queue.batch, None
             if batch is not None:  # the person at the gate sees the build that was flaky
@@ -580,4 +589,3 @@ class Orchestrator:
             finally:
                 self._close()
         return RunState(self.ledger.run(run_id)["state"])
-

@@ -31,6 +31,8 @@ from crewchief.patchfile import parse, path_text
 from crewchief.records import CheckResult, Plan
 
 Link = tuple[str, str, str]
+#: Whether a red batch's blamed tasks wait for the end of the run: (their ids, the batch).
+HoldFn = Callable[[frozenset[str], Chain], bool]
 #: How much of a failing suite's output is kept with a blamed task.
 OUTPUT_KEPT = 4000
 
@@ -93,8 +95,8 @@ def settle(
     build loses its culprits, found by leaving units out and then, inside a red group, tasks.
     ``start`` is assumed green unless a red build shows otherwise; then it is tested too."""
     blamed: list[Blame] = []
-    chain, kept, lost = (first, [list(u) for u in units], []) if first else build_units(
-        repo, run_id, start, units
+    chain, kept, lost = (
+        (first, [list(u) for u in units], []) if first else build_units(repo, run_id, start, units)
     )
     while chain.links:
         red = suite(chain.tip)
@@ -254,18 +256,20 @@ class MergeQueue:
             self.batch = _Batch(units, chain, future)
         return self.batch.future if self.batch else None
 
-    def collect(self, hold: bool) -> tuple[Settled, tuple[Pick, ...]]:
+    def collect(self, hold: HoldFn) -> tuple[Settled, tuple[Pick, ...]]:
         """Take the finished batch in: the green tip moves on; arrivals are rebuilt on it if
-        the batch lost anything. With ``hold`` (work is still to come, which may be what a red
-        unit needs: a caller adapted to its new signature) the blamed units are held for the
-        end of the run instead of being blamed now. Returns the batch's outcome and every pick
-        that no longer merges (the batch's and the rebuilt arrivals')."""
+        the batch lost anything. When ``hold(blamed task ids, the batch tested)`` says so (work
+        is still to come, or the culprit changed a signature another task's code refers to:
+        that task may be what needs to change, re-run on the culprit) the blamed units are held
+        for the end of the run instead of being blamed now. Returns the batch's outcome and
+        every pick that no longer merges (the batch's and the rebuilt arrivals')."""
         assert self.batch is not None and self.batch.future.done()
         settled, tested, units = self.batch.future.result(), self.batch.chain, self.batch.units
         self.batch = None
         kept = {t for t, _, _ in settled.chain.links}
         self.dropped += [c for t, _, c in tested.links if t not in kept]
-        if hold and settled.blamed:
+        blamed = frozenset(b.task_id for b in settled.blamed)
+        if blamed and hold(blamed, tested):
             gone = {b.task_id for b in settled.blamed}
             held = [u for u in units if gone & {p.task.id for p in u}]
             self.held += held
@@ -330,4 +334,3 @@ def suite_known(ledger: Ledger, run_id: str, commit: str) -> bool | None:
         if r["kind"] == "suite" and r["commit_id"] == commit
     ]
     return verdicts[-1] if verdicts else None
-

@@ -17,20 +17,26 @@ from crewchief.workspace import WorkspacePool
 def drifted(repo: Path, plan: Plan, chain: Chain) -> dict[str, list[str]]:
     """Task id → what drifted under it: for each link, the public signatures it changed that
     another task in the chain refers to (from its owned or context code)."""
+    found: dict[str, list[str]] = {}
+    for changer, affected, symbols in drifts(repo, plan, chain):
+        found.setdefault(affected, []).append(f"{changer} changed {', '.join(symbols)}")
+    return found
+
+
+def drifts(repo: Path, plan: Plan, chain: Chain) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(the task whose link changed public signatures, a task in the chain whose code refers
+    to them, those symbols), in chain order."""
     from crewchief.intel.drift import detect_drift
     from crewchief.intel.index import SymbolIndex
 
     in_chain = [plan.task(link[0]) for link in chain.links]
-    found: dict[str, list[str]] = {}
+    found: list[tuple[str, str, tuple[str, ...]]] = []
     with SymbolIndex(repo) as index:
         parent = chain.start
         for task_id, _, commit in chain.links:
             others = [(t.id, t.owned_paths, t.context_paths) for t in in_chain if t.id != task_id]
             report = detect_drift(index, parent, head=commit, tasks=others)
-            for hit in report.affected:
-                found.setdefault(hit.task_id, []).append(
-                    f"{task_id} changed {', '.join(hit.symbols)}"
-                )
+            found += [(task_id, hit.task_id, tuple(hit.symbols)) for hit in report.affected]
             parent = commit
     return found
 
