@@ -34,8 +34,13 @@ def test_the_output_says_the_models_are_scripted_and_ends_with_the_report(
 ) -> None:
     _, output = demo
     assert output.startswith("SCRIPTED MODELS")
-    for section in ("## Plan", "## Task client:", "## Full suite", "## Merge order",
-                    "## Provenance"):
+    for section in (
+        "## Plan",
+        "## Task client:",
+        "## Full suite",
+        "## Merge order",
+        "## Provenance",
+    ):
         assert section in output
     assert "**revise** by llm:scripted" in output
 

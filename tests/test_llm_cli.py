@@ -108,8 +108,9 @@ def test_a_missing_key_is_one_clear_error_before_any_work(project: Path) -> None
 
 
 def test_the_test_suite_refuses_real_model_requests_in_every_process(project: Path) -> None:
-    (project / "crewchief.toml").write_text(default_config(manager_model="openai:gpt-4o",
-                                                           worker_model=WORKER))
+    (project / "crewchief.toml").write_text(
+        default_config(manager_model="openai:gpt-4o", worker_model=WORKER)
+    )
     git(project, "commit", "-qam", "a real provider")
     proc = cc(project, "plan", "Do it", env={"OPENAI_API_KEY": "sk-test-not-a-real-key"})
     assert proc.returncode != 0

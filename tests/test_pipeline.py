@@ -30,9 +30,7 @@ def write_plan(repo: Path, tasks: list[dict[str, Any]]) -> Path:
     plan = {
         "goal": "test plan",
         "planner": "hand-written",
-        "tasks": [
-            command_task(t) for t in tasks
-        ],
+        "tasks": [command_task(t) for t in tasks],
     }
     path = repo.parent / "plan.json"
     path.write_text(json.dumps(plan))

@@ -13,8 +13,14 @@ import pytest
 from repo_helpers import default_config, git, make_repo, status_json
 from test_llm_cli import MANAGER, PRICES, REVIEWER, WORKER, cc
 
-SECTIONS = ["## Plan", "## Task t1: mark alpha", "## Task t2: mark beta", "## Full suite",
-            "## Merge order", "## Provenance"]
+SECTIONS = [
+    "## Plan",
+    "## Task t1: mark alpha",
+    "## Task t2: mark beta",
+    "## Full suite",
+    "## Merge order",
+    "## Provenance",
+]
 
 
 @pytest.fixture(scope="module")

@@ -47,7 +47,5 @@ def test_an_empty_suite_fails_even_with_exit_0(tmp_path: Path) -> None:
 
 
 def test_a_suite_that_does_not_finish_fails(tmp_path: Path) -> None:
-    check = run_suite(
-        f"{sys.executable} -c \"import time; time.sleep(60)\"", tmp_path, 0.5, UNBOXED
-    )
+    check = run_suite(f'{sys.executable} -c "import time; time.sleep(60)"', tmp_path, 0.5, UNBOXED)
     assert not check.passed and "timed out" in check.output

@@ -56,9 +56,7 @@ def demo_config(**fields: object) -> config_mod.Config:
     )
 
 
-def make_repo(
-    source: Path, name: str, directory: Path | None, cfg: config_mod.Config
-) -> Path:
+def make_repo(source: Path, name: str, directory: Path | None, cfg: config_mod.Config) -> Path:
     """A new git repository (in ``directory``, else a fresh temporary one) holding a copy of
     ``source`` and ``cfg`` as its crewchief.toml, in one commit."""
     root = Path(tempfile.mkdtemp(prefix="crewchief-demo-")) if directory is None else directory

@@ -76,7 +76,5 @@ def make_executor(cfg: Config) -> Executor:
     except ModuleNotFoundError as e:
         if e.name != "ray" and not (e.name or "").startswith("ray."):
             raise
-        raise UserError(
-            'executor = "ray" needs Ray: pip install "crewchief[distributed]"'
-        ) from e
+        raise UserError('executor = "ray" needs Ray: pip install "crewchief[distributed]"') from e
     return RayExecutor(cfg.workers, cfg.ray_address)

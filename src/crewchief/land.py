@@ -174,8 +174,10 @@ def land(repo: Path, ledger: Ledger, run_id: str, who: str) -> Landing:
     tip, target = run["integration_commit"], run["target_branch"]
     base = landed_commit(ledger, run_id)  # the run's base, or where merge --ready left it
     approved = {t for t, s in ledger.task_states(run_id).items() if s == S.APPROVED}
-    if _unlanded(ledger, run_id) != approved or not run["suite_passed"] or not _descends(
-        repo, tip, base
+    if (
+        _unlanded(ledger, run_id) != approved
+        or not run["suite_passed"]
+        or not _descends(repo, tip, base)
     ):
         raise RunError(
             f"run {run_id}: the integration commit is not the tested build of the "
@@ -287,7 +289,11 @@ def merge_ready(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) 
     ledger.event(run_id, "landed", {"from": old, "to": tip, "tasks": tasks, "who": who})
     if state == RunState.AWAITING_APPROVAL and not _unlanded(ledger, run_id):
         ledger.set_run_state(
-            run_id, RunState.MERGED, target=run["target_branch"], from_commit=old, to_commit=tip,
+            run_id,
+            RunState.MERGED,
+            target=run["target_branch"],
+            from_commit=old,
+            to_commit=tip,
             who=who,
         )
     return Landing(str(run["target_branch"]), old, tip, how)

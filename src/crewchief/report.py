@@ -58,9 +58,7 @@ def _task(ledger: Ledger, run_id: str, row: dict[str, Any], cost: dict[str, Any]
             {k: c[k] for k in ("name", "kind", "passed", "duration_s")}
             for c in (shown["checks"] if shown else [])
         ],
-        "verdicts": [
-            {"attempt": a["id"], **v} for a in attempts for v in a["verdicts"]
-        ],
+        "verdicts": [{"attempt": a["id"], **v} for a in attempts for v in a["verdicts"]],
         "tokens": _task_tokens(ledger, run_id, task.id),
         "cost_usd": cost["by_task"].get(task.id),
     }

@@ -216,7 +216,7 @@ class SuiteTrust:
             f"so it does not test this checkout: {why}. Run the tests from the project's own "
             "environment (e.g. `.venv/bin/python -m pytest`, `uv run pytest`), install the "
             "package editable (`pip install -e .`) or put the source first on the path "
-            "(pytest's `pythonpath = [\"src\"]`), then set test_command in crewchief.toml"
+            '(pytest\'s `pythonpath = ["src"]`), then set test_command in crewchief.toml'
         )
 
 

@@ -36,7 +36,7 @@ ATTACKS = (
     "setsid",
 )
 
-ATTACK = '''
+ATTACK = """
 import os, shutil, subprocess, sys
 from pathlib import Path
 
@@ -103,7 +103,7 @@ try_("outside-var", lambda: Path("/var/tmp", TAG).write_text("planted\\n"))
 try_("ledger", lambda: print(len((REPO / ".crewchief" / "ledger.db").read_bytes())))
 try_("api-key", api_key)
 try_("setsid", setsid)
-'''
+"""
 
 
 #: Attacks that may succeed inside the sandbox because what they reach is private to it (its

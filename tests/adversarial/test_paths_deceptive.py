@@ -79,9 +79,7 @@ def test_replacing_a_file_with_its_case_twin_by_a_rename_is_no_collision() -> No
 
 
 def _task(owned: str) -> Task:
-    return Task(
-        id="t", title="t", instructions="x", owned_paths=(owned,), backend="recipe:command"
-    )
+    return Task(id="t", title="t", instructions="x", owned_paths=(owned,), backend="recipe:command")
 
 
 @pytest.mark.parametrize(

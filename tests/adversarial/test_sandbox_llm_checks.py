@@ -33,8 +33,10 @@ def test_a_check_the_model_runs_cannot_reach_the_repository_or_its_key(
         spec=task_spec(WorkerSpec(model="scripted:unused:unused"), [], []),
     )
     model = script(
-        Call("edit_file", {"path": "attack.py", "search": "VALUE = 1\n",
-                           "replace": attack_script("llm-check")}),
+        Call(
+            "edit_file",
+            {"path": "attack.py", "search": "VALUE = 1\n", "replace": attack_script("llm-check")},
+        ),
         Call("run_check", {"command": CHECK}),
         Output({"rationale": "done", "checks_run": [CHECK]}),
     )

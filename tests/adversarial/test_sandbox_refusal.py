@@ -66,8 +66,13 @@ def test_the_escape_hatch_runs_unsandboxed_only_when_named_and_says_so(tmp_path:
     assert run_cli(repo, "run", *ECHO, "--yes").returncode == 2
     # ... until they are opted out too, explicitly
     (repo / "crewchief.toml").write_text(
-        default_config(test_command="true", fast_checks=[], sandbox="off",
-                       recipe_sandbox={"command": "off"}, bwrap=str(tmp_path / "no-such-bwrap"))
+        default_config(
+            test_command="true",
+            fast_checks=[],
+            sandbox="off",
+            recipe_sandbox={"command": "off"},
+            bwrap=str(tmp_path / "no-such-bwrap"),
+        )
     )
     git(repo, "commit", "-qam", "opt out")
     proc = run_cli(repo, "run", *ECHO, "--yes")

@@ -35,8 +35,9 @@ def test_a_renamed_parameter_is_a_signature_change(shop: Path) -> None:
 
 def test_a_removed_function_is_reported_between_two_commits(shop: Path) -> None:
     base = git(shop, "rev-parse", "HEAD")
-    head = commit(shop, {"shop/cart.py": "class Cart:\n    def add(self, item, qty=1):\n"
-                                         "        pass\n"})
+    head = commit(
+        shop, {"shop/cart.py": "class Cart:\n    def add(self, item, qty=1):\n        pass\n"}
+    )
     with SymbolIndex(shop) as idx:
         changes = signature_changes(idx, base, head=head)
     assert sorted((c.qualname, c.change) for c in changes) == [
@@ -46,10 +47,15 @@ def test_a_removed_function_is_reported_between_two_commits(shop: Path) -> None:
 
 
 def test_private_and_body_only_changes_are_not_drift(shop: Path) -> None:
-    patch = worker_patch(shop, {
-        "shop/cart.py": (shop / "shop/cart.py").read_text().replace("def _helper():", "def _h(x):")
-        .replace("self.items = []", "self.items = list()"),
-    })
+    patch = worker_patch(
+        shop,
+        {
+            "shop/cart.py": (shop / "shop/cart.py")
+            .read_text()
+            .replace("def _helper():", "def _h(x):")
+            .replace("self.items = []", "self.items = list()"),
+        },
+    )
     with SymbolIndex(shop) as idx:
         assert signature_changes(idx, "HEAD", patch=patch) == ()
 

@@ -38,8 +38,15 @@ def test_python_definitions_carry_kind_qualname_lines_signature_docstring(
     assert defs(snapshot, "shop/cart.py") == [
         ("class", "Cart", 6, 17, "class Cart", "A cart of items.", True),
         ("method", "Cart.__init__", 9, 10, "def __init__(self)", "", True),
-        ("method", "Cart.add", 12, 14, "def add(self, item, qty=1)", "Add ``qty`` of ``item``.",
-         True),
+        (
+            "method",
+            "Cart.add",
+            12,
+            14,
+            "def add(self, item, qty=1)",
+            "Add ``qty`` of ``item``.",
+            True,
+        ),
         ("method", "Cart.total", 16, 17, "def total(self)", "", True),
         ("function", "_helper", 20, 21, "def _helper()", "", False),
     ]
@@ -62,8 +69,15 @@ POLYGLOT_DEFS = {
         ("struct", "Server", 3, 6, "type Server struct", "Server serves requests.", True),
         ("interface", "Handler", 8, 10, "type Handler interface", "", True),
         ("method", "Handler.Serve", 9, 9, "Serve(path string) error", "", True),
-        ("method", "Server.Start", 12, 15, "func (s *Server) Start(port int) error",
-         "Start listens on the address.", True),
+        (
+            "method",
+            "Server.Start",
+            12,
+            15,
+            "func (s *Server) Start(port int) error",
+            "Start listens on the address.",
+            True,
+        ),
         ("function", "listen", 17, 19, "func listen(addr string, port int) error", "", False),
     ],
     "geo/point.rs": [
@@ -75,13 +89,27 @@ POLYGLOT_DEFS = {
     ],
     "app/Main.java": [
         ("class", "Main", 3, 13, "public class Main", "Entry point.", True),
-        ("method", "Main.greet", 5, 8, "public static String greet(String name)",
-         "Greets someone.", True),
+        (
+            "method",
+            "Main.greet",
+            5,
+            8,
+            "public static String greet(String name)",
+            "Greets someone.",
+            True,
+        ),
         ("method", "Main.format", 10, 12, "private static String format(String s)", "", False),
     ],
     "web/cart.ts": [
-        ("function", "total", 3, 6, "function total(items: Item[]): number", "Sums a basket.",
-         True),
+        (
+            "function",
+            "total",
+            3,
+            6,
+            "function total(items: Item[]): number",
+            "Sums a basket.",
+            True,
+        ),
         ("class", "Basket", 8, 11, "class Basket", "", True),
         ("method", "Basket.add", 9, 9, "add(item: Item): void", "", True),
         ("method", "Basket.reset", 10, 10, "private reset(): void", "", False),
@@ -135,8 +163,14 @@ def test_index_lives_in_dot_crewchief_as_sqlite_in_wal_mode(shop: Path) -> None:
 
 
 def test_files_git_ignores_are_skipped_and_untracked_ones_indexed(shop: Path) -> None:
-    write(shop, {".gitignore": "build/\n", "build/gen.py": "def gen(): pass\n",
-                 "shop/new.py": "def fresh(): pass\n"})
+    write(
+        shop,
+        {
+            ".gitignore": "build/\n",
+            "build/gen.py": "def gen(): pass\n",
+            "shop/new.py": "def fresh(): pass\n",
+        },
+    )
     with SymbolIndex(shop) as idx:
         idx.update()
         snap = idx.snapshot()
@@ -155,8 +189,13 @@ def test_update_with_nothing_changed_parses_nothing(shop: Path) -> None:
 def test_update_after_a_patch_parses_only_the_changed_files(shop: Path) -> None:
     with SymbolIndex(shop) as idx:
         idx.update()
-        write(shop, {"shop/pricing.py": "def price_of(item, discount=0):\n    return 1\n",
-                     "shop/extra.py": "def bonus(): pass\n"})
+        write(
+            shop,
+            {
+                "shop/pricing.py": "def price_of(item, discount=0):\n    return 1\n",
+                "shop/extra.py": "def bonus(): pass\n",
+            },
+        )
         (shop / "shop" / "checkout.py").unlink()
         stats = idx.update()
         snap = idx.snapshot()
@@ -197,8 +236,9 @@ def test_a_commit_snapshot_shows_that_commit_not_the_working_tree(shop: Path) ->
 
 def test_parallel_parsing_gives_the_same_facts_as_serial(tmp_path: Path) -> None:
     count = index_module.PARALLEL_MIN_FILES + 6
-    files = {f"pkg/m{i}.py": f"def f{i}(x):\n    return f{(i + 1) % count}(x)\n"
-             for i in range(count)}
+    files = {
+        f"pkg/m{i}.py": f"def f{i}(x):\n    return f{(i + 1) % count}(x)\n" for i in range(count)
+    }
     repo = make_repo(tmp_path / "many", files)
     found = {}
     for workers in (1, 2):

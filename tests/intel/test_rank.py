@@ -77,8 +77,9 @@ def test_a_shown_method_brings_its_class_header(snapshot: Snapshot) -> None:
 def test_map_command_prints_the_map_to_stdout(shop: Path) -> None:
     app = typer.Typer()
     app.command()(map_command)
-    result = CliRunner().invoke(app, ["--focus", str(shop / "shop" / "cart.py"),
-                                      "--tokens", "300", "--repo", str(shop)])
+    result = CliRunner().invoke(
+        app, ["--focus", str(shop / "shop" / "cart.py"), "--tokens", "300", "--repo", str(shop)]
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("shop/cart.py\n  class Cart  # L6\n")
 

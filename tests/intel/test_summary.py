@@ -29,13 +29,16 @@ def test_a_long_summary_is_cut_and_says_so(shop: Path) -> None:
 
 
 def test_the_skeleton_lists_packages_entry_points_and_dependency_edges(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "app", {
-        "pyproject.toml": '[project]\nname = "app"\n[project.scripts]\napp = "app.cli:main"\n',
-        "app/__init__.py": '"""The app: does things."""\n',
-        "app/cli.py": "from app.core.engine import run_engine\n\n\ndef main():\n"
-        "    run_engine()\n",
-        "app/core/engine.py": "def run_engine():\n    return 1\n",
-    })
+    repo = make_repo(
+        tmp_path / "app",
+        {
+            "pyproject.toml": '[project]\nname = "app"\n[project.scripts]\napp = "app.cli:main"\n',
+            "app/__init__.py": '"""The app: does things."""\n',
+            "app/cli.py": "from app.core.engine import run_engine\n\n\ndef main():\n"
+            "    run_engine()\n",
+            "app/core/engine.py": "def run_engine():\n    return 1\n",
+        },
+    )
     path = write_architecture_skeleton(repo)
     assert path == repo / "ARCHITECTURE.md"
     text = path.read_text()

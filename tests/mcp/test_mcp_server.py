@@ -139,8 +139,14 @@ def test_a_host_runs_reviews_and_merges_a_plan_to_a_commit_with_trailers(tmp_pat
         assert dossier["owned_paths"] == ["lib/model.py"]
         assert dossier["rationale"] and dossier["transcript"]["tool_calls"]["edit_file"] == 1
         assert all(c["passed"] for c in dossier["checks"])
-        await call(session, "review_task", run=run, task="model", decision="revise",
-                   feedback="Say why in the comment.")
+        await call(
+            session,
+            "review_task",
+            run=run,
+            task="model",
+            decision="revise",
+            feedback="Say why in the comment.",
+        )
         await wait_status(session, run, _awaits("model"))
         second = await call(session, "task_dossier", run=run, task="model")
         assert second["attempts"] == 2
@@ -170,8 +176,14 @@ def test_the_host_is_named_as_the_managers_reviewer(tmp_path: Path) -> None:
     async def body(session: ClientSession) -> None:
         run = (await call(session, "start_run", plan=single))["run"]
         await wait_status(session, run, _awaits("model"))
-        await call(session, "review_task", run=run, task="model", decision="approve",
-                   reasons=["the marker is there"])
+        await call(
+            session,
+            "review_task",
+            run=run,
+            task="model",
+            decision="approve",
+            reasons=["the marker is there"],
+        )
         await wait_status(session, run, lambda s: s["state"] == "awaiting_approval")
         dossier = await call(session, "task_dossier", run=run, task="model")
         assert dossier["verdicts"][-1]["reviewer"] == f"manager:host:{HOST}"
@@ -232,8 +244,9 @@ def test_a_recipe_run_goes_on_after_the_host_disconnects(tmp_path: Path) -> None
 
     async def start(session: ClientSession) -> None:
         started.update(
-            await call(session, "start_run", recipe="codemod", recipe_args=codemod,
-                       review_by_host=False)
+            await call(
+                session, "start_run", recipe="codemod", recipe_args=codemod, review_by_host=False
+            )
         )
 
     async def follow(session: ClientSession) -> None:

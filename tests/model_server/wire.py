@@ -70,9 +70,7 @@ def _chat(request: ModelRequest, reply: Reply, tokens: tuple[int, int]) -> dict[
         "object": "chat.completion",
         "created": CREATED,
         "model": request.model,
-        "choices": [
-            {"index": 0, "message": message, "finish_reason": _chat_finish(reply)}
-        ],
+        "choices": [{"index": 0, "message": message, "finish_reason": _chat_finish(reply)}],
         "usage": _chat_usage(tokens),
     }
 
@@ -104,14 +102,17 @@ def _chat_stream(request: ModelRequest, reply: Reply, tokens: tuple[int, int]) -
         yield chunk({"tool_calls": [named]})
         yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": _args(reply)}}]})
     yield chunk({}, _chat_finish(reply))
-    yield None, {
-        "id": "chatcmpl-scripted",
-        "object": "chat.completion.chunk",
-        "created": CREATED,
-        "model": request.model,
-        "choices": [],
-        "usage": _chat_usage(tokens),
-    }
+    yield (
+        None,
+        {
+            "id": "chatcmpl-scripted",
+            "object": "chat.completion.chunk",
+            "created": CREATED,
+            "model": request.model,
+            "choices": [],
+            "usage": _chat_usage(tokens),
+        },
+    )
     yield None, "[DONE]"
 
 
@@ -250,11 +251,14 @@ def _message_stream(
     yield "message_start", {"type": "message_start", "message": start}
     for index, block in enumerate(_blocks(reply)):
         empty = {**block, "text": ""} if block["type"] == "text" else {**block, "input": {}}
-        yield "content_block_start", {
-            "type": "content_block_start",
-            "index": index,
-            "content_block": empty,
-        }
+        yield (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": index,
+                "content_block": empty,
+            },
+        )
         delta = (
             {"type": "text_delta", "text": block["text"]}
             if block["type"] == "text"
@@ -262,9 +266,12 @@ def _message_stream(
         )
         yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
         yield "content_block_stop", {"type": "content_block_stop", "index": index}
-    yield "message_delta", {
-        "type": "message_delta",
-        "delta": {"stop_reason": _stop(reply), "stop_sequence": None},
-        "usage": {"output_tokens": tokens[1]},
-    }
+    yield (
+        "message_delta",
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": _stop(reply), "stop_sequence": None},
+            "usage": {"output_tokens": tokens[1]},
+        },
+    )
     yield "message_stop", {"type": "message_stop"}

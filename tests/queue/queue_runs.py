@@ -44,9 +44,7 @@ def write_plan(
     plan = {
         "goal": "queue test",
         "planner": "hand-written",
-        "tasks": [
-            command_task(t) for t in tasks
-        ],
+        "tasks": [command_task(t) for t in tasks],
         "landing_groups": [{"name": n, "tasks": ids} for n, ids in (groups or {}).items()],
     }
     path = repo.parent / "plan.json"

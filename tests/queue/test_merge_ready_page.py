@@ -19,4 +19,3 @@ def test_land_what_is_ready_lands_the_green_prefix_from_the_page(tmp_path: Path)
     for task in FILE_OF:
         assert "get_user" in git(run.repo, "show", f"main:{FILE_OF[task]}")
     assert "Landed the green, approved prefix" in client.get(response.headers["location"]).text
-

@@ -31,7 +31,7 @@ def _repo(tmp_path: Path, sources: int, tests: int) -> Path:
 
 #: A suite that really exercises the code: it runs every module, so the probe's breakage shows.
 RUNS_THE_CODE = (
-    f"{sys.executable} -c \"import glob, runpy; "
+    f'{sys.executable} -c "import glob, runpy; '
     "[runpy.run_path(p) for p in sorted(glob.glob('pkg/*.py'))]\""
 )
 

@@ -101,8 +101,12 @@ def test_a_check_sees_only_the_variables_it_is_given(
 def test_a_check_that_changes_git_metadata_fails_and_is_undone(worktree: Path) -> None:
     admin = worktree.parent.parent.parent / ".git" / "worktrees" / "w1"
     before = (admin / "HEAD").read_text()
-    result = run_shell("echo junk > $(git rev-parse --git-dir)/gitdir", worktree,
-                       SandboxConfig(mode="off"), timeout_s=30)
+    result = run_shell(
+        "echo junk > $(git rev-parse --git-dir)/gitdir",
+        worktree,
+        SandboxConfig(mode="off"),
+        timeout_s=30,
+    )
     assert not result.ok and result.tampered
     assert (admin / "HEAD").read_text() == before
     assert "junk" not in (admin / "gitdir").read_text()

@@ -16,6 +16,7 @@ from crewchief.records import Usage
 
 OutputFormat = Literal["text", "claude-json", "codex-jsonl", "opencode-jsonl", "aider", "mini"]
 
+
 @dataclass(frozen=True)
 class AgentOutput:
     """What a CLI said at the end: its last message, usage if reported, whether it failed,

@@ -154,5 +154,3 @@ def prompt_digest(prompt: str) -> str:
 
 def _bullets(paths: tuple[str, ...]) -> str:
     return "\n".join(f"  - {p}" for p in paths) or "  (none)"
-
-

@@ -120,9 +120,10 @@ def review(
         list[str], typer.Option(metavar="TASK", help="Reject TASK (repeatable).")
     ] = [],  # noqa: B006
     send_back: Annotated[
-        list[str], typer.Option(
+        list[str],
+        typer.Option(
             metavar="TASK", help="Reject TASK and retry it with --comment as instruction."
-        )
+        ),
     ] = [],  # noqa: B006
     comment: Annotated[str, typer.Option(help="Comment recorded with decisions.")] = "",
 ) -> None:

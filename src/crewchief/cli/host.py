@@ -44,6 +44,7 @@ def report_cmd(
 
     root, ledger, rid, _ = open_run(repo, run_id)
     data = report.build(root, ledger, rid)
+
     def show() -> None:
         sys.stdout.write(report.markdown(data))
 

@@ -145,8 +145,12 @@ def _compare(
         now = new_sigs.get(qualname)
         moved = new_path if new_path != first.path else None
         base = {
-            "path": first.path, "qualname": qualname, "name": first.name, "kind": first.kind,
-            "language": first.language, "old_signature": " | ".join(signatures),
+            "path": first.path,
+            "qualname": qualname,
+            "name": first.name,
+            "kind": first.kind,
+            "language": first.language,
+            "old_signature": " | ".join(signatures),
         }
         if now is None:
             found.append(SignatureChange(change="removed", **base))

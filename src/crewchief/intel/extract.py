@@ -283,8 +283,10 @@ def _go_receiver(node: Node) -> str | None:
         return None
     shape = receiver.named_child(0).child_by_field_name("type")
     while shape is not None and shape.type in ("pointer_type", "generic_type"):
-        shape = shape.named_child(0) if shape.type == "pointer_type" else shape.child_by_field_name(
-            "type"
+        shape = (
+            shape.named_child(0)
+            if shape.type == "pointer_type"
+            else shape.child_by_field_name("type")
         )
     return node_text(shape) or None
 

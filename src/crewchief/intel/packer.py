@@ -33,8 +33,15 @@ AMBIGUOUS_DEFINERS = 8
 MAX_CALLERS_PER_TARGET = 12
 _DOC_CHARS = 300
 _CALL_KINDS = ("call", "type", "name")
-_FENCE = {"python": "python", "javascript": "javascript", "typescript": "typescript",
-          "tsx": "tsx", "go": "go", "rust": "rust", "java": "java"}
+_FENCE = {
+    "python": "python",
+    "javascript": "javascript",
+    "typescript": "typescript",
+    "tsx": "tsx",
+    "go": "go",
+    "rust": "rust",
+    "java": "java",
+}
 
 
 class PackedItem(Record):
@@ -108,16 +115,22 @@ def pack_context(
     named = {d.key for d in targets} if symbols else set()
     included, cut = _fit(snapshot, candidates, named, budget, counter)
     context = PackedContext(
-        owned_paths=tuple(owned_paths), requested=tuple(symbols), missing=tuple(missing),
-        included=tuple(included), cut=tuple(cut), tokens=0, budget=budget,
-        tokenizer=counter.name, exact_tokens=counter.exact,
+        owned_paths=tuple(owned_paths),
+        requested=tuple(symbols),
+        missing=tuple(missing),
+        included=tuple(included),
+        cut=tuple(cut),
+        tokens=0,
+        budget=budget,
+        tokenizer=counter.name,
+        exact_tokens=counter.exact,
     )
     tokens = counter.count(context.render())
     while tokens > budget and context.included and context.included[-1].key not in named:
         # Token counts of pieces add up only approximately: drop from the end until it fits.
-        context = context.model_copy(update={
-            "included": context.included[:-1], "cut": (*context.cut, context.included[-1])
-        })
+        context = context.model_copy(
+            update={"included": context.included[:-1], "cut": (*context.cut, context.included[-1])}
+        )
         tokens = counter.count(context.render())
     return context.model_copy(update={"tokens": tokens})
 
@@ -179,13 +192,20 @@ def callers(snapshot: Snapshot, targets: Sequence[Definition]) -> list[Definitio
         definers = {d.path for d in snapshot.definitions(name=target.name)}
         ambiguous = len(definers) > AMBIGUOUS_DEFINERS
         refs = [
-            r for r in snapshot.callers(target)
+            r
+            for r in snapshot.callers(target)
             if r.scope
             and language_family(snapshot.files[r.path].language) == family
             and not (ambiguous and r.path.rpartition("/")[0] != folder)
         ]
-        refs.sort(key=lambda r: (r.path != target.path, r.path.rpartition("/")[0] != folder,
-                                 r.path, r.line))
+        refs.sort(
+            key=lambda r: (
+                r.path != target.path,
+                r.path.rpartition("/")[0] != folder,
+                r.path,
+                r.line,
+            )
+        )
         scopes = _unique(
             d for r in refs if (d := snapshot.definition(r.path, r.scope)) and d.key not in exclude
         )
@@ -237,8 +257,15 @@ def _item(
         text = f"{d.path} lines {d.line_start}-{d.line_end} ({d.qualname}):\n```{fence}\n"
         text += source.rstrip("\n") + "\n```\n"
     return PackedItem(
-        key=d.key, path=d.path, qualname=d.qualname, role=role, detail=detail,
-        line_start=d.line_start, line_end=d.line_end, tokens=counter.count(text) + 1, text=text,
+        key=d.key,
+        path=d.path,
+        qualname=d.qualname,
+        role=role,
+        detail=detail,
+        line_start=d.line_start,
+        line_end=d.line_end,
+        tokens=counter.count(text) + 1,
+        text=text,
     )
 
 

@@ -79,7 +79,12 @@ def render_map(ranking: Ranking, budget: int, counter: TokenCounter) -> RepoMap:
             del chosen[last.path]
         text = _render(chosen, by_key)
     return RepoMap(
-        text, counter.count(text), budget, counter.name, counter.exact, tuple(shown),
+        text,
+        counter.count(text),
+        budget,
+        counter.name,
+        counter.exact,
+        tuple(shown),
         len(ranking.symbols),
     )
 

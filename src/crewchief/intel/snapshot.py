@@ -143,8 +143,7 @@ class Snapshot:
             r
             for r in self._refs_named(symbol.name)
             if not (
-                r.path == symbol.path
-                and (r.scope == symbol.qualname or r.scope.startswith(prefix))
+                r.path == symbol.path and (r.scope == symbol.qualname or r.scope.startswith(prefix))
             )
         ]
 

@@ -23,9 +23,7 @@ _SHA256_HEX = 64
 _EXTENSIONS = b"|".join(re.escape(e[1:].encode()) for spec in LANGUAGES for e in spec.extensions)
 _ENTRY_BLOB = re.compile(rb"\d{6} ([0-9a-f]+) ")
 #: One ``ls-files -s -z`` record whose path has a known extension: mode, blob, stage, path.
-_SOURCE_ENTRY = re.compile(
-    rb"(\d{6}) ([0-9a-f]+) (\d)\t([^\0]*\.(?i:" + _EXTENSIONS + rb"))\0"
-)
+_SOURCE_ENTRY = re.compile(rb"(\d{6}) ([0-9a-f]+) (\d)\t([^\0]*\.(?i:" + _EXTENSIONS + rb"))\0")
 
 
 @dataclass(frozen=True, slots=True)

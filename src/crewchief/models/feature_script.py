@@ -37,20 +37,44 @@ def _task(tid: str, title: str, path: str, what: str, deps: list[str]) -> dict[s
 
 
 TASKS = [
-    _task("model", "add Order.currency", "shop/models.py",
-          'Add a field `currency: str = "EUR"` to Order.', []),
-    _task("handler", "return the currency", "shop/handlers.py",
-          "get_order's response carries the order's currency.", ["model"]),
-    _task("client", "format a total with its currency", "shop/client.py",
-          "Add format_total(order) -> str: the amount in units, two decimals, and the currency.",
-          ["handler"]),
+    _task(
+        "model",
+        "add Order.currency",
+        "shop/models.py",
+        'Add a field `currency: str = "EUR"` to Order.',
+        [],
+    ),
+    _task(
+        "handler",
+        "return the currency",
+        "shop/handlers.py",
+        "get_order's response carries the order's currency.",
+        ["model"],
+    ),
+    _task(
+        "client",
+        "format a total with its currency",
+        "shop/client.py",
+        "Add format_total(order) -> str: the amount in units, two decimals, and the currency.",
+        ["handler"],
+    ),
     {
-        **_task("tests", "test the currency", "tests/test_currency.py",
-                "Test that get_order returns the currency.", ["handler"]),
+        **_task(
+            "tests",
+            "test the currency",
+            "tests/test_currency.py",
+            "Test that get_order returns the currency.",
+            ["handler"],
+        ),
         "new_files": ["tests/test_currency.py"],
     },
-    _task("caller", "describe with the currency", "shop/app.py",
-          "describe() shows the total through client.format_total.", ["client"]),
+    _task(
+        "caller",
+        "describe with the currency",
+        "shop/app.py",
+        "describe() shows the total through client.format_total.",
+        ["client"],
+    ),
 ]
 
 #: task id → (search, replace) edits of its first attempt; the revision's where it differs.
@@ -64,7 +88,7 @@ EDITS: dict[str, tuple[str, str]] = {
         "    return handlers.get_order(order_id)\n",
         "    return handlers.get_order(order_id)\n\n\n"
         "def format_total(order: dict[str, object]) -> str:\n"
-        '    return f"{int(order[\'total_cents\']) / 100:.2f}"\n',
+        "    return f\"{int(order['total_cents']) / 100:.2f}\"\n",
     ),
     "tests": (
         "",
@@ -82,7 +106,7 @@ REVISED: dict[str, tuple[str, str]] = {
         EDITS["client"][0],
         "    return handlers.get_order(order_id)\n\n\n"
         "def format_total(order: dict[str, object]) -> str:\n"
-        '    return f"{int(order[\'total_cents\']) / 100:.2f} {order[\'currency\']}"\n',
+        "    return f\"{int(order['total_cents']) / 100:.2f} {order['currency']}\"\n",
     ),
 }
 #: A second edit of the caller: its body uses the new client function.
@@ -128,8 +152,10 @@ def worker() -> FunctionModel:
     def read(messages: list[ModelMessage], info: AgentInfo) -> Reply:
         task, _ = task_and_revision(messages)
         path = _path_of(task)
-        return Call("search", {"pattern": "def ", "path": "shop"}) if task == "tests" else Call(
-            "read_file", {"path": path}
+        return (
+            Call("search", {"pattern": "def ", "path": "shop"})
+            if task == "tests"
+            else Call("read_file", {"path": path})
         )
 
     def edit(messages: list[ModelMessage], info: AgentInfo) -> Reply:
@@ -137,8 +163,12 @@ def worker() -> FunctionModel:
         search, replace = (REVISED if revised else EDITS).get(task, EDITS[task])
         calls = [Call("edit_file", {"path": _path_of(task), "search": search, "replace": replace})]
         if task == "caller":
-            calls.append(Call("edit_file", {"path": _path_of(task), "search": CALLER_BODY[0],
-                                            "replace": CALLER_BODY[1]}))
+            calls.append(
+                Call(
+                    "edit_file",
+                    {"path": _path_of(task), "search": CALLER_BODY[0], "replace": CALLER_BODY[1]},
+                )
+            )
         return calls
 
     def report(messages: list[ModelMessage], info: AgentInfo) -> Reply:
