@@ -355,11 +355,15 @@ class Orchestrator:
     def _integrate_or_hold(
         self, run_id: str, task_ids: set[str], queued: Chain | None = None
     ) -> None:
-        """Integrate; a flaky suite holds the run for a person (resume tests again)."""
+        """Integrate; a flaky suite holds the run for a person (resume tests again); a manager
+        that gives no summary pauses it, like a reviewer outage (resume asks again)."""
         try:
             self._integrate(run_id, task_ids, queued)
         except FlakySuite as e:
             self._hold_flaky(run_id, e)
+        except ModelUnavailable as e:
+            self._pause_kind = "model_error"
+            self._pause(run_id, str(e))
 
     def _hold_flaky(self, run_id: str, e: FlakySuite) -> None:
         self.ledger.set_run_state(run_id, RunState.INTERRUPTED, reason=str(e), held=True)

@@ -81,8 +81,10 @@ def merge_order(
         from crewchief.llm.summary import AcceptedPatch
 
         accepted = [AcceptedPatch(p.task, p.patch, p.rationale) for p in picks]
-        summary = reviewer.summarize(plan, accepted)
-        record_model_work(ledger, reviewer, run_id)
+        try:
+            summary = reviewer.summarize(plan, accepted)
+        finally:  # the calls of a failed summary are spent too
+            record_model_work(ledger, reviewer, run_id)
         ledger.event(run_id, "manager_summary", cast(dict[str, JsonValue], summary.event_data()))
         proposed = _proposal(ledger, run_id)
     if proposed is None:

@@ -70,10 +70,13 @@ PLAN = Plan(
 )
 
 
-def drive(repo: Path, url: str, run_id: str | None = None) -> tuple[Ledger, str, RunState]:
+def drive(
+    repo: Path, url: str, run_id: str | None = None, integrate: bool = False
+) -> tuple[Ledger, str, RunState]:
     # `true` never passes the suite's sensitivity probe: the run stops before integration (and
-    # the manager's summary), which keeps this test to the review itself.
-    cfg = Config(test_command="true", workers=1)
+    # the manager's summary), which keeps this test to the review itself — unless the test is
+    # about integration, which then opts out of the probe.
+    cfg = Config(test_command="true", workers=1, suite_probe=not integrate)
     reviewer = LLMReviewer(build_model(f"openai-compatible:qwen3-coder@{url}"), plan=PLAN)
     ledger = Ledger.for_repo(repo)
     if run_id is None:
@@ -112,3 +115,27 @@ def test_reviewer_outage_pauses_the_run_and_resume_reviews_again(
     assert ledger.task_states(run_id)["cart"] == TaskState.VERIFIED
     assert [v.decision for _, v in ledger.verdicts(run_id, "cart")] == ["approve"]
     assert not canned.responses  # every scripted answer was asked for
+
+
+def test_a_manager_that_gives_no_summary_pauses_the_run_and_resume_asks_again(
+    repo: Path,
+) -> None:
+    summary = {"summary": "comments the cart", "order": [{"task": "cart", "reason": "alone"}]}
+    canned = Canned(
+        [(200, {}, openai_tool_call("final_result", APPROVE, (100, 10, 0)))]
+        + [error(500, "internal")] * 5
+        + [(200, {}, openai_tool_call("final_result", summary, (80, 8, 0)))]
+    )
+    with loopback(canned) as url:
+        ledger, run_id, state = drive(repo, url, integrate=True)
+        assert state == RunState.INTERRUPTED
+        assert ledger.task_states(run_id)["cart"] == TaskState.VERIFIED
+        pause = [e.data for e in ledger.event_records(run_id) if e.kind == "model_error"]
+        assert len(pause) == 1 and "failed to summarize" in str(pause[0]["reason"])
+        kinds = [e.kind for e in ledger.event_records(run_id)]
+        assert "manager_summary" not in kinds and "integrated" not in kinds
+        ledger, run_id, state = drive(repo, url, run_id, integrate=True)
+    assert state == RunState.AWAITING_APPROVAL
+    [made] = [e.data for e in ledger.event_records(run_id) if e.kind == "manager_summary"]
+    assert made["summary"] == "comments the cart"
+    assert not canned.responses

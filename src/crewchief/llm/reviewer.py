@@ -125,11 +125,16 @@ class LLMReviewer:
 
     def summarize(self, plan: Plan, accepted: Sequence[AcceptedPatch]) -> ChangeSummary:
         """A summary of the whole change set and a merge order with reasons (always a valid
-        order: every accepted task once, after its dependencies)."""
-        summary, calls, transcript = summarize_change(
+        order: every accepted task once, after its dependencies). Raises ModelUnavailable
+        when the manager gave none (its calls are kept for the ledger all the same)."""
+        summary, calls, transcript, error = summarize_change(
             self._model.get(), self.model_label, self.prices, plan, accepted, self.output_retries
         )
         self._keep(calls, transcript)
+        if summary is None:
+            raise ModelUnavailable(
+                f"the manager model {self.model_label} failed to summarize the change: {error}"
+            )
         return summary
 
     def _keep(self, calls: Sequence[ModelCall], transcript: Sequence[TranscriptEntry]) -> None:

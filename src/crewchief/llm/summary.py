@@ -69,9 +69,10 @@ def summarize_change(
     plan: Plan,
     accepted: Sequence[AcceptedPatch],
     output_retries: int,
-) -> tuple[ChangeSummary, list[ModelCall], list[TranscriptEntry]]:
-    """Ask the manager; fall back to the plan order (with the failure as the summary) if the
-    model's output stays malformed."""
+) -> tuple[ChangeSummary | None, list[ModelCall], list[TranscriptEntry], str | None]:
+    """Ask the manager: (the summary, the calls made, the transcript, None), or (None, the
+    calls, the transcript, why) when the call failed after the SDK's retries or its output
+    stayed malformed — no summary is made up: the caller pauses the run."""
     from pydantic_ai import Agent
 
     agent = Agent(
@@ -83,11 +84,13 @@ def summarize_change(
     out = run_agent(
         agent, _prompt(plan, accepted), role="manager", model_label=label, prices=prices
     )
-    draft = out.output or SummaryDraft(summary=f"(no summary: {out.error})", order=[])
+    if out.output is None:
+        return None, list(out.calls), list(out.transcript), out.error or "no answer"
     ids = [a.task.id for a in accepted]
-    order = valid_order(plan, ids, [(s.task, s.reason) for s in draft.order])
+    order = valid_order(plan, ids, [(s.task, s.reason) for s in out.output.order])
     steps = tuple(MergeStep(task=t, reason=r) for t, r in order)
-    return ChangeSummary(summary=draft.summary, order=steps), list(out.calls), list(out.transcript)
+    summary = ChangeSummary(summary=out.output.summary, order=steps)
+    return summary, list(out.calls), list(out.transcript), None
 
 
 def _prompt(plan: Plan, accepted: Sequence[AcceptedPatch]) -> prompts.Prompt:
