@@ -1,18 +1,24 @@
 """The real Claude Code CLI as the host agent of ``crewchief mcp``: configured as the README says
-(``--mcp-config`` with the stdio command, ``--allowedTools mcp__crewchief``,
-``--strict-mcp-config``), in print mode, its model the scripted Anthropic-compatible server.
+(``--mcp-config`` with the stdio command and ``--strict-mcp-config``, or the README's own
+``claude mcp add`` command), in print mode with ``--allowedTools mcp__crewchief``, its model the
+scripted Anthropic-compatible server.
 
 The scripted model is a manager that decides each next call from the tool results Claude Code
 sends back: it loads crewchief's tools (Claude Code defers MCP tools behind its ToolSearch),
 validates the plan, starts the run, follows it with run_status (waiting for a change) until a
-task awaits review, approves it, merges when the run awaits approval, then answers in text.
-Claude Code's private HOME and config dir keep the machine's user out of it.
+task awaits review, approves it, merges when the run awaits approval, then answers in text
+(or answers as soon as the call a test names it to stop at has come back).
+Claude Code's private HOME keeps the machine's user out of it: Claude Code keeps its settings and
+its registered MCP servers in ``$CLAUDE_CONFIG_DIR/.claude.json`` (``~/.claude.json`` without the
+variable), its logs under ``$XDG_CACHE_HOME`` and its scratch files under ``$CLAUDE_CODE_TMPDIR``,
+and reads ``$XDG_CONFIG_HOME/anthropic``; all of them point into that HOME.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +29,9 @@ from repo_helpers import GIT_ENV, PY
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL = ROOT / "scripts" / "install-agents.sh"
+README = ROOT / "README.md"
+#: The README's stand-in for the repository crewchief serves.
+REPO_PLACEHOLDER = "/path/to/repo"
 HOST_NAME = "claude-code"
 MODEL = "scripted-model"
 PREFIX = "mcp__crewchief__"
@@ -40,29 +49,56 @@ def claude_bin() -> Path:
     return Path(proc.stdout.strip().splitlines()[-1]) / "claude"
 
 
+#: What ``crewchief mcp`` runs with besides Claude Code's environment: this checkout's source, no
+#: real model request, a git identity for the commits its runs make.
+SERVER_ENV = {
+    "PYTHONPATH": str(ROOT / "src"),
+    "CREWCHIEF_NO_MODEL_REQUESTS": "1",
+    **GIT_ENV,
+}
+
+
 def mcp_config(repo: Path, path: Path) -> Path:
     """The README's ``--mcp-config`` file, with this interpreter and this checkout's source."""
     server = {
         "command": PY,
         "args": ["-m", "crewchief", "mcp", "--repo", str(repo), "--host-name", HOST_NAME],
-        "env": {
-            "PYTHONPATH": str(ROOT / "src"),
-            "CREWCHIEF_NO_MODEL_REQUESTS": "1",
-            **GIT_ENV,
-        },
+        "env": SERVER_ENV,
     }
     path.write_text(json.dumps({"mcpServers": {"crewchief": server}}))
     return path
 
 
-def run_claude(repo: Path, prompt: str, base_url: str, home: Path) -> dict[str, Any]:
-    """``claude -p PROMPT`` in ``repo`` with crewchief as its only MCP server; its JSON result."""
+def install_crewchief(home: Path) -> Path:
+    """A ``crewchief`` command in ``home``'s ``.local/bin`` (where pipx puts it; first on Claude
+    Code's PATH here) running this checkout with ``SERVER_ENV``: what the README's commands name."""
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in SERVER_ENV.items())
+    path = _bin_dir(home) / "crewchief"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\nexport {exports}\nexec {shlex.quote(PY)} -m crewchief "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+def readme_mcp_add(repo: Path) -> list[str]:
+    """The README's ``claude mcp add`` command, word for word, serving ``repo``."""
+    lines = README.read_text().splitlines()
+    argv = shlex.split(next(line for line in lines if line.startswith("claude mcp add ")))
+    assert REPO_PLACEHOLDER in argv, argv
+    return [str(repo) if word == REPO_PLACEHOLDER else word for word in argv]
+
+
+def claude(repo: Path, home: Path, base_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``claude ARGS`` in ``repo`` with ``home`` as its HOME and ``base_url`` as its model
+    server; AssertionError with its output unless it exits 0."""
     home.mkdir(parents=True, exist_ok=True)
-    config = mcp_config(repo, home / "crewchief-mcp.json")
     env = {
-        "PATH": os.environ["PATH"],
+        "PATH": f"{_bin_dir(home)}{os.pathsep}{os.environ['PATH']}",
         "HOME": str(home),
         "CLAUDE_CONFIG_DIR": str(home / ".claude"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "CLAUDE_CODE_TMPDIR": str(home / "tmp"),
         "ANTHROPIC_BASE_URL": base_url,
         "ANTHROPIC_API_KEY": "sk-scripted-123456",
         "DISABLE_AUTOUPDATER": "1",
@@ -72,17 +108,43 @@ def run_claude(repo: Path, prompt: str, base_url: str, home: Path) -> dict[str, 
         "MCP_TIMEOUT": "120000",
         "MCP_TOOL_TIMEOUT": "300000",
     }
-    argv = [
-        str(claude_bin()), "-p", prompt, "--model", MODEL, "--output-format", "json",
-        "--mcp-config", str(config), "--strict-mcp-config",
-        "--allowedTools", "mcp__crewchief", "--no-session-persistence",
-    ]  # fmt: skip
     proc = subprocess.run(
-        argv, cwd=repo, env=env, capture_output=True, text=True, timeout=CLI_DEADLINE_S
+        [str(claude_bin()), *args],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_DEADLINE_S,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    result: dict[str, Any] = json.loads(proc.stdout)
+    return proc
+
+
+def run_claude(repo: Path, prompt: str, base_url: str, home: Path) -> dict[str, Any]:
+    """``claude -p PROMPT`` in ``repo`` with crewchief as its only MCP server, given by the
+    README's ``--mcp-config`` file; its JSON result."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = mcp_config(repo, home / "crewchief-mcp.json")
+    return print_session(
+        repo, prompt, base_url, home, "--mcp-config", str(config), "--strict-mcp-config"
+    )
+
+
+def print_session(
+    repo: Path, prompt: str, base_url: str, home: Path, *mcp_args: str
+) -> dict[str, Any]:
+    """``claude -p PROMPT`` in ``repo``, crewchief's tools allowed, with the MCP servers registered
+    in ``home`` (or as ``mcp_args`` say); its JSON result."""
+    argv = [
+        "-p", prompt, "--model", MODEL, "--output-format", "json", *mcp_args,
+        "--allowedTools", "mcp__crewchief", "--no-session-persistence",
+    ]  # fmt: skip
+    result: dict[str, Any] = json.loads(claude(repo, home, base_url, *argv).stdout)
     return result
+
+
+def _bin_dir(home: Path) -> Path:
+    return home / ".local" / "bin"
 
 
 @dataclass(frozen=True)
@@ -131,8 +193,10 @@ class Manager:
     """A scripted manager for ``plan``: each reply is decided from the results received so far.
     ``requests`` keeps every request it answered (the scripted server's log of bodies)."""
 
-    def __init__(self, plan: dict[str, Any]) -> None:
+    def __init__(self, plan: dict[str, Any], last_tool: str = "merge_run") -> None:
         self.plan = plan
+        #: The call after whose result it answers in text (and the session ends).
+        self.last_tool = last_tool
         self.requests: list[ModelRequest] = []
         #: The id of every tool call it made.
         self.call_ids: list[str] = []
@@ -161,6 +225,8 @@ class Manager:
 
     def next_step(self, last: Exchange, done: list[Exchange]) -> Reply:
         tool = last.tool.removeprefix(PREFIX)
+        if tool == self.last_tool:
+            return Reply(text=f"{tool} answered: {last.result}")
         if tool == "ToolSearch":
             return _call("validate_plan", plan=self.plan)
         if tool == "validate_plan":
@@ -169,8 +235,6 @@ class Manager:
                 return Reply(text=f"the plan is not valid: {checked['problems']}")
             return _call("start_run", plan=self.plan)
         run = next(e.data()["run"] for e in done if e.tool == PREFIX + "start_run")
-        if tool == "merge_run":
-            return Reply(text=f"merge_run answered: {last.result}")
         if tool != "run_status":  # start_run, review_task: see where the run is
             return _call("run_status", run=run, wait_s=WAIT_S)
         status = last.data()

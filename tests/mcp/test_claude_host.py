@@ -9,7 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from claude_host import HOST_NAME, MODEL, PREFIX, Manager, claude_bin, exchanges, run_claude
+from claude_host import (
+    HOST_NAME,
+    MODEL,
+    PREFIX,
+    Manager,
+    claude,
+    claude_bin,
+    exchanges,
+    install_crewchief,
+    print_session,
+    readme_mcp_add,
+    run_claude,
+)
 
 from model_server import ScriptedModelServer
 from repo_helpers import crewchief, default_config, git, make_repo, status_json
@@ -109,3 +121,34 @@ def test_claude_code_is_told_what_a_person_must_do_to_merge_a_protected_path(
     assert f"crewchief merge {run}" in answer["a_person_must_run"]
     assert status_json(repo, run)["state"] == "awaiting_approval"
     assert git(repo, "rev-list", "--count", "main") == "1"  # nothing landed
+
+
+def test_claude_code_drives_crewchief_registered_by_the_readmes_claude_mcp_add(
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(tmp_path / "repo", FILES, default_config(worker_model=WORKER))
+    home = tmp_path / "home"
+    install_crewchief(home)
+    manager = Manager(plan(task("model", "lib/model.py")), last_tool="validate_plan")
+    with ScriptedModelServer(manager, model_ids=(MODEL,)) as server:
+        add = readme_mcp_add(repo)
+        assert add[:4] == ["claude", "mcp", "add", "crewchief"]
+        claude(repo, home, server.url, *add[1:])
+        shown = claude(repo, home, server.url, "mcp", "get", "crewchief").stdout
+        result = print_session(repo, PROMPT, server.url, home)  # no --mcp-config
+    # Registered in the private config dir, for this repository (the default, local, scope) ...
+    config = json.loads((home / ".claude" / ".claude.json").read_text())
+    server_args = ["mcp", "--repo", str(repo), "--host-name", HOST_NAME]
+    registered = config["projects"][str(repo)]["mcpServers"]["crewchief"]
+    assert (registered["command"], registered["args"]) == ("crewchief", server_args)
+    # ... where Claude Code found it and started it: its health check connected.
+    assert "Scope: Local config" in shown, shown
+    assert "Status: ✔ Connected" in shown, shown
+    assert f"Args: {' '.join(server_args)}" in shown, shown
+    # The session without --mcp-config had crewchief's tools, and its call was answered.
+    assert not result["is_error"], result
+    assert result["result"].startswith("validate_plan answered:"), result["result"]
+    done = exchanges(manager.requests[-1])
+    assert [e.call_id for e in done] == manager.call_ids
+    assert [e.tool for e in done] == ["ToolSearch", PREFIX + "validate_plan"]
+    assert done[-1].data() == {"valid": True, "problems": [], "predicted_conflicts": []}
