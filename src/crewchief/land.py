@@ -214,14 +214,17 @@ def _record_merged(
     ledger.set_run_state(run_id, RunState.MERGED, **intent, how=how)
 
 
-def open_intent(ledger: Ledger, run_id: str) -> dict[str, str] | None:
-    """The run's last merge intent if it was never settled (recorded as merged or void)."""
+def open_intent(ledger: Ledger, run_id: str) -> tuple[dict[str, str], list[str] | None] | None:
+    """The run's last merge intent if it was never settled (recorded as merged, landed or
+    void): (target, commits and who; the tasks of a ``merge --ready`` prefix, else None)."""
     if RunState(ledger.run(run_id)["state"]) == RunState.MERGED:
         return None
     intents = [e.data for e in ledger.event_records(run_id) if e.kind == "merge_intent"]
     if not intents or intents[-1].get("state") != "intended":
         return None
-    return {k: str(v) for k, v in intents[-1].items() if k != "state"}
+    tasks = intents[-1].get("tasks")
+    fields = {k: str(v) for k, v in intents[-1].items() if k not in ("state", "tasks")}
+    return fields, [str(t) for t in tasks] if isinstance(tasks, list) else None
 
 
 def reconcile(repo: Path, ledger: Ledger, run_id: str) -> str | None:
@@ -229,9 +232,12 @@ def reconcile(repo: Path, ledger: Ledger, run_id: str) -> str | None:
     outcome: "merged" when the target branch holds the integration commit (the move happened:
     the merge is recorded now), "void" when it does not (nothing was merged; merge again).
     None when there was nothing to settle."""
-    intent = open_intent(ledger, run_id)
-    if intent is None:
+    found = open_intent(ledger, run_id)
+    if found is None:
         return None
+    intent, prefix = found
+    if prefix is not None:
+        return _reconcile_prefix(repo, ledger, run_id, intent, prefix)
     run = ledger.run(run_id)  # the commits from the run itself, not from the event's text
     current = git.rev_parse(repo, f"refs/heads/{run['target_branch']}")
     tip = run["integration_commit"]
@@ -241,6 +247,27 @@ def reconcile(repo: Path, ledger: Ledger, run_id: str) -> str | None:
         return "void"
     approved = {t for t, s in ledger.task_states(run_id).items() if s in (S.APPROVED, S.MERGED)}
     _record_merged(ledger, run_id, approved, intent, "reconciled after an interruption")
+    return "merged"
+
+
+def _reconcile_prefix(
+    repo: Path, ledger: Ledger, run_id: str, intent: dict[str, str], tasks: list[str]
+) -> str:
+    """Settle an interrupted ``merge --ready``: "merged" when the target branch holds the
+    prefix's commit (taken from the run's own integration build, not the event's text)."""
+    built = {str(r["task_id"]): str(r["commit_id"]) for r in ledger.integration_chain(run_id)}
+    tip = built.get(tasks[-1]) if tasks else None
+    current = git.rev_parse(repo, f"refs/heads/{intent['target']}")
+    landed = (
+        tip is not None
+        and current is not None
+        and (current == tip or _contains(repo, current, tip))
+    )
+    if not landed or tip is None:
+        void: list[JsonValue] = list(tasks)
+        ledger.event(run_id, "merge_intent", {**intent, "tasks": void, "state": "void"})
+        return "void"
+    _record_landed(ledger, run_id, tasks, {**intent, "to_commit": tip})
     return "merged"
 
 
@@ -282,21 +309,38 @@ def merge_ready(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) 
     for task_id, _ in links:
         if ledger.task_states(run_id)[task_id] == S.VERIFIED:
             decide(ledger, run_id, task_id, True, who, "approved with merge --ready")
-    how = _move(repo, ref, tip, old)
-    for task_id, _ in links:
-        ledger.set_task_state(run_id, task_id, S.MERGED)
+    # As for a whole merge, the intent is recorded before the branch moves (``reconcile``).
+    target = str(run["target_branch"])
+    intent = {"target": target, "from_commit": old, "to_commit": tip, "who": who}
     tasks: list[JsonValue] = [t for t, _ in links]
-    ledger.event(run_id, "landed", {"from": old, "to": tip, "tasks": tasks, "who": who})
-    if state == RunState.AWAITING_APPROVAL and not _unlanded(ledger, run_id):
-        ledger.set_run_state(
-            run_id,
-            RunState.MERGED,
-            target=run["target_branch"],
-            from_commit=old,
-            to_commit=tip,
-            who=who,
-        )
-    return Landing(str(run["target_branch"]), old, tip, how)
+    ledger.event(run_id, "merge_intent", {**intent, "tasks": tasks, "state": "intended"})
+    try:
+        how = _move(repo, ref, tip, old)
+    except BaseException:
+        if git.rev_parse(repo, ref) == old:
+            ledger.event(run_id, "merge_intent", {**intent, "tasks": tasks, "state": "void"})
+        raise
+    _record_landed(ledger, run_id, [str(t) for t in tasks], intent)
+    return Landing(target, old, tip, how)
+
+
+def _record_landed(ledger: Ledger, run_id: str, tasks: list[str], intent: dict[str, str]) -> None:
+    """A landed prefix in the ledger: its tasks merged, the landing, the intent settled; the
+    run merged when that was all of it and it was at the gate."""
+    for task_id in tasks:
+        if ledger.task_states(run_id)[task_id] != S.MERGED:
+            ledger.set_task_state(run_id, task_id, S.MERGED)
+    landed: dict[str, JsonValue] = {
+        "from": intent["from_commit"],
+        "to": intent["to_commit"],
+        "tasks": list(tasks),
+        "who": intent["who"],
+    }
+    ledger.event(run_id, "landed", landed)
+    ledger.event(run_id, "merge_intent", {**intent, "tasks": landed["tasks"], "state": "landed"})
+    at_gate = RunState(ledger.run(run_id)["state"]) == RunState.AWAITING_APPROVAL
+    if at_gate and not _unlanded(ledger, run_id):
+        ledger.set_run_state(run_id, RunState.MERGED, **intent)
 
 
 def _ready_prefix(ledger: Ledger, run_id: str, cfg: Config) -> tuple[list[tuple[str, str]], str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,11 +29,15 @@ def awaiting(tmp_path: Path) -> tuple[Path, str]:
     return repo, run_id
 
 
-def _crash_after_intent(repo: Path, run_id: str, *, moved: bool) -> str:
+def _crash_after_intent(repo: Path, run_id: str, *, moved: bool, ready: bool = False) -> str:
+    """``ready``: as ``merge --ready`` records it (the prefix's tasks named)."""
     ledger = Ledger.existing(repo)
     run = ledger.run(run_id)
     tip, base = run["integration_commit"], run["base_commit"]
-    intent = {"target": "main", "from_commit": base, "to_commit": tip, "who": "root"}
+    intent: dict[str, Any] = {"target": "main", "from_commit": base, "to_commit": tip}
+    intent["who"] = "root"
+    if ready:
+        intent["tasks"] = [r["task_id"] for r in ledger.integration_chain(run_id)]
     ledger.event(run_id, "merge_intent", {**intent, "state": "intended"})
     ledger.close()
     if moved:
@@ -64,3 +69,23 @@ def test_a_landing_killed_before_the_move_is_void_and_merge_lands_it(
     assert run_cli(repo, "merge", run_id).returncode == 0
     assert git(repo, "rev-parse", "main") == tip
     assert json.loads(run_cli(repo, "status", "--json", run_id).stdout)["state"] == "merged"
+
+
+@pytest.mark.parametrize("moved", [True, False], ids=["after-the-move", "before-the-move"])
+def test_a_merge_ready_killed_at_the_move_is_settled_from_its_intent(
+    awaiting: tuple[Path, str], moved: bool
+) -> None:
+    repo, run_id = awaiting
+    base = git(repo, "rev-parse", "main")
+    tip = _crash_after_intent(repo, run_id, moved=moved, ready=True)
+    status = json.loads(run_cli(repo, "status", "--json", run_id).stdout)
+    assert status["merge_reconciled"] == ("merged" if moved else "void")
+    if moved:
+        assert status["state"] == "merged" and git(repo, "rev-parse", "main") == tip
+        assert [t["state"] for t in status["task_list"]] == ["merged"]
+        return
+    assert status["state"] == "awaiting_approval" and git(repo, "rev-parse", "main") == base
+    assert run_cli(repo, "merge", run_id, "--ready").returncode == 0
+    assert git(repo, "rev-parse", "main") == tip
+    kinds = [e["kind"] for e in json.loads(run_cli(repo, "log", "--json").stdout)]
+    assert kinds.count("landed") == 1
