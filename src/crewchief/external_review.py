@@ -2,17 +2,21 @@
 manager, and the run waits for its verdict instead of calling a model.
 
 The driver and the host are different processes; the ledger is how they meet. For each patch
-that passed the gate the driver appends ``review_requested`` (with the attempt), then waits
-until a ``host_verdict`` event for that attempt appears; ``submit`` writes one. Mechanical
-checks come first, as with every reviewer: a patch that failed them is rejected by the rules
-and never shown to the host.
+that passed the gate the driver appends ``review_requested`` (with the attempt) and goes on:
+the patch stays produced while other tasks start and finish. A ``host_verdict`` event for that
+attempt (``submit`` writes one) is taken in by the driver when it appears; ``watch`` is how the
+driver wakes for it. Mechanical checks come first, as with every reviewer: a patch that failed
+them is rejected by the rules and never shown to the host.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
+import threading
+from collections.abc import Collection, Sequence
+from concurrent.futures import Future, InvalidStateError
+from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 
 from crewchief.errors import UserError
 from crewchief.ledger import Ledger
@@ -22,7 +26,7 @@ from crewchief.verify import RuleReviewer
 
 _SAID = {"approve": "approved", "revise": "sent back for a revision", "reject": "rejected"}
 
-#: How often the waiting driver looks at the ledger for the host's verdict.
+#: How often the watching thread looks at the ledger for the host's verdicts.
 POLL_S = 0.2
 
 
@@ -35,17 +39,72 @@ class ExternalReviewer:
     name: str = "external"
 
     def review(self, task: Task, result: WorkerResult, checks: Sequence[CheckResult]) -> Verdict:
-        """The rules' verdict when the gate failed; else the host's, waited for."""
+        """The rules' verdict when the gate failed; else the host's, waited for (the driver
+        uses ``request`` and ``watch`` instead, so that other work goes on meanwhile)."""
+        attempt = self.ledger.attempts(self.run_id, task.id)[-1]["id"]
+        ruled = self.request(task, result, checks, attempt)
+        if ruled is not None:
+            return ruled
+        self.watch([attempt]).result()
+        verdict = host_verdict(self.ledger, self.run_id, attempt)
+        assert verdict is not None
+        return verdict
+
+    def request(
+        self, task: Task, result: WorkerResult, checks: Sequence[CheckResult], attempt_id: str
+    ) -> Verdict | None:
+        """The rules' verdict when the gate failed, or the host's if it has given one; else
+        None, with the review requested from the host (once per attempt)."""
         ruled = RuleReviewer().review(task, result, checks)
         if ruled.decision != "approve":
             return ruled
-        attempt = self.ledger.attempts(self.run_id, task.id)[-1]["id"]
-        self.ledger.event(self.run_id, "review_requested", {}, task_id=task.id, attempt_id=attempt)
-        while True:
-            verdict = host_verdict(self.ledger, self.run_id, attempt)
-            if verdict is not None:
-                return verdict
-            time.sleep(POLL_S)
+        given = host_verdict(self.ledger, self.run_id, attempt_id)
+        if given is not None:
+            return given
+        asked = any(
+            e.kind == "review_requested" and e.attempt_id == attempt_id
+            for e in self.ledger.event_records(self.run_id)
+        )
+        if not asked:
+            self.ledger.event(
+                self.run_id, "review_requested", {}, task_id=task.id, attempt_id=attempt_id
+            )
+        return None
+
+    def watch(self, attempt_ids: Collection[str]) -> Watch:
+        """A future done once the host has answered any of ``attempt_ids`` (read through a
+        ledger connection of its own, in a thread)."""
+        return Watch(self.ledger.path, self.run_id, frozenset(attempt_ids))
+
+
+class Watch(Future[str]):
+    """Done with the first of its attempts the host has answered; ``cancel`` ends it."""
+
+    def __init__(self, ledger: Path, run_id: str, attempts: frozenset[str]) -> None:
+        super().__init__()
+        self._stop = threading.Event()
+        args = (ledger, run_id, attempts)
+        threading.Thread(target=self._poll, args=args, daemon=True, name="host-review").start()
+
+    def _poll(self, path: Path, run_id: str, attempts: frozenset[str]) -> None:
+        ledger = Ledger(path)  # the thread's own connection
+        try:
+            while not self._stop.is_set():
+                answered = [a for a in attempts if host_verdict(ledger, run_id, a) is not None]
+                if answered:
+                    with suppress(InvalidStateError):  # cancelled meanwhile: nobody waits
+                        self.set_result(answered[0])
+                    return
+                self._stop.wait(POLL_S)
+        except Exception as e:  # the driver sees why it was woken
+            with suppress(InvalidStateError):
+                self.set_exception(e)
+        finally:
+            ledger.close()
+
+    def cancel(self) -> bool:
+        self._stop.set()
+        return super().cancel()
 
 
 def host_verdict(ledger: Ledger, run_id: str, attempt_id: str) -> Verdict | None:

@@ -17,6 +17,7 @@ from crewchief.config import Config
 from crewchief.dispatch import AttemptOutcome, run_attempt, warm_up
 from crewchief.errors import ModelUnavailable, UserError
 from crewchief.executor import Executor
+from crewchief.external_review import ExternalReviewer, host_verdict
 from crewchief.integrate import Chain, Pick
 from crewchief.ledger import Ledger
 from crewchief.lifecycle import RunState, TaskState
@@ -29,7 +30,15 @@ from crewchief.queue import (
     settle,
     suite_known,
 )
-from crewchief.records import Attempt, CheckResult, EventKind, Plan, Task, WorkerResult
+from crewchief.records import (
+    Attempt,
+    CheckResult,
+    EventKind,
+    Plan,
+    Task,
+    Verdict,
+    WorkerResult,
+)
 from crewchief.review import record_model_work
 from crewchief.runlock import run_lock
 from crewchief.suite import FlakySuite, SuiteRunner
@@ -61,6 +70,9 @@ class Orchestrator:
         self._distrust: str | None = None  # why the suite may not gate this run, once known
         self.queue: MergeQueue | None = None
         self._rebase: dict[str, tuple[str, str]] = {}  # task → (tip, note) for a conflict re-run
+        self._awaiting: dict[str, str] = {}  # task → attempt whose verdict the host owes
+        self._host_watch: Future[str] | None = None  # wakes the driver when the host answers
+        self._watched: frozenset[str] = frozenset()
 
     def drive(self, run_id: str) -> RunState:
         """Run (or resume) ``run_id`` up to the human gate. Ctrl-C leaves it resumable."""
@@ -128,18 +140,21 @@ class Orchestrator:
         warm_up(plan.tasks, self.cfg)
         inflight: dict[Future[AttemptOutcome], str] = {}
         while True:
+            self._take_host_verdicts(run_id, plan)
             self._block_orphans(run_id, plan)
             suite = self._feed_queue(run_id, plan)
             stop = self._paused or self._distrust or self._held(run_id)
             free = 0 if stop else self.executor.workers - len(inflight)
             for task in self._startable(run_id, plan, set(inflight.values()))[:free]:
                 inflight[self._start(run_id, plan, task)] = task.id
-            if not inflight and suite is None:
+            host = self._watch_host() if self._awaiting and not stop else None
+            if not inflight and suite is None and host is None:
                 if not self._waiting_for_trust():
                     return
                 self._suite_may_gate(run_id)  # the queue waits for the suite to be proven
                 continue
             pending: list[Future[Any]] = [*inflight, *([suite] if suite else [])]
+            pending += [host] if host else []  # a verdict may free more work
             if self._waiting_for_trust():  # its verdict may start the queue's first batch
                 assert self._trust is not None
                 pending.append(self._trust.future)
@@ -246,14 +261,25 @@ class Orchestrator:
         result: WorkerResult,
         checks: Sequence[CheckResult],
     ) -> None:
-        """The reviewer's verdict moves the task; no verdict (model error) pauses the run."""
-        try:
-            verdict = self.reviewer.review(task, result, checks)
-        except ModelUnavailable as e:
+        """The reviewer's verdict moves the task; no verdict (model error) pauses the run. A host
+        reviewer's verdict is asked for and taken in when it comes (``_take_host_verdicts``)."""
+        if isinstance(self.reviewer, ExternalReviewer):
+            asked = self.reviewer.request(task, result, checks, attempt_id)
+            if asked is None:
+                self._awaiting[task.id] = attempt_id
+                return
+            verdict = asked
+        else:
+            try:
+                verdict = self.reviewer.review(task, result, checks)
+            except ModelUnavailable as e:
+                record_model_work(self.ledger, self.reviewer, run_id, task.id, attempt_id)
+                self._paused, self._pause_kind = f"{task.id}: {e}", "model_error"
+                return
             record_model_work(self.ledger, self.reviewer, run_id, task.id, attempt_id)
-            self._paused, self._pause_kind = f"{task.id}: {e}", "model_error"
-            return
-        record_model_work(self.ledger, self.reviewer, run_id, task.id, attempt_id)
+        self._decide(run_id, task, attempt_id, verdict)
+
+    def _decide(self, run_id: str, task: Task, attempt_id: str, verdict: Verdict) -> None:
         self.ledger.record_verdict(run_id, task.id, attempt_id, verdict)
         attempts_left = self._attempts_used(run_id, task.id) < self.cfg.max_attempts
         if verdict.decision == "approve":
@@ -266,6 +292,34 @@ class Orchestrator:
         self._paused = self._paused or over_budget(
             self.ledger, self.cfg, run_id, task.id if needs_more else None
         )
+
+    # -- a host agent's reviews -----------------------------------------------------------------
+
+    def _take_host_verdicts(self, run_id: str, plan: Plan) -> None:
+        """Every verdict the host has given on a patch awaiting it, applied."""
+        for task_id, attempt_id in list(self._awaiting.items()):
+            verdict = host_verdict(self.ledger, run_id, attempt_id)
+            if verdict is not None:
+                del self._awaiting[task_id]
+                self._decide(run_id, plan.task(task_id), attempt_id, verdict)
+
+    def _watch_host(self) -> Future[str]:
+        """A future done once the host answers any patch awaiting it (renewed as that set
+        changes)."""
+        watched = frozenset(self._awaiting.values())
+        if self._host_watch is None or self._host_watch.done() or watched != self._watched:
+            if self._host_watch is not None:
+                self._host_watch.cancel()
+            assert isinstance(self.reviewer, ExternalReviewer)
+            self._host_watch, self._watched = self.reviewer.watch(watched), watched
+        return self._host_watch
+
+    def _host_judged(self, run_id: str, plan: Plan, task_id: str) -> None:
+        """Wait for the host's verdict on ``task_id`` if it owes one (integration needs it)."""
+        if task_id in self._awaiting:
+            assert isinstance(self.reviewer, ExternalReviewer)
+            self.reviewer.watch([self._awaiting[task_id]]).result()
+            self._take_host_verdicts(run_id, plan)
 
     def _attempts_used(self, run_id: str, task_id: str) -> int:
         """Finished attempts; one abandoned by an interruption does not count."""
@@ -373,6 +427,8 @@ class Orchestrator:
         return RunState(self.ledger.run(run_id)["state"]) == RunState.INTERRUPTED
 
     def _close(self) -> None:
+        if self._host_watch is not None:
+            self._host_watch.cancel()
         if self._trust is not None:
             self._trust.close()
             self._trust = None
@@ -527,6 +583,7 @@ class Orchestrator:
             self.ledger.set_task_state(run_id, pick.task.id, S.READY, reason="re-run on new base")
             out = self._start(run_id, plan, pick.task, base=chain.tip).result()
             self._record(run_id, pick.task, out)
+            self._host_judged(run_id, plan, pick.task.id)
             if self.ledger.task_states(run_id)[pick.task.id] == S.VERIFIED:
                 new = integrate.build_chain(
                     self.repo, run_id, chain.tip, [self._pick(run_id, plan, pick.task.id)]
