@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test system agents lint bench clean
+.PHONY: demo test system agents lint bench trust-table clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/index.py
 	$(BIN)/python bench/swarm.py
+
+# The trust boundary's adversarial tests, run once: cases tried and held per area (a few minutes).
+trust-table: $(STAMP) system
+	$(BIN)/python bench/trust_table.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
