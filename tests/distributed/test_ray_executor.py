@@ -96,7 +96,8 @@ def test_a_ray_run_lands_the_same_patches_and_trailers_as_a_local_run(
     local, local_run = drive(project, plan, LocalExecutor(2))
     remote, remote_run = drive(project, plan, RayExecutor(2, None))
     assert local.run(local_run)["state"] == remote.run(remote_run)["state"] == "awaiting_approval"
-    assert landed(project, remote, remote_run) == landed(project, local, local_run)
+    # The merge queue lands in the order the patches were verified, which the workers decide.
+    assert sorted(landed(project, remote, remote_run)) == sorted(landed(project, local, local_run))
     assert len(landed(project, remote, remote_run)) == len(EDITS)
     trees = [
         git(project, "rev-parse", f"{integrate.run_ref(r)}^{{tree}}")
