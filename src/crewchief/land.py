@@ -11,10 +11,8 @@ from pydantic import JsonValue
 from crewchief import git
 from crewchief.config import Config
 from crewchief.errors import RunError, UserError
-from crewchief.executor import make_executor
 from crewchief.ledger import Ledger
 from crewchief.lifecycle import RunState, TaskState
-from crewchief.orchestrate import Orchestrator
 from crewchief.patchfile import parse, path_text
 from crewchief.queue import landed_commit
 from crewchief.records import Verdict
@@ -112,6 +110,9 @@ def merge_run(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) ->
         return Landing(target, base, tip, "recorded: it had landed before an interruption")
     approved = check_mergeable(ledger, run_id)
     if not _is_tested_build(ledger, run_id, approved):
+        from crewchief.executor import make_executor  # the driver's weight, for merge only
+        from crewchief.orchestrate import Orchestrator
+
         orchestrator = Orchestrator(repo, ledger, cfg, make_executor(cfg))
         state = orchestrator.rebuild(run_id, approved)
         if state != RunState.AWAITING_APPROVAL:

@@ -18,8 +18,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from confusable_homoglyphs import categories, confusables
-
 #: Script aliases that belong to every script (digits, punctuation, combining marks).
 _NEUTRAL = frozenset({"COMMON", "INHERITED"})
 _WORD = re.compile(r"[^\W\d_]+")
@@ -30,6 +28,8 @@ def deceptive(path: str) -> str | None:
     for word in _WORD.findall(unicodedata.normalize("NFC", path)):
         if word.isascii():
             continue
+        from confusable_homoglyphs import categories  # its data loads in ~0.1 s: only here
+
         scripts = sorted(categories.unique_aliases(word) - _NEUTRAL)
         if len(scripts) > 1:
             return f"{word!r} mixes {' and '.join(scripts)} letters"
@@ -40,6 +40,8 @@ def deceptive(path: str) -> str | None:
 
 def _latin_lookalike(word: str) -> str | None:
     """The Latin word ``word`` looks like, if every one of its letters has a Latin twin."""
+    from confusable_homoglyphs import confusables
+
     found = confusables.is_confusable(word, greedy=True, preferred_aliases=["latin"]) or []
     twins = {e["character"]: e["homoglyphs"][0]["c"] for e in found if e["homoglyphs"]}
     if not all(ch in twins for ch in word):

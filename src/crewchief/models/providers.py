@@ -84,8 +84,9 @@ NO_REQUESTS_ENV = "CREWCHIEF_NO_MODEL_REQUESTS"
 
 
 def refuse_requests_if_asked() -> None:
-    """At a process's start (the CLI, a worker process): with ``NO_REQUESTS_ENV`` set, switch
-    pydantic-ai's ``ALLOW_MODEL_REQUESTS`` off, so no real model request leaves this process."""
+    """With ``NO_REQUESTS_ENV`` set, switch pydantic-ai's ``ALLOW_MODEL_REQUESTS`` off, so no
+    real model request leaves this process. Done where every model is built (``build_model``),
+    not at start-up: a command that asks no model never imports pydantic-ai for it."""
     if os.environ.get(NO_REQUESTS_ENV) == "1":
         from pydantic_ai import models
 
@@ -97,6 +98,7 @@ def build_model(spec: str, *, http_client: httpx2.AsyncClient | None = None) -> 
 
     ``http_client`` replaces the SDK's own HTTP client (tests point it at a local transport).
     """
+    refuse_requests_if_asked()
     ref = parse_model(spec)
     if ref.provider == "scripted":
         return _scripted(ref)
