@@ -92,14 +92,27 @@ def diff_worktree(worktree: Path, base: str) -> bytes:
     """Everything changed in ``worktree`` relative to ``base`` as ``git diff --binary`` bytes.
 
     Includes untracked (non-ignored) files, deletions, renames, mode changes and any commits the
-    worker made itself (they are squashed: the diff is from ``base`` to the working tree). Uses the
-    worktree's own index, never the user's.
+    worker made itself (they are squashed: the diff is from ``base`` to the working tree). Staged
+    in a copy of the worktree's index with a private object directory: nothing the worker wrote
+    (a secret the gate is about to refuse, say) becomes an object in the repository's ``.git``,
+    and the worktree's own index is left as it was.
     """
-    run(["add", "--all", "--", "."], worktree)
-    return run(
-        [*_DIFF_FLAGS, "--cached", "--binary", "--find-renames", base],
-        worktree,
-    ).stdout
+    index = Path(out(["rev-parse", "--path-format=absolute", "--git-path", "index"], worktree))
+    objects = out(["rev-parse", "--path-format=absolute", "--git-path", "objects"], worktree)
+    with tempfile.TemporaryDirectory(prefix="crewchief-diff-") as scratch:
+        private = Path(scratch, "index")
+        Path(scratch, "objects").mkdir()  # git takes a missing one for "not a repository"
+        if index.exists():
+            private.write_bytes(index.read_bytes())
+        env = {
+            "GIT_INDEX_FILE": str(private),
+            "GIT_OBJECT_DIRECTORY": str(Path(scratch, "objects")),
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": objects,
+        }
+        run(["add", "--all", "--", "."], worktree, env=env)
+        return run(
+            [*_DIFF_FLAGS, "--cached", "--binary", "--find-renames", base], worktree, env=env
+        ).stdout
 
 
 #: Flags that make ``git diff`` output the same whatever the user's config says (prefixes,

@@ -1,6 +1,7 @@
 """The secret corpus through real runs of the CLI: written into patches, printed by workers, held
 in the environment, spelled out in command strings. Afterwards no value is in the ledger's
-bytes, the run ref, the target branch, any commit message or ``status --json``; every task whose
+bytes, the run ref, the target branch, any commit message, any object in ``.git`` (reachable
+or not) or ``status --json``; every task whose
 patch adds a secret is held with its finding and ``--yes`` merges none of them."""
 
 from __future__ import annotations
@@ -93,9 +94,15 @@ def _persisted(project: Path, shown: str) -> dict[str, bytes]:
     history = subprocess.run(
         ["git", "log", "--all", "-p", "--format=%H%n%B"], cwd=project, capture_output=True
     ).stdout
+    objects = subprocess.run(  # reachable or not, loose or packed
+        ["git", "cat-file", "--batch-all-objects", "--batch", "--unordered"],
+        cwd=project,
+        capture_output=True,
+    ).stdout
     return {
         "ledger": ledger,
         "refs (all branches, the run ref, messages)": history,
+        "every object in .git": objects,
         "status --json and log --json": shown.encode(),
     }
 
