@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from crewchief import procs
 from crewchief.backends.base import WorkContext, backend_for
+from crewchief.models.providers import refuse_requests_if_asked
 from crewchief.records import Task, WorkerResult
 from crewchief.sandbox import SandboxConfig
 
@@ -71,6 +72,7 @@ def run_job_files(job_file: str, result_file: str) -> None:
 
 def main(argv: list[str]) -> int:
     procs.stop_children_on_sigterm()
+    refuse_requests_if_asked()
     job_path, result_path = Path(argv[0]), Path(argv[1])
     job = AttemptJob.model_validate_json(job_path.read_text())
     result = execute(job)

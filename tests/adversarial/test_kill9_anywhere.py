@@ -128,8 +128,10 @@ def test_kill9_leaves_nothing_running_and_resume_finishes(
     fsck = git_out(repo, "fsck", "--full")
     assert fsck.returncode == 0, fsck.stderr
     assert integrity(repo) == "ok"
-    resumed = run_cli(repo, "resume", "--yes")
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    if json.loads(run_cli(repo, "status", "--json").stdout)["state"] != "merged":
+        # (A kill at the last points may land after the merge was recorded: nothing to resume.)
+        resumed = run_cli(repo, "resume", "--yes")
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     status = run_cli(repo, "status", "--json")
     assert json.loads(status.stdout)["state"] == "merged", status.stdout
     assert _all_gone(tag) == []

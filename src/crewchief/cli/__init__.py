@@ -12,6 +12,7 @@ from rich.text import Text
 from crewchief.cli import examples, gate, host, hygiene, runs, tools
 from crewchief.cli.common import app, err
 from crewchief.errors import CrewchiefError
+from crewchief.models.providers import refuse_requests_if_asked
 
 __all__ = ["app", "gate", "host", "hygiene", "main", "runs", "tools"]
 
@@ -19,6 +20,7 @@ examples.attach(app)
 
 
 def main() -> None:
+    refuse_requests_if_asked()
     try:
         code = app(standalone_mode=False)  # returns typer.Exit's code instead of raising it
     except CrewchiefError as e:

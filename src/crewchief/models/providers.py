@@ -84,13 +84,23 @@ NO_REQUESTS_ENV = "CREWCHIEF_NO_MODEL_REQUESTS"
 
 
 def refuse_requests_if_asked() -> None:
-    """With ``NO_REQUESTS_ENV`` set, switch pydantic-ai's ``ALLOW_MODEL_REQUESTS`` off, so no
-    real model request leaves this process. Done where every model is built (``build_model``),
-    not at start-up: a command that asks no model never imports pydantic-ai for it."""
-    if os.environ.get(NO_REQUESTS_ENV) == "1":
+    """At a process's start (the CLI, a worker process): with ``NO_REQUESTS_ENV`` set, no real
+    model request may leave this process. pydantic-ai takes a second to import, so its
+    ``ALLOW_MODEL_REQUESTS`` is switched off where every model is built (``build_model``), not
+    here: a command that asks no model never pays for it."""
+    _refusal["pending"] = os.environ.get(NO_REQUESTS_ENV) == "1"
+
+
+#: Whether this process was asked to refuse model requests and has not switched them off yet.
+_refusal = {"pending": False}
+
+
+def _switch_requests_off_if_asked() -> None:
+    if _refusal["pending"]:
         from pydantic_ai import models
 
         models.ALLOW_MODEL_REQUESTS = False
+        _refusal["pending"] = False
 
 
 def build_model(spec: str, *, http_client: httpx2.AsyncClient | None = None) -> Model:
@@ -98,7 +108,7 @@ def build_model(spec: str, *, http_client: httpx2.AsyncClient | None = None) -> 
 
     ``http_client`` replaces the SDK's own HTTP client (tests point it at a local transport).
     """
-    refuse_requests_if_asked()
+    _switch_requests_off_if_asked()
     ref = parse_model(spec)
     if ref.provider == "scripted":
         return _scripted(ref)
