@@ -34,7 +34,7 @@ from real_clis import (
 )
 
 from model_server import ModelRequest, Reply, ScriptedModelServer, ToolCall, closed_port_url
-from repo_helpers import task_states
+from repo_helpers import default_config, git, task_states
 
 DONE = "Added a docstring to f.\nASSUMPTION: a one-line docstring is enough"
 
@@ -187,3 +187,57 @@ def test_an_unreachable_model_fails_the_attempt_with_the_cli_s_own_message(
         with open(out, "a") as f:
             f.write(json.dumps({"agent": agent, "unreachable_s": round(attempt.duration_s, 1)}))
             f.write("\n")
+
+
+def _own_worker(request: ModelRequest) -> Reply:
+    """crewchief's own LLM worker (pydantic-ai): edit_file, then its report as final_result;
+    the manager (same server) approves each hunk and proposes the merge order."""
+    if "edit_file" not in request.tools:
+        if '"hunks"' in request.text:
+            hunks = [{"path": GOOD_FILE, "hunk": 1, "ok": True}]
+            return Reply(tool=ToolCall("final_result", {"decision": "approve", "hunks": hunks}))
+        order = [{"task": "good", "reason": "the only one"}]
+        return Reply(tool=ToolCall("final_result", {"summary": "a docstring", "order": order}))
+    if request.tool_results == 0:
+        path = target(request.text)
+        edit = {"path": path, "search": old_text(path), "replace": new_text(path)}
+        return Reply(tool=ToolCall("edit_file", edit))
+    report = {"rationale": "Added a docstring to f.", "assumptions": [DONE.split(": ", 1)[1]]}
+    return Reply(tool=ToolCall("final_result", report))
+
+
+def test_crewchiefs_own_llm_worker_on_the_same_task_and_server(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The baseline of the agents' figures: the same two tasks and scripted server, done by
+    crewchief's own worker (its one endpoint allowed, the network otherwise off). The server is
+    on loopback: this run may make model requests, to it."""
+    monkeypatch.delenv("CREWCHIEF_NO_MODEL_REQUESTS")
+    with ScriptedModelServer(_own_worker, model_ids=(MODEL,)) as server:
+        spec = f"openai-compatible:{MODEL}@{server.url}/v1"
+        models = {"worker_model": spec, "manager_model": spec}
+        text = default_config(task_timeout_s=240, max_attempts=1, **models)
+        (project / "crewchief.toml").write_text(text)
+        git(project, "commit", "-qam", "own worker")
+        path = plan(project, "codex")
+        data = json.loads(path.read_text())
+        for t in data["tasks"]:
+            t["backend"] = "llm:worker"
+        path.write_text(json.dumps(data))
+        proc = run(project, path, agents_bin())
+        found = attempts(project)
+        # Its edit tool refuses a path outside the task's scope: the creep changes nothing.
+        assert task_states(project) == {"good": "merged", "creep": "no_change"}, (
+            proc.stdout[-3000:] + proc.stderr[-3000:] + repr(found)
+        )
+        worker = [r for r in server.model_requests() if "edit_file" in r.tools]
+    assert '"""Add one to old_api of v."""' in (project / GOOD_FILE).read_text()
+    assert "Crewchief-Task: good" in head_message(project)
+    good = found["good"]
+    assert good.assumptions == ("a one-line docstring is enough",)
+    if out := os.environ.get("CREWCHIEF_AGENT_FIGURES"):
+        row = {"agent": "crewchief llm:worker", "seconds": round(good.duration_s, 1),
+               "requests": len(worker), "bytes_sent": sum(r.bytes for r in worker),
+               "cost_known": good.cost_usd is not None}  # fmt: skip
+        with open(out, "a") as f:
+            f.write(json.dumps(row) + "\n")

@@ -71,6 +71,7 @@ class RequestLog:
     bytes: int
     stream: bool
     model: str
+    tools: tuple[str, ...] = ()  # the tools the request offered the model
 
 
 @dataclass
@@ -166,7 +167,7 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
                 self._json(404, {"error": {"message": f"no route {self.path}"}})
                 return
             request = _request(api, body)
-            self._log(api, len(raw), request.stream, request.model)
+            self._log(api, len(raw), request.stream, request.model, request.tools)
             reply = state.responder(request)
             said = len(reply.text) + len(str(reply.tool.arguments) if reply.tool else "")
             tokens = (max(1, len(raw) // 4), max(1, said // 4))
@@ -175,9 +176,12 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
             else:
                 self._json(200, wire.whole(api, request, reply, tokens))
 
-        def _log(self, api: str, size: int, stream: bool, model: str) -> None:
+        def _log(
+            self, api: str, size: int, stream: bool, model: str, tools: tuple[str, ...] = ()
+        ) -> None:
             with state.lock:
-                state.requests.append(RequestLog(self.command, self.path, api, size, stream, model))
+                log = RequestLog(self.command, self.path, api, size, stream, model, tools)
+                state.requests.append(log)
 
         def _json(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()

@@ -86,8 +86,9 @@ NO_REQUESTS_ENV = "CREWCHIEF_NO_MODEL_REQUESTS"
 def refuse_requests_if_asked() -> None:
     """At a process's start (the CLI, a worker process): with ``NO_REQUESTS_ENV`` set, no real
     model request may leave this process. pydantic-ai takes a second to import, so its
-    ``ALLOW_MODEL_REQUESTS`` is switched off where every model is built (``build_model``), not
-    here: a command that asks no model never pays for it."""
+    ``ALLOW_MODEL_REQUESTS`` is switched off where every model is built or probed
+    (``build_model``, ``check_ready``), not here: a command that asks no model never pays for
+    it."""
     _refusal["pending"] = os.environ.get(NO_REQUESTS_ENV) == "1"
 
 
@@ -192,6 +193,7 @@ def check_ready(models: Mapping[str, str], *, timeout_s: float = PROBE_TIMEOUT_S
 
 
 def _requests_allowed() -> bool:
+    _switch_requests_off_if_asked()
     from pydantic_ai import models
 
     return bool(models.ALLOW_MODEL_REQUESTS)
