@@ -53,6 +53,14 @@ class Config(BaseModel):
         default=True,
         description="Integrate and suite-test verified work while workers run (false: at the end).",
     )
+    queue_suites: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        description="Suite batches the merge queue tests at once. Above 1, a batch is tested on "
+        "the tip of the one before it before that one is known green; a red one voids the "
+        "batches after it, which are rebuilt and tested again.",
+    )
     target_branch: str | None = Field(
         default=None, description="Branch a run merges into; default: the branch checked out."
     )

@@ -6,6 +6,7 @@ Resuming is driving again: finished attempts are read back from the ledger, aban
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
@@ -443,12 +444,25 @@ class Orchestrator:
         manager proposes the merge order (that needs every patch at once)."""
         if not self.cfg.merge_queue or isinstance(self.reviewer, review.ModelReviewer):
             return None
-        # The suite thread writes its checks through a ledger connection of its own.
-        runner = SuiteRunner(self.repo, Ledger(self.ledger.path), self.cfg, self.pool)
+        # Each suite thread writes its checks through a ledger connection of its own.
+        local = threading.local()
+
+        def suite(commit: str) -> CheckResult:
+            if not hasattr(local, "runner"):
+                local.runner = SuiteRunner(self.repo, Ledger(self.ledger.path), self.cfg, self.pool)
+            result: CheckResult = local.runner.result(run_id, commit)
+            return result
+
         start = landed_commit(self.ledger, run_id)
         plan = self.ledger.plan(run_id)
         return MergeQueue(
-            self.repo, self.ledger, run_id, plan, start, lambda c: runner.result(run_id, c)
+            self.repo,
+            self.ledger,
+            run_id,
+            plan,
+            start,
+            suite,
+            parallel=self.cfg.queue_suites,
         )
 
     def _feed_queue(self, run_id: str, plan: Plan) -> Future[Settled] | None:
@@ -484,7 +498,7 @@ class Orchestrator:
         try:
             settled, lost = self.queue.collect(hold)
         except FlakySuite as e:
-            batch, self.queue.batch = self.queue.batch, None
+            batch = self.queue.take_oldest()
             if batch is not None:  # the person at the gate sees the build that was flaky
                 self._publish(run_id, batch.chain)
             self._hold_flaky(run_id, e)

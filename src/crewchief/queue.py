@@ -3,11 +3,14 @@
 A unit (a task, or a whole landing group) whose tasks are all verified is merged at once onto
 the queue's tip with merge-tree (no checkout): a conflict is known right away and handed back
 for a re-run on that tip. The suite runs on the batch of whatever has queued up since the last
-green tip, one batch at a time, in a background thread; a red batch is settled by delta
-debugging (``crewchief.culprit``) over its units, then over the tasks of a red group. Arrivals
-wait behind the batch under test, built on its tip, and are rebuilt only if it was not green.
+green tip, in background threads: one batch at a time by default, or up to ``parallel``, each
+tested on the tip of the one before it before that one is known green. A red batch is settled by
+delta debugging (``crewchief.culprit``) over its units, then over the tasks of a red group; the
+batches after one that lost anything are void and go back to the waiting line. Arrivals wait
+behind the batches under test, built on the last one's tip, and are rebuilt only if one of them
+was not green.
 
-The driver thread owns the ledger; the suite thread writes only suite checks, through its own
+The driver thread owns the ledger; the suite threads write only suite checks, through their own
 ledger connection. Everything the queue knows can be rebuilt from the ledger: after a crash it
 starts again from the landed point with every verified task.
 """
@@ -177,13 +180,14 @@ class _Batch:
     units: list[list[Pick]]
     chain: Chain
     future: Future[Settled]
+    void: threading.Event = field(default_factory=threading.Event)  # no more suite runs
 
 
 @dataclass
 class MergeQueue:
     """The queue of one run, driven from the orchestrator's thread (see the module doc).
 
-    ``suite`` is called in the suite thread only (one batch at a time).
+    ``suite`` is called in the suite threads only (``parallel`` batches at a time, default one).
     """
 
     repo: Path
@@ -193,36 +197,41 @@ class MergeQueue:
     start: str
     suite: SuiteFn
     green: Chain = field(init=False)
+    parallel: int = 1
     waiting: list[tuple[list[Pick], Chain]] = field(default_factory=list)
-    batch: _Batch | None = None
+    batches: list[_Batch] = field(default_factory=list)  # under test, oldest first
     held: list[list[Pick]] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)  # commits taken out of the queue's line
     start_red: bool = False
-    _pool: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="crewchief-suite")
-    )
+    _pool: ThreadPoolExecutor = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.green = Chain(self.start, self.start, (), ())
+        self._pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="crewchief-suite")
+
+    @property
+    def batch(self) -> _Batch | None:
+        """The oldest batch under test: the next to be taken in."""
+        return self.batches[0] if self.batches else None
 
     @property
     def tip(self) -> str:
-        """Where the next arrival is merged: after the waiting units, the batch, the green."""
+        """Where the next arrival is merged: after the waiting units, the batches, the green."""
         if self.waiting:
             return self.waiting[-1][1].tip
-        return self.batch.chain.tip if self.batch else self.green.tip
+        return self.batches[-1].chain.tip if self.batches else self.green.tip
 
     def chain(self) -> Chain:
         """Everything in the queue as one chain: green, then under test, then waiting."""
-        links = self.green.links + (self.batch.chain.links if self.batch else ())
+        links = self.green.links + tuple(link for b in self.batches for link in b.chain.links)
         links += tuple(link for _, c in self.waiting for link in c.links)
         return Chain(self.green.start, self.tip, links, ())
 
     def queued(self) -> set[str]:
         """Task ids in the queue: green, under test or waiting."""
         units = [link[0] for link in self.green.links]
-        units += [p.task.id for u in (self.batch.units if self.batch else []) for p in u]
+        units += [p.task.id for b in self.batches for u in b.units for p in u]
         units += [p.task.id for u, _ in self.waiting for p in u]
         units += [p.task.id for u in self.held for p in u]
         return set(units)
@@ -244,17 +253,32 @@ class MergeQueue:
         return ()
 
     def pump(self) -> Future[Settled] | None:
-        """Start the suite on everything waiting, unless a batch is under test."""
-        if self.batch is None and self.waiting:
+        """Start the suite on everything waiting, if fewer than ``parallel`` batches are under
+        test (on the last one's tip). The oldest batch's future: the one to take in next."""
+        if len(self.batches) < self.parallel and self.waiting:
             units = [u for u, _ in self.waiting]
             links = tuple(link for _, c in self.waiting for link in c.links)
-            chain = Chain(self.green.tip, self.waiting[-1][1].tip, links, ())
+            start = self.batches[-1].chain.tip if self.batches else self.green.tip
+            chain = Chain(start, self.waiting[-1][1].tip, links, ())
             self.waiting = []
+            void = threading.Event()
+            run = lambda commit: self._run(commit, void)  # noqa: E731
             future = self._pool.submit(
-                settle, self.repo, self.run_id, self.plan, chain.start, units, self._run, chain
+                settle, self.repo, self.run_id, self.plan, chain.start, units, run, chain
             )
-            self.batch = _Batch(units, chain, future)
-        return self.batch.future if self.batch else None
+            self.batches.append(_Batch(units, chain, future, void))
+        return self.batches[0].future if self.batches else None
+
+    def take_oldest(self) -> _Batch | None:
+        """The oldest batch out of the queue (its suite was flaky: the run is held), the
+        batches after it voided."""
+        if not self.batches:
+            return None
+        oldest, later = self.batches[0], self.batches[1:]
+        self.batches = []
+        for b in later:
+            b.void.set()
+        return oldest
 
     def collect(self, hold: HoldFn) -> tuple[Settled, tuple[Pick, ...]]:
         """Take the finished batch in: the green tip moves on; arrivals are rebuilt on it if
@@ -263,9 +287,10 @@ class MergeQueue:
         that task may be what needs to change, re-run on the culprit) the blamed units are held
         for the end of the run instead of being blamed now. Returns the batch's outcome and
         every pick that no longer merges (the batch's and the rebuilt arrivals')."""
-        assert self.batch is not None and self.batch.future.done()
-        settled, tested, units = self.batch.future.result(), self.batch.chain, self.batch.units
-        self.batch = None
+        assert self.batches and self.batches[0].future.done()
+        oldest, later = self.batches[0], self.batches[1:]
+        settled, tested, units = oldest.future.result(), oldest.chain, oldest.units
+        self.batches = []
         kept = {t for t, _, _ in settled.chain.links}
         self.dropped += [c for t, _, c in tested.links if t not in kept]
         blamed = frozenset(b.task_id for b in settled.blamed)
@@ -280,10 +305,14 @@ class MergeQueue:
         self.green = Chain(
             self.green.start, settled.chain.tip, self.green.links + settled.chain.links, ()
         )
-        if settled.chain.tip == tested.tip:
+        if settled.chain.tip == tested.tip:  # all green: the later batches stand
+            self.batches = later
             return settled, settled.conflicts
-        units, self.waiting = [u for u, _ in self.waiting], []
-        lost = [p for unit in units for p in self.offer(unit)]
+        for b in later:  # built on a tip that is not green: void, their units wait again
+            b.void.set()
+        again = [u for b in later for u in b.units] + [u for u, _ in self.waiting]
+        self.waiting = []
+        lost = [p for unit in again for p in self.offer(unit)]
         return settled, settled.conflicts + tuple(lost)
 
     def _on_dropped(self, base: str) -> bool:
@@ -296,17 +325,18 @@ class MergeQueue:
     def final(self) -> Chain:
         """The green chain with the held units on top (their conflicts in ``conflicts``): what
         the run integrates once all its work is in."""
-        assert self.batch is None and not self.waiting
+        assert not self.batches and not self.waiting
         on_top, _, lost = build_units(self.repo, self.run_id, self.green.tip, self.held)
         links = self.green.links + on_top.links
         return Chain(self.green.start, on_top.tip, links, tuple(lost))
 
-    def _run(self, commit: str) -> CheckResult:
-        """The suite on ``commit``, unless the run was interrupted (then the batch stops)."""
-        if self._stop.is_set():
+    def _run(self, commit: str, void: threading.Event) -> CheckResult:
+        """The suite on ``commit``, unless the run was interrupted or the batch voided (then
+        the batch stops)."""
+        if self._stop.is_set() or void.is_set():
             raise QueueStopped
         result = self.suite(commit)
-        if self._stop.is_set():
+        if self._stop.is_set() or void.is_set():
             raise QueueStopped
         return result
 
