@@ -1,7 +1,7 @@
 """Merge-queue benchmark: integrating beside the workers against integrating at the end.
 
     .venv/bin/python bench/queue.py [--tasks 16] [--workers 4] [--median-s 20] [--sigma 0.6]
-                                    [--suite-s 10] [--scale 1.0] [--seed 7]
+                                    [--suite-s 10] [--scale 1.0] [--seed 7] [--suites 1]
 
 Both strategies run the real Orchestrator in this process on the same repository, plan and
 seeds: 16 scripted command tasks (sleep a lognormal duration, then edit), 4 workers, a suite
@@ -123,7 +123,9 @@ def run_once(args: argparse.Namespace, merge_queue: bool) -> Figures:
             {
                 "workers": args.workers,
                 "test_command": suite,
+                "suite_probe": False,  # a stand-in suite (it greps): the base check still runs
                 "merge_queue": merge_queue,
+                "queue_suites": args.suites,
                 "max_attempts": 3,
                 "task_timeout_s": 600,
             },
@@ -135,7 +137,7 @@ def run_once(args: argparse.Namespace, merge_queue: bool) -> Figures:
         state = Orchestrator(repo, ledger, cfg, LocalExecutor(args.workers)).drive(run_id)
         makespan = time.monotonic() - start
         if state != RunState.AWAITING_APPROVAL:
-            raise SystemExit(f"run ended {state}")
+            raise SystemExit(f"run ended {state} (crewchief log in {repo} tells why)")
         return _figures(repo, ledger, run_id, base, makespan, merge_queue)
 
 
@@ -217,6 +219,7 @@ def main() -> None:
     parser.add_argument("--suite-s", type=float, default=10.0)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--suites", type=int, default=1, help="queue_suites of the queue run")
     args = parser.parse_args()
     end = run_once(args, merge_queue=False)
     queue = run_once(args, merge_queue=True)

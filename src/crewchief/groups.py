@@ -45,7 +45,7 @@ def problems(plan: Plan) -> list[str]:
             elif t in seen:
                 found.append(f"task {t} is in landing groups {seen[t]!r} and {g.name!r}")
             seen.setdefault(t, g.name)
-    return found or _split_by_dependencies(plan)
+    return found or _split_by_dependencies(plan) or _groups_in_a_cycle(plan)
 
 
 def _split_by_dependencies(plan: Plan) -> list[str]:
@@ -65,6 +65,34 @@ def _split_by_dependencies(plan: Plan) -> list[str]:
                 f"landing group {g.name!r} cannot land as one: {', '.join(between)} depends on "
                 "a member and another member depends on it"
             )
+    return found
+
+
+def _groups_in_a_cycle(plan: Plan) -> list[str]:
+    """Landing groups that depend on each other (``a``'s member on ``b``'s, and ``b``'s on
+    ``a``'s, directly or through other groups): none of them can land first."""
+    group = group_of(plan)
+    unit = {t.id: f"group {group[t.id]}" if t.id in group else f"task {t.id}" for t in plan.tasks}
+    after: dict[str, set[str]] = {}
+    for t in plan.tasks:
+        for d in t.depends_on:
+            if d in unit and unit[d] != unit[t.id]:
+                after.setdefault(unit[t.id], set()).add(unit[d])
+    found: list[str] = []
+    for g in plan.landing_groups:
+        name = f"group {g.name}"
+        stack, seen = list(after.get(name, ())), set()
+        while stack:
+            u = stack.pop()
+            if u == name:
+                found.append(
+                    f"landing group {g.name!r} cannot land: it depends on work that depends on "
+                    "it (through other landing groups)"
+                )
+                break
+            if u not in seen:
+                seen.add(u)
+                stack += after.get(u, ())
     return found
 
 

@@ -143,3 +143,12 @@ def test_units_keep_groups_whole_and_dependencies_first(plan: Plan) -> None:
 
 def _same_unit(cut: list[tuple[str, ...]], a: str, b: str) -> bool:
     return any(a in u and b in u for u in cut)
+
+
+def test_landing_groups_that_depend_on_each_other_are_refused() -> None:
+    """Found by the property above: g1's t1 needs g0's t0, g0's t3 needs g1's t2."""
+    from crewchief.groups import problems
+
+    plan = _plan(4, {0: set(), 1: {0}, 2: set(), 3: {0, 2}}, [{0, 3}, {1, 2}])
+    found = problems(plan)
+    assert found and all("depends on work that depends on it" in p for p in found)
