@@ -68,6 +68,26 @@ def command_task(t: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def write_plan(
+    repo: Path,
+    tasks: list[dict[str, Any]],
+    groups: dict[str, list[str]] | None = None,
+    goal: str = "test plan",
+) -> Path:
+    """A hand-written plan file beside ``repo`` of ``command_task`` tasks (id, owns, command,
+    depends_on) and landing groups by name."""
+    plan: dict[str, Any] = {
+        "goal": goal,
+        "planner": "hand-written",
+        "tasks": [command_task(t) for t in tasks],
+    }
+    if groups:
+        plan["landing_groups"] = [{"name": n, "tasks": ids} for n, ids in groups.items()]
+    path = repo.parent / "plan.json"
+    path.write_text(json.dumps(plan))
+    return path
+
+
 def default_config(**fields: Any) -> str:
     """A crewchief.toml running the project's pytest suite; ``fields`` override or add.
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from repo_helpers import crewchief, git, status_json, task_states
-from test_suite_trust import plan_file
+from repo_helpers import crewchief, git, status_json, task_states, write_plan
 
 FINE_A = {"id": "a_fine", "owns": ["alpha/a.py"], "command": "echo '# fine' >> alpha/a.py"}
 FINE_B = {"id": "b_fine", "owns": ["gamma/c.py"], "command": "echo '# fine' >> gamma/c.py"}
@@ -14,7 +13,7 @@ CULPRIT = {"id": "z_culprit", "owns": ["beta/b.py"], "command": "sed -i 's/+ api
 
 
 def test_after_the_suite_drops_a_patch_merge_lands_the_rest_and_exits_0(project: Path) -> None:
-    run = crewchief(project, "run", "--plan", str(plan_file(project, [FINE_A, FINE_B, CULPRIT])))
+    run = crewchief(project, "run", "--plan", str(write_plan(project, [FINE_A, FINE_B, CULPRIT])))
     assert run.returncode == 1, run.stdout + run.stderr  # a task did not make it (yet at the gate)
     assert task_states(project)["z_culprit"] == "rejected"
     shown = crewchief(project, "status")
@@ -31,7 +30,7 @@ def test_after_the_suite_drops_a_patch_merge_lands_the_rest_and_exits_0(project:
 
 def test_a_worker_with_nothing_to_change_is_no_change_needed(project: Path) -> None:
     noop = {"id": "noop", "owns": ["beta/b.py"], "command": "true"}
-    run = crewchief(project, "run", "--plan", str(plan_file(project, [FINE_A, noop])), "--yes")
+    run = crewchief(project, "run", "--plan", str(write_plan(project, [FINE_A, noop])), "--yes")
     assert run.returncode == 0, run.stdout + run.stderr
     assert task_states(project) == {"a_fine": "merged", "noop": "no_change"}
     row = next(t for t in status_json(project)["task_list"] if t["task"] == "noop")
@@ -39,7 +38,7 @@ def test_a_worker_with_nothing_to_change_is_no_change_needed(project: Path) -> N
 
 
 def test_cancel_abandons_a_run_cleans_its_ref_and_keeps_the_ledger(project: Path) -> None:
-    assert crewchief(project, "run", "--plan", str(plan_file(project, [FINE_A]))).returncode == 0
+    assert crewchief(project, "run", "--plan", str(write_plan(project, [FINE_A]))).returncode == 0
     run_id = status_json(project)["run"]
     assert git(project, "for-each-ref", f"refs/crewchief/runs/{run_id}")
     before = git(project, "rev-parse", "main")
@@ -57,7 +56,7 @@ def test_cancel_abandons_a_run_cleans_its_ref_and_keeps_the_ledger(project: Path
 
 
 def test_a_run_whose_every_task_is_rejected_at_the_gate_ends(project: Path) -> None:
-    assert crewchief(project, "run", "--plan", str(plan_file(project, [FINE_A]))).returncode == 0
+    assert crewchief(project, "run", "--plan", str(write_plan(project, [FINE_A]))).returncode == 0
     reject = crewchief(project, "review", "--reject", "a_fine", "--comment", "no")
     assert reject.returncode == 0, reject.stdout + reject.stderr
     status = status_json(project)

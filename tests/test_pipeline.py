@@ -10,31 +10,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from repo_helpers import (
     CODEMOD,
     GIT_ENV,
-    command_task,
     crewchief,
     git,
     refs,
     status_json,
     task_states,
     wait_until_gone,
+    write_plan,
 )
-
-
-def write_plan(repo: Path, tasks: list[dict[str, Any]]) -> Path:
-    """A plan file of ``command`` tasks: each dict has id, owns, command (and depends_on)."""
-    plan = {
-        "goal": "test plan",
-        "planner": "hand-written",
-        "tasks": [command_task(t) for t in tasks],
-    }
-    path = repo.parent / "plan.json"
-    path.write_text(json.dumps(plan))
-    return path
 
 
 def trailers(repo: Path, rev: str) -> dict[str, str]:

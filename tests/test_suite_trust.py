@@ -12,12 +12,12 @@ from typing import Any
 
 from repo_helpers import (
     TEST_COMMAND,
-    command_task,
     crewchief,
     default_config,
     git,
     make_repo,
     status_json,
+    write_plan,
 )
 
 SHAPES = {
@@ -27,18 +27,6 @@ SHAPES = {
     "tests/test_area.py": "from shapes import square\n\n\ndef test_square():\n"
     "    assert square(3) == 9\n",
 }
-
-
-def plan_file(repo: Path, tasks: list[dict[str, Any]]) -> Path:
-    """A hand-written plan of ``recipe:command`` tasks (id, owns, command)."""
-    plan = {
-        "goal": "test plan",
-        "planner": "hand-written",
-        "tasks": [command_task(t) for t in tasks],
-    }
-    path = repo.parent / "plan.json"
-    path.write_text(json.dumps(plan))
-    return path
 
 
 #: These tests are about the suite's trust: the probe on, and the suite's fixtures (an installed
@@ -77,7 +65,7 @@ def run_events(repo: Path, kind: str) -> list[dict[str, Any]]:
 def test_probe_refuses_a_suite_that_imports_an_installed_copy(tmp_path: Path) -> None:
     site = installed_copy(tmp_path)
     repo = shapes_repo(tmp_path, f"PYTHONPATH={site} {TEST_COMMAND}")
-    proc = crewchief(repo, "run", "--plan", str(plan_file(repo, [EDIT_AREA])), "--yes")
+    proc = crewchief(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])), "--yes")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     status = status_json(repo)
     assert status["state"] == "failed"
@@ -90,10 +78,10 @@ def test_probe_refuses_a_suite_that_imports_an_installed_copy(tmp_path: Path) ->
 
 def test_probe_passes_a_suite_that_tests_the_checkout_and_is_cached(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "shapes", SHAPES, CHECKOUT_SUITE)
-    first = crewchief(repo, "run", "--plan", str(plan_file(repo, [EDIT_AREA])))
+    first = crewchief(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])))
     assert first.returncode == 0, first.stdout + first.stderr
     assert status_json(repo)["state"] == "awaiting_approval"
-    again = crewchief(repo, "run", "--plan", str(plan_file(repo, [EDIT_AREA])))
+    again = crewchief(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])))
     assert again.returncode == 0, again.stdout + again.stderr
     trusts = run_events(repo, "suite_trust")
     assert [t["trusted"] for t in trusts] == [True, True]
@@ -104,7 +92,7 @@ def test_probe_passes_a_suite_that_tests_the_checkout_and_is_cached(tmp_path: Pa
 def test_a_suite_red_on_the_base_stops_the_run_before_any_patch_is_blamed(tmp_path: Path) -> None:
     files = {**SHAPES, "tests/test_base.py": "def test_base_is_red():\n    assert 1 == 2\n"}
     repo = make_repo(tmp_path / "red", files, CHECKOUT_SUITE)
-    proc = crewchief(repo, "run", "--plan", str(plan_file(repo, [EDIT_AREA])), "--yes")
+    proc = crewchief(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])), "--yes")
     assert proc.returncode == 1
     status = status_json(repo)
     assert status["state"] == "failed"
@@ -118,7 +106,7 @@ def test_a_suite_that_collects_no_test_fails(tmp_path: Path) -> None:
     files = {k: v for k, v in SHAPES.items() if not k.startswith("tests/")}
     files["tests/helpers.py"] = "VALUE = 1\n"
     repo = make_repo(tmp_path / "empty", files, CHECKOUT_SUITE)
-    proc = crewchief(repo, "run", "--plan", str(plan_file(repo, [EDIT_AREA])), "--yes")
+    proc = crewchief(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])), "--yes")
     assert proc.returncode == 1
     (trust,) = run_events(repo, "suite_trust")
     assert "the suite ran no test" in trust["problem"]
@@ -151,7 +139,7 @@ def test_a_red_suite_that_passes_on_a_rerun_is_flaky_and_holds_the_run(tmp_path:
     command = f"FLAKY_MARKERS={markers} PYTHONPATH=src {TEST_COMMAND}"
     config = default_config(**TRUST_TESTS, test_command=command)
     repo = make_repo(tmp_path / "flaky", files, config)
-    proc = crewchief(repo, "run", "--plan", str(plan_file(repo, [EDIT_AREA])), "--yes")
+    proc = crewchief(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])), "--yes")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     status = status_json(repo)
     assert status["state"] == "interrupted"

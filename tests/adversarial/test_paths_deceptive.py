@@ -7,14 +7,13 @@ import json
 import shlex
 import unicodedata
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from crewchief.plan import validate
 from crewchief.policy import PolicyRules, evaluate
 from crewchief.records import Plan, Task
-from repo_helpers import crewchief, default_config, git, make_repo, refs
+from repo_helpers import crewchief, default_config, git, make_repo, refs, write_plan
 
 HOMOGLYPH = "m\u043ed.py"  # a Cyrillic "о" in mod.py
 WHOLE_SCRIPT = "\u0441\u043e\u0440.py"  # Cyrillic letters that read "cop"
@@ -94,27 +93,6 @@ def test_validation_refuses_a_task_owning_a_path_in_git_or_crewchief_in_any_case
 
 
 # --- through the CLI ----------------------------------------------------------------------------
-
-
-def write_plan(repo: Path, tasks: list[dict[str, Any]]) -> Path:
-    plan = {
-        "goal": "deceive",
-        "planner": "hand-written",
-        "tasks": [
-            {
-                "id": t["id"],
-                "title": f"task {t['id']}",
-                "instructions": "x",
-                "owned_paths": t["owns"],
-                "backend": "recipe:command",
-                "spec": {"command": t.get("command", "true")},
-            }
-            for t in tasks
-        ],
-    }
-    path = repo.parent / "plan.json"
-    path.write_text(json.dumps(plan, ensure_ascii=False))
-    return path
 
 
 def _touch(path: str) -> str:

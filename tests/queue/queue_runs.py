@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from repo_helpers import GIT_ENV, command_task, default_config, make_repo
+import repo_helpers
+from repo_helpers import GIT_ENV, default_config, make_repo
 
 MODULES = 6
 #: Backstop only: every wait below ends on a ledger event, long before this on any machine.
@@ -41,15 +42,7 @@ def write_plan(
     repo: Path, tasks: list[dict[str, Any]], groups: dict[str, list[str]] | None = None
 ) -> Path:
     """A plan file of ``command`` tasks (id, owns, command) and landing groups by name."""
-    plan = {
-        "goal": "queue test",
-        "planner": "hand-written",
-        "tasks": [command_task(t) for t in tasks],
-        "landing_groups": [{"name": n, "tasks": ids} for n, ids in (groups or {}).items()],
-    }
-    path = repo.parent / "plan.json"
-    path.write_text(json.dumps(plan))
-    return path
+    return repo_helpers.write_plan(repo, tasks, groups, goal="queue test")
 
 
 def wait_for_marker(marker: Path) -> str:

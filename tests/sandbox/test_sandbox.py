@@ -26,19 +26,6 @@ needs_bwrap = pytest.mark.skipif(not HAS_BWRAP, reason="no usable bwrap")
 MODES = [pytest.param("bwrap", marks=needs_bwrap), "none"]
 
 
-@pytest.fixture
-def worktree(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    git.run(["init", "-q", "-b", "main"], root)
-    (root / "a.txt").write_text("a\n")
-    git.run(["add", "-A"], root)
-    git.run(["commit", "-qm", "base"], root)
-    wt = root / ".crewchief" / "worktrees" / "w1"
-    git.run(["worktree", "add", "-q", "--detach", str(wt), "HEAD"], root)
-    return wt
-
-
 def _py(box: WorkerSandbox, code: str, **kw: object) -> SandboxRun:
     return box.run([sys.executable, "-c", code], timeout_s=kw.pop("timeout_s", 20), **kw)  # type: ignore[arg-type]
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from crewchief import git
 from crewchief.procio import MARKER_VAR, kill_owned
 from crewchief.sandbox import (
     PROBE_TRIES,
@@ -24,17 +23,10 @@ from crewchief.sandbox import (
 
 
 @pytest.fixture
-def worktree(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    git.run(["init", "-q", "-b", "main"], root)
-    (root / "a.txt").write_text("a\n")
-    git.run(["add", "-A"], root)
-    git.run(["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"], root)
-    wt = root / ".crewchief" / "worktrees" / "w1"
-    git.run(["worktree", "add", "-q", "--detach", str(wt), "HEAD"], root)
-    (root / ".crewchief" / "ledger.db").write_text("the ledger\n")
-    return wt
+def worktree(worktree: Path) -> Path:
+    """The shared worktree (conftest), with a ledger beside it for the sandbox to hide."""
+    (worktree.parent.parent / "ledger.db").write_text("the ledger\n")
+    return worktree
 
 
 def _flaky_bwrap(tmp_path: Path, failures: int) -> tuple[Path, Path]:
