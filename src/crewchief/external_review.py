@@ -90,7 +90,7 @@ class Watch(Future[str]):
         ledger = Ledger(path)  # the thread's own connection
         try:
             while not self._stop.is_set():
-                answered = [a for a in attempts if host_verdict(ledger, run_id, a) is not None]
+                answered = sorted(attempts & host_verdicts(ledger, run_id).keys())
                 if answered:
                     with suppress(InvalidStateError):  # cancelled meanwhile: nobody waits
                         self.set_result(answered[0])
@@ -109,10 +109,17 @@ class Watch(Future[str]):
 
 def host_verdict(ledger: Ledger, run_id: str, attempt_id: str) -> Verdict | None:
     """The host's verdict on ``attempt_id``, if it gave one."""
-    for e in ledger.event_records(run_id):
-        if e.kind == "host_verdict" and e.attempt_id == attempt_id:
-            return Verdict.model_validate(e.data["verdict"])
-    return None
+    return host_verdicts(ledger, run_id).get(attempt_id)
+
+
+def host_verdicts(ledger: Ledger, run_id: str) -> dict[str, Verdict]:
+    """Attempt id → the host's verdict on it, for every attempt the host has answered (one
+    read of the run's events)."""
+    return {
+        e.attempt_id: Verdict.model_validate(e.data["verdict"])
+        for e in ledger.event_records(run_id)
+        if e.kind == "host_verdict" and e.attempt_id is not None
+    }
 
 
 def awaiting_host(ledger: Ledger, run_id: str) -> dict[str, str]:

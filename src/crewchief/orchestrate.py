@@ -18,7 +18,7 @@ from crewchief.config import Config
 from crewchief.dispatch import AttemptOutcome, run_attempt, warm_up
 from crewchief.errors import ModelUnavailable, UserError
 from crewchief.executor import Executor
-from crewchief.external_review import ExternalReviewer, host_verdict
+from crewchief.external_review import ExternalReviewer, host_verdicts
 from crewchief.integrate import Chain, Pick
 from crewchief.ledger import Ledger
 from crewchief.lifecycle import RunState, TaskState
@@ -298,8 +298,11 @@ class Orchestrator:
 
     def _take_host_verdicts(self, run_id: str, plan: Plan) -> None:
         """Every verdict the host has given on a patch awaiting it, applied."""
+        if not self._awaiting:
+            return
+        given = host_verdicts(self.ledger, run_id)
         for task_id, attempt_id in list(self._awaiting.items()):
-            verdict = host_verdict(self.ledger, run_id, attempt_id)
+            verdict = given.get(attempt_id)
             if verdict is not None:
                 del self._awaiting[task_id]
                 self._decide(run_id, plan.task(task_id), attempt_id, verdict)
