@@ -211,11 +211,6 @@ class MergeQueue:
         self._pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="crewchief-suite")
 
     @property
-    def batch(self) -> _Batch | None:
-        """The oldest batch under test: the next to be taken in."""
-        return self.batches[0] if self.batches else None
-
-    @property
     def tip(self) -> str:
         """Where the next arrival is merged: after the waiting units, the batches, the green."""
         if self.waiting:
