@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from crewchief.sandbox import SandboxConfig, WorkerSandbox
+from crewchief.sandbox.runner import SandboxConfig, WorkerSandbox
 
 WORKER = """
 import sys, urllib.request

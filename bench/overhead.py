@@ -31,12 +31,12 @@ from django_repo import django_repo
 from rich.console import Console
 from rich.table import Table
 
+from crewchief.attempts.executor import LocalExecutor
 from crewchief.config import Config
-from crewchief.executor import LocalExecutor
-from crewchief.intake import open_run
-from crewchief.ledger import Ledger
-from crewchief.orchestrate import Orchestrator
+from crewchief.ledger.store import Ledger
 from crewchief.records import ChangeRequest, Plan, Task
+from crewchief.run.intake import open_run
+from crewchief.run.orchestrate import Orchestrator
 
 
 def _files(repo: Path, n: int) -> list[str]:

@@ -35,12 +35,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from crewchief import config, intake
-from crewchief.executor import LocalExecutor
-from crewchief.ledger import Ledger
+from crewchief import config
+from crewchief.attempts.executor import LocalExecutor
+from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState
-from crewchief.orchestrate import Orchestrator
 from crewchief.records import ChangeRequest, Plan, Task
+from crewchief.run import intake
+from crewchief.run.orchestrate import Orchestrator
 
 CULPRIT = 7
 CONFLICT_PAIRS = ((3, 4), (10, 11))

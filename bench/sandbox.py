@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from crewchief.attempts.dispatch import run_attempt, warm_up
+from crewchief.attempts.workspace import WorkspacePool
 from crewchief.config import Config
-from crewchief.dispatch import run_attempt, warm_up
 from crewchief.records import Task
-from crewchief.workspace import WorkspacePool
 
 _ID = ["-c", "user.name=bench", "-c", "user.email=bench@localhost"]
 TASK = Task(

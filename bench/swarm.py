@@ -28,15 +28,16 @@ from typing import Any
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models.function import AgentInfo
 
-from crewchief import config, intake
-from crewchief.executor import LocalExecutor
-from crewchief.ledger import Ledger
+from crewchief import config
+from crewchief.attempts.executor import LocalExecutor
+from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState
 from crewchief.llm.planner import LLMPlanner
 from crewchief.llm.spec import WorkerSpec
 from crewchief.models.scripted import Output, Reply, lognormal_delay, script
-from crewchief.orchestrate import Orchestrator
 from crewchief.records import ChangeRequest, ModelCall
+from crewchief.run import intake
+from crewchief.run.orchestrate import Orchestrator
 
 GOAL = "Mark every module as reviewed with a header comment"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from crewchief.budget import spend_of
 from crewchief.records import ModelCall, Usage, WorkerResult
+from crewchief.run.budget import spend_of
 
 
 def test_an_agent_reporting_only_a_usage_total_counts_as_one_call_of_that_cost() -> None:

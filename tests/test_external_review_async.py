@@ -8,14 +8,14 @@ import threading
 import time
 from pathlib import Path
 
-from crewchief import external_review
+from crewchief.attempts.executor import LocalExecutor
 from crewchief.config import load as load_config
-from crewchief.executor import LocalExecutor
-from crewchief.intake import open_run
-from crewchief.ledger import Ledger
+from crewchief.gate import external_review
+from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState, TaskState
-from crewchief.orchestrate import Orchestrator
 from crewchief.records import ChangeRequest, Plan
+from crewchief.run.intake import open_run
+from crewchief.run.orchestrate import Orchestrator
 from repo_helpers import command_task, default_config, git, make_repo
 
 #: Only a backstop: every wait below ends on a ledger event.

@@ -8,7 +8,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from crewchief.hygiene import find_duplicates, normalized_body
+from crewchief.intel.hygiene import find_duplicates, normalized_body
 from repo_helpers import GIT_ENV, PY, default_config, make_repo, status_json, task_states
 
 TESTS = Path(__file__).parent

@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crewchief.integrate import Chain, Pick, build_chain, find_culprit, merge_order
+from crewchief.merge.integrate import Chain, Pick, build_chain, find_culprit, merge_order
 from crewchief.records import CheckResult, Plan, Task
 from repo_helpers import git, make_repo, refs
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from crewchief.errors import IllegalTransition, UserError
-from crewchief.ledger import Ledger
+from crewchief.ledger.migrations import MIGRATIONS
+from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import TaskState
-from crewchief.migrations import MIGRATIONS
 from crewchief.records import ChangeRequest, Plan, Task, WorkerResult
 
 

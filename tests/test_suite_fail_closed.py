@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crewchief.sandbox import SandboxConfig
-from crewchief.suite import ran_no_test, run_suite
+from crewchief.merge.suite import ran_no_test, run_suite
+from crewchief.sandbox.runner import SandboxConfig
 
 #: These tests judge how a finished suite is classified, not the sandbox it runs in.
 UNBOXED = SandboxConfig(mode="off")

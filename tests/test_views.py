@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from crewchief import render
+from crewchief.cli import render
+from crewchief.ledger.views import describe_request
 from crewchief.records import ChangeRequest
-from crewchief.runlock import is_driven, run_lock
-from crewchief.views import describe_request
+from crewchief.run.runlock import is_driven, run_lock
 from repo_helpers import make_repo
 
 

@@ -6,8 +6,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from crewchief.attempts.workspace import WorkspacePool
 from crewchief.git import diff_worktree
-from crewchief.workspace import WorkspacePool
 from repo_helpers import git, make_repo, refs
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from crewchief.errors import UserError
 from crewchief.records import Risk
-from crewchief.sandbox import SandboxConfig
+from crewchief.sandbox.runner import SandboxConfig
 
 SandboxMode = Literal["auto", "bwrap", "off"]
 
@@ -208,7 +208,7 @@ def _parse_env(name: str, value: str) -> Any:
 def detect(repo: Path) -> Config:
     """Guess language, full test command (in the project's own environment: see ``testcmd``)
     and fast checks from the files in ``repo``."""
-    from crewchief.testcmd import node_test_command, python_test_command
+    from crewchief.merge.testcmd import node_test_command, python_test_command
 
     files = {p.name for p in repo.iterdir()}
     if files & {"pyproject.toml", "setup.py", "setup.cfg"} or any(repo.glob("*.py")):

@@ -11,19 +11,19 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from crewchief import sandbox_policy
+from crewchief.attempts.executor import make_executor
+from crewchief.attempts.workspace import crewchief_dir
 from crewchief.backends.base import Planner, load_recipe
 from crewchief.config import Config
 from crewchief.errors import UserError
-from crewchief.executor import make_executor
-from crewchief.intake import checked, make_plan, open_run, preflight
-from crewchief.ledger import Ledger
+from crewchief.gate.verify import Reviewer
+from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState
-from crewchief.orchestrate import Orchestrator
-from crewchief.plan import predicted_conflicts
 from crewchief.records import ChangeRequest, Plan
-from crewchief.verify import Reviewer
-from crewchief.workspace import crewchief_dir
+from crewchief.run.intake import checked, make_plan, open_run, preflight
+from crewchief.run.orchestrate import Orchestrator
+from crewchief.run.plan import predicted_conflicts
+from crewchief.sandbox import requirement as sandbox_policy
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def reviewer_for(cfg: Config, plan: Plan, ledger: Ledger, run_id: str) -> Review
     waits for its verdicts); else the manager (or reviewer model) when a model is configured;
     else None (the rule reviewer alone). Models are not checked here: ``check_models`` does."""
     if cfg.reviewer == "external":
-        from crewchief.external_review import ExternalReviewer
+        from crewchief.gate.external_review import ExternalReviewer
 
         return ExternalReviewer(ledger, run_id)
     llm_tasks = any(t.backend.startswith("llm:") for t in plan.tasks)

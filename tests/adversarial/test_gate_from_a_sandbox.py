@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 import crewchief
-from crewchief.confinement import MARKER_PATH
-from crewchief.procio import MARKER_VAR
-from crewchief.sandbox import SandboxConfig, WorkerSandbox, bwrap_path
+from crewchief.attempts.procio import MARKER_VAR
+from crewchief.sandbox.confinement import MARKER_PATH
+from crewchief.sandbox.runner import SandboxConfig, WorkerSandbox, bwrap_path
 
 SOURCE = str(Path(crewchief.__file__).resolve().parents[1])
 HAS_BWRAP = bwrap_path() is not None

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from adversarial.attacker import run_cli
-from crewchief.ledger import Ledger
+from crewchief.ledger.store import Ledger
 from repo_helpers import default_config, git, make_repo
 
 ECHO = ["--recipe", "command", "--command", "echo '# x' >> {files}", "--path", "mod.py"]

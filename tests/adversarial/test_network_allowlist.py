@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from crewchief.egress import model_endpoints, parse_endpoint
 from crewchief.errors import UserError
-from crewchief.sandbox import SandboxConfig, WorkerSandbox, bwrap_path
+from crewchief.sandbox.egress import model_endpoints, parse_endpoint
+from crewchief.sandbox.runner import SandboxConfig, WorkerSandbox, bwrap_path
 
 needs_bwrap = pytest.mark.skipif(bwrap_path() is None, reason="needs bwrap")
 
@@ -51,7 +51,7 @@ def test_an_endpoint_that_is_not_an_http_url_is_a_user_error(url: str) -> None:
 def test_the_open_network_opt_out_is_logged_as_a_warning_every_time(
     worktree: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="crewchief.egress"):
+    with caplog.at_level(logging.WARNING, logger="crewchief.sandbox.egress"):
         for _ in range(2):
             with WorkerSandbox(worktree, SandboxConfig(mode="bwrap", network=True)) as box:
                 box.run(["true"], timeout_s=60)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from crewchief import git
-from crewchief.doctor import diagnose
-from crewchief.sandbox import bwrap_path
+from crewchief.cli.doctor import diagnose
+from crewchief.sandbox.runner import bwrap_path
 
 pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="needs bwrap")
 AGENT = [sys.executable, "-c", "pass"]

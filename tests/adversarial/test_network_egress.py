@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from crewchief.sandbox import bwrap_path
+from crewchief.sandbox.runner import bwrap_path
 from repo_helpers import PY, crewchief, default_config, git, task_states
 
 WORKER = Path(__file__).parent / "net_worker.py"

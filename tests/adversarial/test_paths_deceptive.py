@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from crewchief.plan import validate
-from crewchief.policy import PolicyRules, evaluate
+from crewchief.gate.policy import PolicyRules, evaluate
 from crewchief.records import Plan, Task
+from crewchief.run.plan import validate
 from repo_helpers import crewchief, default_config, git, make_repo, refs, write_plan
 
 HOMOGLYPH = "m\u043ed.py"  # a Cyrillic "о" in mod.py

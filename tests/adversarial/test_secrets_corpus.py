@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from crewchief.patchfile import parse
-from crewchief.policy import PolicyRules, evaluate
-from crewchief.redact import Redactor, is_secret_name
-from crewchief.secretscan import mask_patch, scan_files
+from crewchief.gate.patchfile import parse
+from crewchief.gate.policy import PolicyRules, evaluate
+from crewchief.gate.secretscan import mask_patch, scan_files
+from crewchief.ledger.redact import Redactor, is_secret_name
 from secret_corpus import CORPUS, ENV_SECRETS, Canary
 
 

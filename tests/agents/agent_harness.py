@@ -16,9 +16,9 @@ from crewchief import git
 from crewchief.backends.agent_templates import AgentTemplate
 from crewchief.backends.base import WorkContext
 from crewchief.backends.external import ExternalAgentBackend
-from crewchief.policy import PolicyDecision, PolicyRules, evaluate
+from crewchief.gate.policy import PolicyDecision, PolicyRules, evaluate
 from crewchief.records import Task, WorkerResult
-from crewchief.sandbox import GiB, SandboxConfig, bwrap_path
+from crewchief.sandbox.runner import GiB, SandboxConfig, bwrap_path
 
 SCRIPTS = Path(__file__).parent / "scripts"
 HAS_BWRAP = bwrap_path() is not None

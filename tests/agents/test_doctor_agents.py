@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from real_clis import agents_bin
 
-from crewchief.agent_check import check_agent
+from crewchief.cli.agent_check import check_agent
 from model_server import Reply, ScriptedModelServer, closed_port_url
 from repo_helpers import crewchief, default_config, git
 

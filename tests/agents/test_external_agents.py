@@ -210,8 +210,8 @@ def test_sigterm_to_the_attempt_process_stops_the_agent(repo: Repo, mode: str) -
     code = f"""
 import sys
 from pathlib import Path
-from crewchief import procs
-from crewchief.sandbox import SandboxConfig, WorkerSandbox
+from crewchief.attempts import procs
+from crewchief.sandbox.runner import SandboxConfig, WorkerSandbox
 procs.stop_children_on_sigterm()
 with WorkerSandbox(Path({str(repo.worktree)!r}), SandboxConfig(mode={mode!r})) as box:
     box.run([sys.executable, {str(SCRIPTS / "hang.py")!r}, {repo.tag!r}], timeout_s=60)

@@ -20,12 +20,14 @@ import pytest
 # "ray.util": a bare "ray" would also find this directory (tests/ray) when Ray is missing.
 import ray  # a dev dependency: the distributed tests never skip
 
-from crewchief import config, intake, integrate
-from crewchief.executor import Executor, LocalExecutor
-from crewchief.ledger import Ledger
-from crewchief.orchestrate import Orchestrator
-from crewchief.ray_executor import RayExecutor
+from crewchief import config
+from crewchief.attempts.executor import Executor, LocalExecutor
+from crewchief.attempts.ray_executor import RayExecutor
+from crewchief.ledger.store import Ledger
+from crewchief.merge import integrate
 from crewchief.records import ChangeRequest, Plan, Task
+from crewchief.run import intake
+from crewchief.run.orchestrate import Orchestrator
 from repo_helpers import GIT_ENV, git, status_json, task_states, wait_until_gone
 
 

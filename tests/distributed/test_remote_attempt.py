@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from crewchief import config
-from crewchief.attempt import WorkerJob
-from crewchief.dispatch import backend_settings, run_attempt
+from crewchief.attempts.body import WorkerJob
+from crewchief.attempts.dispatch import backend_settings, run_attempt
+from crewchief.attempts.remote import bundle, run_remote_attempt
+from crewchief.attempts.workspace import WorkspacePool
 from crewchief.records import Task
-from crewchief.remote import bundle, run_remote_attempt
-from crewchief.workspace import WorkspacePool
 from repo_helpers import PY, git
 
 #: Edits, adds and deletes, so the patch has every kind of file change.
@@ -112,7 +112,7 @@ def test_asking_for_ray_without_it_installed_is_a_user_error(tmp_path: Path) -> 
         "import sys; sys.modules['ray'] = None\n"  # makes `import ray` fail as if not installed
         "from crewchief.config import Config\n"
         "from crewchief.errors import UserError\n"
-        "from crewchief.executor import make_executor\n"
+        "from crewchief.attempts.executor import make_executor\n"
         "try:\n"
         "    make_executor(Config(executor='ray'))\n"
         "except UserError as e:\n"

@@ -12,15 +12,16 @@ from typing import Any
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models.function import AgentInfo
 
-from crewchief import config, intake
-from crewchief.executor import LocalExecutor
+from crewchief import config
+from crewchief.attempts.executor import LocalExecutor
 from crewchief.lifecycle import RunState
 from crewchief.llm.planner import LLMPlanner
 from crewchief.llm.reviewer import LLMReviewer
 from crewchief.llm.spec import WorkerSpec
 from crewchief.models.scripted import Output, Reply, script
-from crewchief.orchestrate import Orchestrator
 from crewchief.records import ChangeRequest
+from crewchief.run import intake
+from crewchief.run.orchestrate import Orchestrator
 
 from .llm_repos import commit_repo, git
 

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 from pydantic_ai import models
 
+from crewchief.attempts.executor import LocalExecutor
 from crewchief.config import Config
-from crewchief.executor import LocalExecutor
-from crewchief.intake import open_run
-from crewchief.ledger import Ledger
+from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState, TaskState
 from crewchief.llm.reviewer import LLMReviewer
 from crewchief.models.providers import build_model
-from crewchief.orchestrate import Orchestrator
 from crewchief.records import ChangeRequest, Plan, Task
+from crewchief.run.intake import open_run
+from crewchief.run.orchestrate import Orchestrator
 
 from .wire import Canned, error, loopback, openai_tool_call
 

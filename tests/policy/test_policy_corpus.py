@@ -11,8 +11,8 @@ import pytest
 from policy_corpus import BENIGN, FORBIDDEN, Case
 from policy_patchkit import EXEC, LINK, Entry
 
-from crewchief.patchfile import parse
-from crewchief.policy import PolicyRules, evaluate
+from crewchief.gate.patchfile import parse
+from crewchief.gate.policy import PolicyRules, evaluate
 
 
 def _decide(case: Case) -> tuple[set[str], bool]:

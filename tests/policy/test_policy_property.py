@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from policy_corpus import BENIGN
 
-from crewchief.policy import PolicyRules, evaluate, owns
+from crewchief.gate.policy import PolicyRules, evaluate, owns
 
 PATHS = ["a.txt", "src/a.py", "src/b.py", "src/sub/c.txt", "lib/d.txt", "e f.txt", "src/é.txt"]
 OWNED_CHOICES = [("src/",), ("src/", "a.txt"), ("lib/d.txt",), ("src/sub/",), ("",)]

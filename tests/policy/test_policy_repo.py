@@ -9,7 +9,7 @@ import pytest
 from policy_patchkit import add, modify, rename, symlink
 from pydantic import ValidationError
 
-from crewchief.policy import PolicyDecision, PolicyRules, evaluate, sensitive_match
+from crewchief.gate.policy import PolicyDecision, PolicyRules, evaluate, sensitive_match
 
 
 def _repo(tmp_path: Path) -> Path:

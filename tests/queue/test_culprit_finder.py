@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crewchief.culprit import RED, ddmin, failures, reproduces
-from crewchief.groups import units
+from crewchief.merge.culprit import RED, ddmin, failures, reproduces
+from crewchief.merge.groups import units
 from crewchief.records import CheckResult, LandingGroup, Plan, Task
 
 
@@ -125,8 +125,8 @@ def plans(draw: st.DrawFn) -> Plan:
 
 @given(plans())
 def test_units_keep_groups_whole_and_dependencies_first(plan: Plan) -> None:
-    from crewchief.groups import problems
-    from crewchief.integrate import merge_order
+    from crewchief.merge.groups import problems
+    from crewchief.merge.integrate import merge_order
 
     if problems(plan):
         return  # such a plan is refused before it runs
@@ -147,7 +147,7 @@ def _same_unit(cut: list[tuple[str, ...]], a: str, b: str) -> bool:
 
 def test_landing_groups_that_depend_on_each_other_are_refused() -> None:
     """Found by the property above: g1's t1 needs g0's t0, g0's t3 needs g1's t2."""
-    from crewchief.groups import problems
+    from crewchief.merge.groups import problems
 
     plan = _plan(4, {0: set(), 1: {0}, 2: set(), 3: {0, 2}}, [{0, 3}, {1, 2}])
     found = problems(plan)

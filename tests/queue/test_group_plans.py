@@ -6,9 +6,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from crewchief.plan import validate
 from crewchief.recipes.codemod import RECIPE
 from crewchief.records import ChangeRequest, LandingGroup, Plan, Task
+from crewchief.run.plan import validate
 
 
 def _task(task_id: str, *deps: str) -> Task:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import JsonValue
 
+from crewchief.attempts.procs import MAX_OUTPUT_BYTES
 from crewchief.backends.base import WorkContext
 from crewchief.errors import UserError
-from crewchief.procs import MAX_OUTPUT_BYTES
 from crewchief.recipes.command import RECIPE
 from crewchief.records import ChangeRequest, Plan, Task, WorkerResult
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crewchief import git
-from crewchief.doctor import diagnose, measure_tests
+from crewchief.cli.doctor import diagnose, measure_tests
 
 PASS = f"{sys.executable} -c 'raise SystemExit(0)'"
 FAIL = f"{sys.executable} -c 'raise SystemExit(3)'"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crewchief.redact import Redactor, is_secret_name, redact
+from crewchief.ledger.redact import Redactor, is_secret_name, redact
 
 # Built by concatenation so that secret scanners do not flag this file.
 OPENAI = "sk-" + "proj-" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4"

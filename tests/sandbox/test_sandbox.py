@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from crewchief import git
-from crewchief.procio import _Buffer
-from crewchief.sandbox import (
+from crewchief.attempts.procio import _Buffer
+from crewchief.sandbox.runner import (
     MiB,
     SandboxConfig,
     SandboxRun,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from crewchief.procio import MARKER_VAR, kill_owned
-from crewchief.sandbox import (
+from crewchief.attempts.procio import MARKER_VAR, kill_owned
+from crewchief.sandbox.runner import (
     PROBE_TRIES,
     SandboxConfig,
     SandboxUnavailable,

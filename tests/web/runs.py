@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 from starlette.testclient import TestClient
 
-from crewchief.demo import make_demo_repo
-from crewchief.ledger import Ledger
+from crewchief.cli.demo import make_demo_repo
+from crewchief.ledger.store import Ledger
 from crewchief.records import HunkVerdict, ModelCall, TranscriptEntry, Usage, Verdict
 from crewchief.web.app import create_app
 from crewchief.web.security import TOKEN_HEADER, Guard

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from crewchief import report
+from crewchief.ledger import report
 
 from .runs import Run, client_for
 

@@ -27,7 +27,7 @@ from pydantic import Field
 from crewchief.backends.agent_output import AgentOutput, OutputFormat, assumptions, parse_output
 from crewchief.backends.base import WorkContext
 from crewchief.records import Record, Task
-from crewchief.sandbox import SandboxConfig
+from crewchief.sandbox.runner import SandboxConfig
 
 __all__ = ["AgentOutput", "AgentTemplate", "assumptions", "parse_output", "render_prompt"]
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from crewchief.errors import UserError
 from crewchief.records import ChangeRequest, Plan, Task, WorkerResult
-from crewchief.sandbox import SandboxConfig
+from crewchief.sandbox.runner import SandboxConfig
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """The external-agent backend: a coding CLI (codex, claude, aider, …) run in the task's worktree.
 
-The CLI runs inside a :class:`~crewchief.sandbox.WorkerSandbox`: scrubbed environment, bounded
-output, its whole process tree killed at the timeout, git metadata restored afterwards. Commits it
-makes are irrelevant: the dispatcher takes the diff from the base commit to the working tree.
-Everything it printed is redacted before it reaches the result (and so the ledger).
+The CLI runs inside a :class:`~crewchief.sandbox.runner.WorkerSandbox`: scrubbed environment,
+bounded output, its whole process tree killed at the timeout, git metadata restored afterwards.
+Commits it makes are irrelevant: the dispatcher takes the diff from the base commit to the working
+tree. Everything it printed is redacted before it reaches the result (and so the ledger).
 
 Task backend strings are ``agent:<name>``; :func:`agent_backend` resolves a name to a built-in
 template (``codex``, ``claude``, ``aider``, ``opencode``, ``mini``, ``goose``) overlaid with the
@@ -34,11 +34,11 @@ from crewchief.backends.agent_templates import (
 )
 from crewchief.backends.base import WorkContext, WorkerBackend
 from crewchief.backends.builtin_agents import BUILTIN_AGENTS
-from crewchief.egress import model_endpoints
 from crewchief.errors import UserError
+from crewchief.ledger.redact import Redactor
 from crewchief.records import Task, WorkerResult, WorkerStatus
-from crewchief.redact import Redactor
-from crewchief.sandbox import SandboxConfig, SandboxRun, WorkerSandbox
+from crewchief.sandbox.egress import model_endpoints
+from crewchief.sandbox.runner import SandboxConfig, SandboxRun, WorkerSandbox
 
 #: Most owned files handed to a CLI as arguments (``{owned_files}``).
 MAX_OWNED_FILE_ARGS = 200
@@ -80,7 +80,7 @@ class ExternalAgentBackend:
         env = self.passed_env()
         redactor = Redactor.from_env(env, names=env)
         timeout = min(ctx.timeout_s, self.template.timeout_s or ctx.timeout_s)
-        # The one network a worker has: its configured endpoints (crewchief.egress).
+        # The one network a worker has: its configured endpoints (crewchief.sandbox.egress).
         configured = [*self.template.sandbox.endpoints(), *filter(None, [self.template.base_url])]
         endpoints = model_endpoints(configured, env)
         sandbox = self._sandbox(ctx)

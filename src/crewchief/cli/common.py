@@ -14,7 +14,7 @@ from rich.console import Console
 
 from crewchief import config as config_mod
 from crewchief import git
-from crewchief.ledger import Ledger
+from crewchief.ledger.store import Ledger
 
 app = typer.Typer(
     add_completion=False,

@@ -9,13 +9,15 @@ from pathlib import Path
 from rich.console import Console
 
 from crewchief import config as config_mod
-from crewchief import render, report, usecase
+from crewchief import usecase
+from crewchief.cli import render
+from crewchief.cli.demo import demo_config, make_repo
 from crewchief.cli.runs import drive_and_finish
-from crewchief.demo import demo_config, make_repo
+from crewchief.ledger import report
 from crewchief.models import feature_script
 from crewchief.records import ChangeRequest
 
-PROJECT = Path(__file__).parent.parent / "demo_feature"
+PROJECT = Path(__file__).parent / "demo_feature"
 SCRIPTED = "scripted:crewchief.models.feature_script:"
 MODELS = {
     "manager_model": SCRIPTED + "manager",

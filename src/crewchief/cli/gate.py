@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from crewchief import config as config_mod
-from crewchief import land, render, sandbox_policy, views
+from crewchief.cli import render
 from crewchief.cli.common import (
     JsonOpt,
     RepoOpt,
@@ -25,8 +25,11 @@ from crewchief.cli.common import (
     who,
 )
 from crewchief.cli.runs import finish, merge_and_report
-from crewchief.confinement import refuse_inside_sandbox
-from crewchief.ledger import Ledger
+from crewchief.ledger import views
+from crewchief.ledger.store import Ledger
+from crewchief.merge import land
+from crewchief.sandbox import requirement as sandbox_policy
+from crewchief.sandbox.confinement import refuse_inside_sandbox
 
 
 @app.command()
@@ -210,7 +213,7 @@ def cancel(run_id: RunArg = None, repo: RepoOpt = Path(".")) -> None:
 
     The ledger keeps its whole history; the target branch is never touched.
     """
-    from crewchief.cancel import cancel_run
+    from crewchief.run.cancel import cancel_run
 
     root, ledger, rid, _ = open_run(repo, run_id)
     done = cancel_run(root, ledger, rid, who())

@@ -24,7 +24,7 @@ def mcp_cmd(
 
     Example: claude mcp add crewchief -- crewchief mcp --repo . --host-name claude-code
     """
-    from crewchief.mcp_server import serve
+    from crewchief.host.mcp import serve
 
     serve(repo_root(repo), host_name)
 
@@ -40,7 +40,7 @@ def report_cmd(
 
     Example: crewchief report > report.md && gh pr create --body-file report.md
     """
-    from crewchief import report
+    from crewchief.ledger import report
 
     root, ledger, rid, _ = open_run(repo, run_id)
     data = report.build(root, ledger, rid)
@@ -62,7 +62,7 @@ def export_cmd(
 
     Example: crewchief export --branch crewchief/rename --push origin
     """
-    from crewchief.export import export
+    from crewchief.merge.export import export
 
     if not branch:
         raise UserError("say which branch to write: --branch NAME")

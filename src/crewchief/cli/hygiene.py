@@ -14,10 +14,10 @@ from crewchief import config as config_mod
 from crewchief import usecase
 from crewchief.cli.common import RepoOpt, app, out, repo_root
 from crewchief.cli.runs import drive_and_finish
-from crewchief.hygiene import DuplicationPlanner, NothingToDo, proposed_keys
-from crewchief.intake import make_plan, open_run, preflight
-from crewchief.ledger import Ledger
+from crewchief.intel.hygiene import DuplicationPlanner, NothingToDo, proposed_keys
+from crewchief.ledger.store import Ledger
 from crewchief.records import ChangeRequest
+from crewchief.run.intake import make_plan, open_run, preflight
 
 #: Niceness added to the loop and its workers: hygiene never competes with people's work.
 LOW_PRIORITY = 10

@@ -11,15 +11,18 @@ from pydantic import JsonValue
 from rich.live import Live
 
 from crewchief import config as config_mod
-from crewchief import land, render, usecase, views
+from crewchief import usecase
+from crewchief.cli import render
 from crewchief.cli.common import RepoOpt, RunArg, app, err, open_run, out, repo_root, who
 from crewchief.errors import UserError
-from crewchief.intake import load_plan_file
-from crewchief.ledger import Ledger
+from crewchief.gate.verify import Reviewer
+from crewchief.ledger import views
+from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState, TaskState
-from crewchief.plan import predicted_conflicts
+from crewchief.merge import land
 from crewchief.records import ChangeRequest, Plan
-from crewchief.verify import Reviewer
+from crewchief.run.intake import load_plan_file
+from crewchief.run.plan import predicted_conflicts
 
 
 @app.command()

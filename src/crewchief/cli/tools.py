@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 
 from crewchief import config as config_mod
-from crewchief import doctor, provenance, render
+from crewchief.cli import doctor, render
 from crewchief.cli.common import JsonOpt, RepoOpt, app, emit, out, repo_root
 from crewchief.errors import UserError
 from crewchief.intel.commands import map_command
+from crewchief.ledger import provenance
 from crewchief.web.commands import serve_command
 
 app.command("serve")(serve_command)
@@ -99,6 +100,6 @@ def demo(
 
         run_feature_demo(directory, out)
         return
-    from crewchief.demo import run_demo
+    from crewchief.cli.demo import run_demo
 
     run_demo(directory, out)

@@ -20,7 +20,6 @@ from crewchief.llm import context, prompts
 from crewchief.llm.agentrun import resolve, run_agent
 from crewchief.llm.spec import BACKEND, WorkerSpec, task_spec
 from crewchief.models.pricing import Price
-from crewchief.plan import ancestors, predicted_conflicts, validate
 from crewchief.records import (
     ChangeRequest,
     LandingGroup,
@@ -30,6 +29,7 @@ from crewchief.records import (
     Task,
     TranscriptEntry,
 )
+from crewchief.run.plan import ancestors, predicted_conflicts, validate
 
 if TYPE_CHECKING:
     from pydantic_ai.messages import ModelMessage

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from crewchief import patchfile
 from crewchief.errors import ModelUnavailable
+from crewchief.gate import patchfile
+from crewchief.gate.verify import RuleReviewer
 from crewchief.llm import prompts
 from crewchief.llm.agentrun import PerThreadModel, run_agent
 from crewchief.llm.summary import AcceptedPatch, ChangeSummary, summarize_change
@@ -31,7 +32,6 @@ from crewchief.records import (
     Verdict,
     WorkerResult,
 )
-from crewchief.verify import RuleReviewer
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model

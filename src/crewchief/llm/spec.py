@@ -2,8 +2,8 @@
 limits, the symbols the task concerns, and the files it is allowed to create.
 
 A worker runs in a child process that receives the task and its backend's settings (see
-``crewchief.attempt``): the settings (the configuration at dispatch time) override the model and
-limits the planner wrote here. The spec is part of the instruction digest.
+``crewchief.attempts.body``): the settings (the configuration at dispatch time) override the model
+and limits the planner wrote here. The spec is part of the instruction digest.
 """
 
 from __future__ import annotations

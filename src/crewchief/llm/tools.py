@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from crewchief import git
 from crewchief.llm import context
 from crewchief.records import Task
-from crewchief.sandbox import SandboxConfig, run_shell
+from crewchief.sandbox.runner import SandboxConfig, run_shell
 
 if TYPE_CHECKING:
     from crewchief.intel.snapshot import Snapshot

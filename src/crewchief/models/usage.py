@@ -11,9 +11,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from crewchief.ledger.redact import redact
 from crewchief.models.pricing import Price, cost
 from crewchief.records import ModelCall, Role, TranscriptEntry, Usage
-from crewchief.redact import redact
 
 if TYPE_CHECKING:
     from pydantic_ai.messages import ModelMessage, ModelResponse

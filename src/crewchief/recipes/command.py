@@ -12,7 +12,7 @@ Arguments (``ChangeRequest.recipe_args``):
   when unfixable issues remain). 126 and 127 mean the shell could not run the command at all and
   are always failures.
 
-The worker runs the command through ``crewchief.sandbox.run_shell`` in the task's worktree
+The worker runs the command through ``crewchief.sandbox.runner.run_shell`` in the task's worktree
 (bubblewrap: only the worktree writable, a scrubbed environment, a PID namespace killed whole on
 timeout; git metadata restored; the output's tail kept) and reports the exit code and output in
 the log. A command that changed git metadata fails. Untracked files the command creates outside
@@ -26,7 +26,8 @@ import shlex
 import time
 from pathlib import Path
 
-from crewchief import git, procs, sandbox
+from crewchief import git
+from crewchief.attempts import procs
 from crewchief.backends.base import Recipe, WorkContext
 from crewchief.errors import GitError, UserError
 from crewchief.recipes.args import RecipeArgs
@@ -34,6 +35,7 @@ from crewchief.recipes.files import select_files
 from crewchief.recipes.languages import resolve_language
 from crewchief.recipes.split import TaskTemplate, counted, group_files, make_tasks, unit_label
 from crewchief.records import ChangeRequest, Plan, Task, WorkerResult
+from crewchief.sandbox import runner as sandbox
 
 NAME = "command"
 BACKEND = f"recipe:{NAME}"

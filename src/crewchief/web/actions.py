@@ -1,7 +1,7 @@
 """The human gate's actions (POST): decide a task, send it back, approve the run, merge, resume.
 
-Each one is the library call the CLI makes (``crewchief.land``), with the same arguments and the
-same ledger records: who and when. Who is the server's approver (the OS user who started
+Each one is the library call the CLI makes (``crewchief.merge.land``), with the same arguments and
+the same ledger records: who and when. Who is the server's approver (the OS user who started
 ``crewchief serve``, or the name it was given with ``--approver``), never a field of the form: a
 request cannot choose whom it is recorded as. A request must pass the guard (the server's token,
 same origin) and carry the session's CSRF token. After success the
@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from crewchief import land
 from crewchief.errors import CrewchiefError, GitError, RunError, UserError
 from crewchief.lifecycle import RunState
-from crewchief.runlock import run_lock
+from crewchief.merge import land
+from crewchief.run.runlock import run_lock
 from crewchief.usecase import start_driver
 from crewchief.web.pages import run_config, run_or_404, task_or_404
 from crewchief.web.security import CSRF_FIELD, session_of

@@ -16,8 +16,8 @@ import click
 import typer
 
 from crewchief import git
-from crewchief.confinement import refuse_inside_sandbox
 from crewchief.errors import CrewchiefError, UserError
+from crewchief.sandbox.confinement import refuse_inside_sandbox
 
 DEFAULT_PORT = 8765
 _BACKLOG = 64
@@ -74,10 +74,10 @@ def serve_command(
     """Serve the review web page: runs, plans, diffs, checks, and the human gate."""
     import uvicorn
 
+    from crewchief.attempts.workspace import crewchief_dir
     from crewchief.web.app import create_app
     from crewchief.web.security import Guard, stored_token
     from crewchief.web.site import approver_name
-    from crewchief.workspace import crewchief_dir
 
     refuse_inside_sandbox("serve")
     root = git.repo_root(repo.resolve())

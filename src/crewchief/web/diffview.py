@@ -19,7 +19,7 @@ from pygments.lexers import get_lexer_for_filename
 from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
 
-from crewchief import patchfile
+from crewchief.gate import patchfile
 from crewchief.records import HunkVerdict
 
 LineKind = Literal["add", "del", "ctx", "note"]

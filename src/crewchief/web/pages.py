@@ -1,7 +1,7 @@
 """The pages (GET): runs, one run, one task, and the JSON the run page polls for live states.
 
 Handlers are plain functions, so Starlette runs them in a worker thread: the ledger they open is
-that thread's. Everything shown comes from a query in ``crewchief.views``.
+that thread's. Everything shown comes from a query in ``crewchief.ledger.views``.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from crewchief import land, views
 from crewchief.config import Config
 from crewchief.errors import UserError
-from crewchief.ledger import Ledger
+from crewchief.ledger import views
+from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState, TaskState
+from crewchief.merge import land
 from crewchief.records import HunkVerdict
 from crewchief.web import graph
 from crewchief.web.diffview import diff_view, highlight_css

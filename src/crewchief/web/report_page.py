@@ -1,5 +1,5 @@
 """The run's review dossier on the page (GET ``/runs/{run}/report``): the same content as
-``crewchief report``, from the same ``crewchief.report.build``."""
+``crewchief report``, from the same ``crewchief.ledger.report.build``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from crewchief import report
+from crewchief.ledger import report
 from crewchief.web.pages import run_or_404
 from crewchief.web.site import site_of
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from crewchief.ledger import LEDGER_FILE, Ledger
+from crewchief.ledger.store import LEDGER_FILE, Ledger
 from crewchief.lifecycle import RunState
 from crewchief.web.security import CSRF_FIELD, Guard
 

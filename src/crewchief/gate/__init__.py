@@ -1,0 +1,2 @@
+"""The gate every patch passes: its policy from the patch's bytes, secrets and deceptive names,
+exact apply, fast checks and the reviewers."""

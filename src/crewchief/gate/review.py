@@ -1,0 +1,116 @@
+"""The manager's review step around the Reviewer seam: the model reviewer's calls and transcript
+go to the ledger, and before integration the manager proposes the merge order (with reasons)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, cast, runtime_checkable
+
+from pydantic import JsonValue
+
+from crewchief.ledger.store import Ledger
+from crewchief.merge import integrate
+from crewchief.merge.integrate import Pick
+from crewchief.records import (
+    CheckResult,
+    ModelCall,
+    Plan,
+    Task,
+    TranscriptEntry,
+    Verdict,
+    WorkerResult,
+)
+
+
+class Summary(Protocol):
+    """A change summary: ``event_data()`` is the ``manager_summary`` event's data."""
+
+    def event_data(self) -> dict[str, object]: ...
+
+
+@runtime_checkable
+class ModelReviewer(Protocol):
+    """A reviewer backed by a model: its calls must be recorded, and it can summarize."""
+
+    name: str
+
+    def review(
+        self, task: Task, result: WorkerResult, checks: Sequence[CheckResult]
+    ) -> Verdict: ...
+
+    def drain(self) -> tuple[list[ModelCall], list[TranscriptEntry]]: ...
+
+    def summarize(self, plan: Plan, accepted: Sequence[AcceptedLike]) -> Summary: ...
+
+
+class AcceptedLike(Protocol):
+    """An accepted patch as a summarizer reads it (``llm.summary.AcceptedPatch``)."""
+
+    @property
+    def task(self) -> Task: ...
+    @property
+    def patch(self) -> bytes: ...
+    @property
+    def rationale(self) -> str: ...
+
+
+def record_model_work(
+    ledger: Ledger,
+    reviewer: object,
+    run_id: str,
+    task_id: str | None = None,
+    attempt_id: str | None = None,
+) -> None:
+    """Store what a model reviewer did since the last call: its calls and its transcript."""
+    if not isinstance(reviewer, ModelReviewer):
+        return
+    calls, transcript = reviewer.drain()
+    ledger.record_calls(run_id, calls, task_id=task_id, attempt_id=attempt_id)
+    ledger.record_transcript(run_id, "reviewer", transcript, task_id=task_id, attempt_id=attempt_id)
+
+
+def merge_order(
+    ledger: Ledger, reviewer: object, run_id: str, plan: Plan, picks: Sequence[Pick]
+) -> list[str]:
+    """The order to integrate ``picks``: the manager's proposal when there is a model reviewer
+    (asked once per run, then reused), else dependencies first and plan order."""
+    ids = {p.task.id for p in picks}
+    fallback = integrate.merge_order(plan, ids)
+    proposed = _proposal(ledger, run_id)
+    if proposed is None and isinstance(reviewer, ModelReviewer) and picks:
+        from crewchief.llm.summary import AcceptedPatch
+
+        accepted = [AcceptedPatch(p.task, p.patch, p.rationale) for p in picks]
+        try:
+            summary = reviewer.summarize(plan, accepted)
+        finally:  # the calls of a failed summary are spent too
+            record_model_work(ledger, reviewer, run_id)
+        ledger.event(run_id, "manager_summary", cast(dict[str, JsonValue], summary.event_data()))
+        proposed = _proposal(ledger, run_id)
+    if proposed is None:
+        return fallback
+    order = [t for t in proposed if t in ids]
+    return _respecting_deps(plan, order + [t for t in fallback if t not in order])
+
+
+def _proposal(ledger: Ledger, run_id: str) -> list[str] | None:
+    found = [e for e in ledger.event_records(run_id) if e.kind == "manager_summary"]
+    if not found:
+        return None
+    order = found[-1].data.get("order")
+    if not isinstance(order, list):
+        return None
+    return [str(step["task"]) for step in order if isinstance(step, dict) and "task" in step]
+
+
+def _respecting_deps(plan: Plan, order: list[str]) -> list[str]:
+    """``order`` with any task moved after its dependencies (a stable repair)."""
+    position = {t: i for i, t in enumerate(order)}
+    ranked = Plan(
+        goal=plan.goal,
+        planner=plan.planner,
+        tasks=tuple(
+            sorted((t for t in plan.tasks if t.id in position), key=lambda t: position[t.id])
+        ),
+    )
+    return integrate.merge_order(ranked, set(order))

@@ -1,0 +1,2 @@
+"""A run's life: intake, the plan and its checks, the orchestrator's loop, budgets, the run lock,
+cancelling."""
