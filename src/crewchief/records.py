@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
@@ -47,6 +48,12 @@ class ChangeRequest(Record):
     focus: tuple[str, ...] = ()
 
 
+def owned_by(owned: Sequence[str], path: str) -> bool:
+    """The one ownership rule: ``path`` is one of ``owned``, or inside one of its directories
+    (an owned path ending in ``/``). The gate, the tools and the planner all ask this."""
+    return any(path == o or (o.endswith("/") and path.startswith(o)) for o in owned)
+
+
 class Task(Record):
     """One bounded piece of work: who may touch what, after what, checked how."""
 
@@ -70,8 +77,8 @@ class Task(Record):
         return paths
 
     def owns(self, path: str) -> bool:
-        """Whether ``path`` lies inside this task's owned paths."""
-        return any(path == o or (o.endswith("/") and path.startswith(o)) for o in self.owned_paths)
+        """Whether ``path`` lies inside this task's owned paths (``owned_by``)."""
+        return owned_by(self.owned_paths, path)
 
     def instruction_digest(self) -> str:
         """sha256 of the exact instruction a worker receives (the task as JSON, sorted keys)."""

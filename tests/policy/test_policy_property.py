@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from policy_corpus import BENIGN
 
-from crewchief.gate.policy import PolicyRules, evaluate, owns
+from crewchief.gate.policy import PolicyRules, evaluate
+from crewchief.records import owned_by
 
 PATHS = ["a.txt", "src/a.py", "src/b.py", "src/sub/c.txt", "lib/d.txt", "e f.txt", "src/é.txt"]
 OWNED_CHOICES = [("src/",), ("src/", "a.txt"), ("lib/d.txt",), ("src/sub/",), ("",)]
@@ -130,7 +131,7 @@ def test_accepted_patch_changes_only_owned_paths_byte_exactly(
         _git(target, "apply", "--allow-empty", "--whitespace=nowarn", "-", data=patch)
         after = _snapshot(target.parent)
         changed = _changed(before, after)
-        assert all(p.startswith("repo/") and owns(owned, p[len("repo/") :]) for p in changed)
+        assert all(p.startswith("repo/") and owned_by(owned, p[len("repo/") :]) for p in changed)
         worker = {k: v for k, v in _snapshot(work).items() if not k.startswith(".git/")}
         result = {
             k[len("repo/") :]: v
@@ -205,4 +206,4 @@ def test_mutated_patch_if_accepted_stays_in_scope(
         changed = _changed(before, _snapshot(Path(tmp)))
         for p in changed:
             assert p.startswith("repo/") and not p.startswith("repo/.git/")
-            assert owns(case.owned, p[len("repo/") :]), p
+            assert owned_by(case.owned, p[len("repo/") :]), p

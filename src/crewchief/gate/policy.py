@@ -32,7 +32,7 @@ from crewchief.gate.patchfile import (
 )
 from crewchief.gate.pathnames import collisions, deceptive
 from crewchief.gate.secretscan import scan_files
-from crewchief.records import Record
+from crewchief.records import Record, owned_by
 
 ViolationCode = Literal[
     "malformed",
@@ -198,11 +198,6 @@ def sensitive_match(path: str, patterns: Sequence[str] = DEFAULT_SENSITIVE) -> s
     return next((p for p in patterns if _glob_regex(p).fullmatch(folded)), None)
 
 
-def owns(owned: Sequence[str], path: str) -> bool:
-    """Whether ``path`` lies inside ``owned`` (same rule as ``Task.owns``)."""
-    return any(path == o or (o.endswith("/") and path.startswith(o)) for o in owned)
-
-
 class _Checker:
     """The per-file checks, sharing the task's ownership, the rules and the symlink view."""
 
@@ -236,9 +231,9 @@ class _Checker:
     def _scope(self, f: FilePatch) -> list[Violation]:
         found = []
         removed = f.old_path if f.kind in ("delete", "rename") else None
-        if removed is not None and not owns(self.owned, path_text(removed)):
+        if removed is not None and not owned_by(self.owned, path_text(removed)):
             found.append(_v("delete_unowned", removed, f"{f.kind} of a file the task does not own"))
-        if f.new_path is not None and not owns(self.owned, path_text(f.new_path)):
+        if f.new_path is not None and not owned_by(self.owned, path_text(f.new_path)):
             found.append(_v("outside_scope", f.new_path, "writes a file the task does not own"))
         if f.new_path is not None and (through := self.links.parent_link(f.new_path)):
             found.append(_v("unsafe_path", f.new_path, f"writes through the symlink {through!r}"))
@@ -251,7 +246,7 @@ class _Checker:
             path = path_text(raw or b"")
             if not any(rx.fullmatch(path.casefold()) for rx in self.sensitive):
                 continue
-            if not owns(self.owned, path):
+            if not owned_by(self.owned, path):
                 found.append(_v("sensitive_path", raw, "sensitive file outside the task's scope"))
             elif not self.rules.sensitive_approved:
                 detail = "sensitive file: needs a person's approval"
