@@ -1,26 +1,12 @@
-"""The plan's dependency graph: depths, layout and the SVG the page inlines."""
+"""The plan's dependency graph on the page: layout and the SVG the page inlines."""
 
 from __future__ import annotations
 
-from crewchief.web.graph import MAX_COLS, depths, layout, plan_svg
+from crewchief.web.graph import MAX_COLS, layout, plan_svg
 
 
 def task(tid: str, *deps: str, title: str = "") -> dict[str, object]:
     return {"id": tid, "title": title or f"task {tid}", "depends_on": list(deps)}
-
-
-def test_depth_is_the_longest_chain_of_dependencies_inside_the_plan() -> None:
-    assert depths({"a": [], "b": ["a"], "c": ["a", "b"], "d": ["outside"]}) == {
-        "a": 0,
-        "b": 1,
-        "c": 2,
-        "d": 0,
-    }
-
-
-def test_a_cycle_is_cut_instead_of_recursing_forever() -> None:
-    found = depths({"a": ["b"], "b": ["a"]})
-    assert set(found) == {"a", "b"}
 
 
 def test_tasks_at_the_same_depth_share_a_row_below_their_dependencies() -> None:

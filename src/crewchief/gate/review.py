@@ -20,6 +20,7 @@ from crewchief.records import (
     Verdict,
     WorkerResult,
 )
+from crewchief.run.taskgraph import TaskGraph
 
 
 class Summary(Protocol):
@@ -90,7 +91,8 @@ def merge_order(
     if proposed is None:
         return fallback
     order = [t for t in proposed if t in ids]
-    return _respecting_deps(plan, order + [t for t in fallback if t not in order])
+    # a proposal that puts a task before its dependencies is repaired, stably
+    return TaskGraph.of(plan).ordered(order + [t for t in fallback if t not in order])
 
 
 def _proposal(ledger: Ledger, run_id: str) -> list[str] | None:
@@ -101,16 +103,3 @@ def _proposal(ledger: Ledger, run_id: str) -> list[str] | None:
     if not isinstance(order, list):
         return None
     return [str(step["task"]) for step in order if isinstance(step, dict) and "task" in step]
-
-
-def _respecting_deps(plan: Plan, order: list[str]) -> list[str]:
-    """``order`` with any task moved after its dependencies (a stable repair)."""
-    position = {t: i for i, t in enumerate(order)}
-    ranked = Plan(
-        goal=plan.goal,
-        planner=plan.planner,
-        tasks=tuple(
-            sorted((t for t in plan.tasks if t.id in position), key=lambda t: position[t.id])
-        ),
-    )
-    return integrate.merge_order(ranked, set(order))

@@ -29,7 +29,8 @@ from crewchief.records import (
     Task,
     TranscriptEntry,
 )
-from crewchief.run.plan import ancestors, predicted_conflicts, validate
+from crewchief.run.plan import predicted_conflicts, validate
+from crewchief.run.taskgraph import TaskGraph
 
 if TYPE_CHECKING:
     from pydantic_ai.messages import ModelMessage
@@ -254,6 +255,7 @@ def _path_problems(t: TaskDraft, files: set[str]) -> list[str]:
 def _group_problems(plan: Plan) -> list[str]:
     ids = {t.id for t in plan.tasks}
     problems = []
+    graph = TaskGraph.of(plan)
     for n, group in enumerate(plan.parallel_groups, 1):
         unknown = [i for i in group if i not in ids]
         if unknown:
@@ -263,6 +265,6 @@ def _group_problems(plan: Plan) -> list[str]:
             f"parallel group {n}: {a} depends on {b}, so they cannot run at the same time"
             for a in group
             for b in group
-            if b in ancestors(plan, a)
+            if b in graph.ancestors(a)
         ]
     return problems

@@ -17,6 +17,7 @@ from crewchief.llm import prompts
 from crewchief.llm.agentrun import run_agent
 from crewchief.models.pricing import Price
 from crewchief.records import ModelCall, Plan, Record, Task, TranscriptEntry
+from crewchief.run.taskgraph import TaskGraph
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
@@ -123,11 +124,7 @@ def valid_order(
             reasons[task_id] = reason
     plan_order = [t.id for t in plan.tasks if t.id in wanted]
     priority = [*reasons, *(t for t in plan_order if t not in reasons)]
-    deps = {t: {d for d in plan.task(t).depends_on if d in wanted} for t in priority}
-    placed: list[str] = []
-    while len(placed) < len(priority):
-        ready = next(t for t in priority if t not in placed and deps[t] <= set(placed))
-        placed.append(ready)
+    placed = TaskGraph.of(plan).ordered(priority)
     return [
         (t, reasons.get(t, "not placed by the manager; after its dependencies")) for t in placed
     ]

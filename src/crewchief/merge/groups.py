@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from crewchief.records import Plan
-from crewchief.run.plan import ancestors
+from crewchief.run.taskgraph import TaskGraph
 
 Unit = tuple[str, ...]
 
@@ -53,7 +53,8 @@ def _split_by_dependencies(plan: Plan) -> list[str]:
     by another: that task would have to land in the middle of the group."""
     found: list[str] = []
     try:
-        anc = {t.id: ancestors(plan, t.id) for t in plan.tasks}
+        graph = TaskGraph.of(plan)
+        anc = {t.id: graph.ancestors(t.id) for t in plan.tasks}
     except KeyError:
         return []  # unknown dependencies are reported by plan.validate
     for g in plan.landing_groups:

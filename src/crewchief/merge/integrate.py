@@ -11,6 +11,7 @@ from pathlib import Path
 from crewchief import git
 from crewchief.ledger.redact import redact
 from crewchief.records import CheckResult, Plan, Task
+from crewchief.run.taskgraph import TaskGraph
 
 
 @dataclass(frozen=True)
@@ -46,20 +47,7 @@ def merge_order(plan: Plan, task_ids: set[str]) -> list[str]:
 
     Dependencies outside ``task_ids`` are ignored: they are either merged already or not merging.
     """
-    position = {t.id: i for i, t in enumerate(plan.tasks)}
-    deps = {
-        t.id: [d for d in t.depends_on if d in task_ids] for t in plan.tasks if t.id in task_ids
-    }
-    order: list[str] = []
-    done: set[str] = set()
-    while len(order) < len(deps):
-        ready = [t for t in deps if t not in done and all(d in done for d in deps[t])]
-        if not ready:
-            raise ValueError("dependency cycle among " + ", ".join(sorted(set(deps) - done)))
-        nxt = min(ready, key=position.__getitem__)
-        order.append(nxt)
-        done.add(nxt)
-    return order
+    return TaskGraph.of(plan).ordered([t.id for t in plan.tasks if t.id in task_ids])
 
 
 def commit_message(run_id: str, pick: Pick) -> str:

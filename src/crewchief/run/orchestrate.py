@@ -45,8 +45,8 @@ from crewchief.records import (
     WorkerResult,
 )
 from crewchief.run.budget import over_budget, spend_of
-from crewchief.run.plan import ancestors
 from crewchief.run.runlock import run_lock
+from crewchief.run.taskgraph import TaskGraph
 from crewchief.sandbox import requirement as sandbox_policy
 
 S = TaskState
@@ -341,7 +341,7 @@ class Orchestrator:
         """The run's base, plus the accepted changes of every task ``task`` depends on."""
         base = str(self.ledger.run(run_id)["base_commit"])
         states = self.ledger.task_states(run_id)
-        deps = {d for d in ancestors(plan, task.id) if states[d] != S.NO_CHANGE}
+        deps = {d for d in TaskGraph.of(plan).ancestors(task.id) if states[d] != S.NO_CHANGE}
         if not deps:
             return base
         picks = [self._pick(run_id, plan, d) for d in integrate.merge_order(plan, deps)]

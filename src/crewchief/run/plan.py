@@ -9,6 +9,7 @@ from itertools import combinations
 
 from crewchief.gate.policy import reserved_dir
 from crewchief.records import Plan, Task
+from crewchief.run.taskgraph import TaskGraph
 
 
 def validate(plan: Plan, max_tasks: int) -> list[str]:
@@ -31,40 +32,10 @@ def validate(plan: Plan, max_tasks: int) -> list[str]:
         for path in t.owned_paths:
             if (reserved := reserved_dir(path)) is not None:
                 problems.append(f"task {t.id} owns {path!r}, inside {reserved}/ (never a task's)")
-    problems += _cycles(plan)
+    problems += [f"dependency cycle: {c}" for c in TaskGraph.of(plan).cycles()]
     from crewchief.merge.groups import problems as group_problems  # groups builds on this module
 
     return problems + group_problems(plan)
-
-
-def _cycles(plan: Plan) -> list[str]:
-    deps = {t.id: set(t.depends_on) for t in plan.tasks}
-    state: dict[str, int] = {}
-
-    def visit(node: str, trail: list[str]) -> list[str]:
-        if state.get(node) == 1:
-            return [" → ".join([*trail[trail.index(node) :], node])]
-        if state.get(node) == 2 or node not in deps:
-            return []
-        state[node] = 1
-        found = [c for d in sorted(deps[node]) for c in visit(d, [*trail, node])]
-        state[node] = 2
-        return found
-
-    cycles = [c for t in plan.tasks for c in visit(t.id, [])]
-    return [f"dependency cycle: {c}" for c in cycles]
-
-
-def ancestors(plan: Plan, task_id: str) -> set[str]:
-    """Every task ``task_id`` depends on, directly or not."""
-    seen: set[str] = set()
-    stack = list(plan.task(task_id).depends_on)
-    while stack:
-        t = stack.pop()
-        if t not in seen:
-            seen.add(t)
-            stack += plan.task(t).depends_on
-    return seen
 
 
 def predicted_conflicts(plan: Plan) -> list[str]:
@@ -72,7 +43,8 @@ def predicted_conflicts(plan: Plan) -> list[str]:
     owned paths. Not an error: integration re-runs the later one on the new base if its patch
     no longer merges; a planner may prefer to serialize them."""
     try:
-        anc = {t.id: ancestors(plan, t.id) for t in plan.tasks}
+        graph = TaskGraph.of(plan)
+        anc = {t.id: graph.ancestors(t.id) for t in plan.tasks}
     except KeyError:
         return []  # unknown dependencies are reported by validate
     problems = []

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from crewchief.run.taskgraph import TaskGraph
+
 NODE_W, NODE_H = 132, 40
 GAP_X, GAP_Y, WRAP_GAP, PAD = 16, 40, 12, 10
 MAX_COLS = 7
@@ -26,28 +28,10 @@ class Node:
     y: int
 
 
-def depths(deps: Mapping[str, Sequence[str]]) -> dict[str, int]:
-    """Longest dependency chain below each task (0: depends on nothing in the plan).
-
-    Dependencies outside ``deps`` are ignored; a cycle (the planner refuses those) is cut.
-    """
-    found: dict[str, int] = {}
-
-    def depth(task: str, seen: frozenset[str]) -> int:
-        if task not in found:
-            inner = [d for d in deps.get(task, ()) if d in deps and d not in seen]
-            found[task] = 1 + max((depth(d, seen | {task}) for d in inner), default=-1)
-        return found[task]
-
-    for task in deps:
-        depth(task, frozenset())
-    return found
-
-
 def layout(tasks: Sequence[Mapping[str, object]]) -> list[Node]:
     """Positions of ``tasks`` (plan dicts with id, title, depends_on), in plan order per row."""
     deps = {str(t["id"]): [str(d) for d in _seq(t["depends_on"])] for t in tasks}
-    level = depths(deps)
+    level = TaskGraph.of_pairs(deps.items()).depths()
     rows: dict[int, list[Mapping[str, object]]] = {}
     for t in tasks:
         rows.setdefault(level[str(t["id"])], []).append(t)
