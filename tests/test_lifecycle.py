@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from crewchief import lifecycle
 from crewchief.errors import IllegalTransition
 from crewchief.lifecycle import (
     RUN_TRANSITIONS,
@@ -66,3 +67,18 @@ def test_merged_and_cancelled_are_final() -> None:
 def test_a_merged_run_cannot_run_again() -> None:
     with pytest.raises(IllegalTransition):
         check_run_transition(RunState.MERGED, RunState.RUNNING)
+
+
+def test_closed_runs_are_the_ones_with_no_way_out() -> None:
+    assert {s for s, out in RUN_TRANSITIONS.items() if not out} == lifecycle.RUN_CLOSED
+
+
+def test_a_run_killed_mid_integration_has_work_left_for_a_driver() -> None:
+    assert RunState.INTEGRATING in lifecycle.RUN_WITH_WORK
+    assert RunState.AWAITING_APPROVAL not in lifecycle.RUN_WITH_WORK
+    assert not lifecycle.RUN_WITH_WORK & lifecycle.RUN_CLOSED
+
+
+def test_a_task_is_never_both_accepted_and_dead() -> None:
+    assert not lifecycle.TASK_ACCEPTED & lifecycle.TASK_DEAD
+    assert TaskState.MERGED not in lifecycle.TASK_TO_LAND

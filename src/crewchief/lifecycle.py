@@ -47,10 +47,12 @@ TASK_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
     T.CANCELLED: frozenset(),
 }
 
-#: States a task rests in until a person or a resume acts on it.
-TASK_TERMINAL = frozenset(
-    {T.MERGED, T.REJECTED, T.FAILED, T.BLOCKED, T.CONFLICTED, T.CANCELLED, T.NO_CHANGE}
-)
+#: Tasks whose patch passed the gate: it may land, or has.
+TASK_ACCEPTED = frozenset({T.VERIFIED, T.APPROVED, T.MERGED})
+#: Accepted tasks that have not landed yet.
+TASK_TO_LAND = TASK_ACCEPTED - {T.MERGED}
+#: Tasks that ended with nothing to land (until a person sends one back for another attempt).
+TASK_DEAD = frozenset({T.REJECTED, T.FAILED, T.BLOCKED, T.CONFLICTED, T.CANCELLED})
 
 
 class RunState(StrEnum):
@@ -81,6 +83,15 @@ RUN_TRANSITIONS: dict[RunState, frozenset[RunState]] = {
     R.MERGED: frozenset(),
     R.CANCELLED: frozenset(),
 }
+
+
+#: Runs nothing more can happen to: not resumed, not cancelled.
+RUN_CLOSED = frozenset({R.MERGED, R.CANCELLED})
+#: Runs whose driver has finished with them (a failed one until a person resumes it).
+RUN_ENDED = RUN_CLOSED | {R.FAILED}
+#: Runs with work left for a driver: what the page offers to resume. ``resume`` also takes a
+#: run awaiting approval (with ``--yes`` it then approves and merges); only closed runs refuse.
+RUN_WITH_WORK = frozenset(RunState) - RUN_CLOSED - {R.AWAITING_APPROVAL}
 
 
 def check_task_transition(old: TaskState, new: TaskState) -> None:

@@ -14,7 +14,7 @@ from crewchief import git
 from crewchief.attempts.workspace import crewchief_dir
 from crewchief.errors import UserError
 from crewchief.ledger.store import Ledger
-from crewchief.lifecycle import TASK_TRANSITIONS, RunState, TaskState
+from crewchief.lifecycle import RUN_CLOSED, TASK_TRANSITIONS, RunState, TaskState
 from crewchief.merge import integrate
 from crewchief.run.runlock import run_lock
 
@@ -33,7 +33,7 @@ def cancel_run(repo: Path, ledger: Ledger, run_id: str, who: str) -> Cancelled:
     The user's branches are never touched: only ``refs/crewchief/runs/<run>`` goes.
     """
     state = RunState(ledger.run(run_id)["state"])
-    if state in (RunState.MERGED, RunState.CANCELLED):
+    if state in RUN_CLOSED:
         raise UserError(f"run {run_id} is {state}: nothing to cancel")
     with run_lock(repo, run_id):
         tasks: list[JsonValue] = []

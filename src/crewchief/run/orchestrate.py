@@ -22,7 +22,14 @@ from crewchief.gate.external_review import ExternalReviewer, host_verdicts
 from crewchief.gate.review import record_model_work
 from crewchief.gate.verify import Reviewer, RuleReviewer
 from crewchief.ledger.store import Ledger
-from crewchief.lifecycle import RunState, TaskState
+from crewchief.lifecycle import (
+    RUN_CLOSED,
+    TASK_ACCEPTED,
+    TASK_DEAD,
+    TASK_TO_LAND,
+    RunState,
+    TaskState,
+)
 from crewchief.merge import groups, integrate, reverify
 from crewchief.merge.integrate import Chain, Pick
 from crewchief.merge.queue import (
@@ -50,8 +57,6 @@ from crewchief.run.taskgraph import TaskGraph
 from crewchief.sandbox import requirement as sandbox_policy
 
 S = TaskState
-DONE_OK = frozenset({S.VERIFIED, S.APPROVED, S.MERGED})
-DEAD = frozenset({S.REJECTED, S.FAILED, S.BLOCKED, S.CONFLICTED, S.CANCELLED})
 
 
 class Orchestrator:
@@ -110,7 +115,7 @@ class Orchestrator:
 
     def _prepare(self, run_id: str) -> None:
         state = RunState(self.ledger.run(run_id)["state"])
-        if state in (RunState.MERGED, RunState.CANCELLED):
+        if state in RUN_CLOSED:
             raise UserError(f"run {run_id} is {state}: nothing to resume")
         plan = self.ledger.plan(run_id)
         sandbox_policy.require(self.cfg, plan)
@@ -175,13 +180,13 @@ class Orchestrator:
             for t in plan.tasks
             if states[t.id] == S.READY
             and t.id not in inflight
-            and all(states[d] in DONE_OK or states[d] == S.NO_CHANGE for d in t.depends_on)
+            and all(states[d] in TASK_ACCEPTED or states[d] == S.NO_CHANGE for d in t.depends_on)
         ]
 
     def _block_orphans(self, run_id: str, plan: Plan) -> None:
         states = self.ledger.task_states(run_id)
         for t in plan.tasks:
-            dead = [d for d in t.depends_on if states[d] in DEAD or states[d] == S.PLANNED]
+            dead = [d for d in t.depends_on if states[d] in TASK_DEAD or states[d] == S.PLANNED]
             if states[t.id] == S.READY and dead:
                 self.ledger.set_task_state(run_id, t.id, S.BLOCKED, because=", ".join(dead))
 
@@ -365,7 +370,7 @@ class Orchestrator:
         )
 
     def _verified(self, run_id: str) -> set[str]:
-        return {t for t, s in self.ledger.task_states(run_id).items() if s in DONE_OK}
+        return {t for t, s in self.ledger.task_states(run_id).items() if s in TASK_ACCEPTED}
 
     # -- the suite's trust ---------------------------------------------------------------------
 
@@ -477,7 +482,7 @@ class Orchestrator:
             return None  # nothing more is tested once the run is held or its suite distrusted
         self._drop_broken_groups(run_id, plan)
         states = self.ledger.task_states(run_id)
-        ok = {t for t, s in states.items() if s in (S.VERIFIED, S.APPROVED)}
+        ok = {t for t, s in states.items() if s in TASK_TO_LAND}
         for unit in groups.units(plan, integrate.merge_order(plan, ok - self.queue.queued())):
             for pick in self.queue.offer([self._pick(run_id, plan, t) for t in unit]):
                 self._conflicted(run_id, pick, self.queue.chain())
@@ -531,9 +536,9 @@ class Orchestrator:
         rest of its group is rejected, saying why."""
         states = self.ledger.task_states(run_id)
         for g in plan.landing_groups:
-            dead = [t for t in g.tasks if states[t] in DEAD]
+            dead = [t for t in g.tasks if states[t] in TASK_DEAD]
             for t in g.tasks:
-                if dead and states[t] in (S.VERIFIED, S.APPROVED):
+                if dead and states[t] in TASK_TO_LAND:
                     reason = f"its landing group {g.name} cannot land: {', '.join(dead)} did not"
                     self.ledger.set_task_state(run_id, t, S.REJECTED, reason=reason)
 
@@ -572,7 +577,7 @@ class Orchestrator:
         """The landable ``task_ids`` not merged yet, in merge order with each group together,
         committed on the landed point; conflicts re-run once on the tip."""
         states = self.ledger.task_states(run_id)
-        ids = groups.landable(plan, {t for t in task_ids if states[t] in DONE_OK - {S.MERGED}})
+        ids = groups.landable(plan, {t for t in task_ids if states[t] in TASK_TO_LAND})
         picks = [self._pick(run_id, plan, t) for t in sorted(ids)]
         order = review.merge_order(self.ledger, self.reviewer, run_id, plan, picks)
         ordered = [t for u in groups.units(plan, order) for t in u]
@@ -585,7 +590,7 @@ class Orchestrator:
         """``chain`` without the members of groups that are not whole in it (rebuilt)."""
         self._drop_broken_groups(run_id, plan)
         states = self.ledger.task_states(run_id)
-        ids = [t for t, _, _ in chain.links if states[t] in DONE_OK]
+        ids = [t for t, _, _ in chain.links if states[t] in TASK_ACCEPTED]
         keep = groups.landable(plan, ids)
         if len(keep) == len(chain.links):
             return chain
