@@ -20,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from crewchief.attempts.dispatch import run_attempt, warm_up
+from crewchief.attempts.dispatch import run_attempt
+from crewchief.attempts.worker_part import warm_up
 from crewchief.attempts.workspace import WorkspacePool
 from crewchief.config import Config
 from crewchief.records import Task

@@ -1,32 +1,27 @@
 """Dispatch: one attempt from a pooled worktree to a gated result, as one executor job.
 
-The body of the worker runs in a child process (``crewchief.attempts.body``) in its own process
-group; this module prepares its workspace, takes the diff when it ends and runs the mechanical gate
-there, so the driver thread only has to record the outcome. An executor may run the worker part
-elsewhere (``RemoteWorker``, e.g. on a Ray cluster): the gate still runs here, on its patch.
+The worker part (``worker_part``: the worker's child process, then its diff) runs in a pooled
+worktree this module prepares; the mechanical gate then runs there, so the driver thread only has
+to record the outcome. An executor may run the worker part elsewhere (``RemoteWorker``, e.g. on
+a Ray cluster): the gate still runs here, on its patch.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import JsonValue
 
 from crewchief import git
-from crewchief.attempts import procs
-from crewchief.attempts.body import AttemptJob, WorkerJob, run_job_files
+from crewchief.attempts import worker_part
+from crewchief.attempts.body import WorkerJob
 from crewchief.attempts.executor import RemoteWorker
 from crewchief.attempts.workspace import SPARSE_CONFIG, WorkspacePool
 from crewchief.config import Config
 from crewchief.gate.verify import gate
 from crewchief.records import CheckResult, Task, WorkerResult
 from crewchief.sandbox.runner import SandboxConfig
-
-#: Seconds a worker process gets beyond the attempt's timeout to stop its own children and report.
-WORKER_GRACE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -68,20 +63,11 @@ def run_attempt(
     result = remote(repo, job, sparse) if remote is not None else None
     with pool.workspace(base, sparse) as ws:
         if result is None:
-            result = produce(job, ws.path)
+            result = worker_part.produce(job, ws.path)
         else:
             _check_out_patch(repo, ws.path, base, result.patch)
         checks = gate(repo, task, result, ws.path, base, cfg, owner=attempt_id)
     return AttemptOutcome(task.id, attempt_id, result, tuple(checks))
-
-
-def produce(job: WorkerJob, worktree: Path) -> WorkerResult:
-    """The worker part of an attempt in ``worktree`` (a clean checkout of the job's base): the
-    worker process under the job's timeout, then the diff it left behind as the patch."""
-    result = run_worker_process(job.at(worktree), worktree, job.timeout_s)
-    if result.status == "ok":
-        result = result.model_copy(update={"patch": git.diff_worktree(worktree, job.base_commit)})
-    return result
 
 
 def sparse_paths(task: Task, cfg: Config) -> tuple[str, ...] | None:
@@ -98,34 +84,6 @@ def _check_out_patch(repo: Path, worktree: Path, base: str, patch: bytes) -> Non
     tree, _ = git.tree_with_patch(repo, base, patch)
     if tree is not None:
         git.run([*SPARSE_CONFIG, "read-tree", "-u", "--reset", tree], worktree)
-
-
-def warm_up(tasks: Sequence[Task], cfg: Config) -> None:
-    """Start the worker processes' fork server with what these tasks' backends import, so that
-    each attempt starts warm instead of importing them again."""
-    procs.warm_context(preload_modules(tasks, cfg.worker_model))
-
-
-def preload_modules(tasks: Sequence[Task], worker_model: str | None) -> list[str]:
-    """The modules the worker processes of these tasks' backends import."""
-    kinds = {t.backend.partition(":")[0] for t in tasks}
-    preload = ["crewchief.attempts.body", "crewchief.recipes.codemod", "crewchief.recipes.command"]
-    if "agent" in kinds:
-        preload.append("crewchief.backends.external")
-    if "llm" in kinds:
-        preload += ["pydantic_ai", "crewchief.llm.worker", *_provider_modules(worker_model)]
-    return preload
-
-
-def _provider_modules(model: str | None) -> list[str]:
-    provider = (model or "").partition(":")[0]
-    found = {
-        "anthropic": "pydantic_ai.models.anthropic",
-        "openai": "pydantic_ai.models.openai",
-        "openai-compatible": "pydantic_ai.models.openai",
-        "scripted": "pydantic_ai.models.function",
-    }.get(provider)
-    return [found] if found else []
 
 
 def job_sandbox(task: Task, cfg: Config) -> SandboxConfig:
@@ -150,34 +108,3 @@ def backend_settings(task: Task, cfg: Config) -> dict[str, JsonValue]:
             "risk_levels": list[JsonValue](cfg.worker_risk_levels),
         }
     return {}
-
-
-def run_worker_process(job: AttemptJob, worktree: Path, timeout_s: float) -> WorkerResult:
-    """``crewchief.attempts.body`` on ``job`` in a child process group, killed after the timeout."""
-    with tempfile.TemporaryDirectory(prefix="crewchief-job-") as d:
-        job_file, result_file = Path(d) / "job.json", Path(d) / "result.json"
-        job_file.write_text(job.model_dump_json())
-        # The backend enforces the timeout itself first; this is the backstop for one that can't.
-        proc = procs.run_function(
-            run_job_files,
-            (str(job_file), str(result_file)),
-            worktree,
-            timeout_s=timeout_s + WORKER_GRACE_S,
-        )
-        if proc.timed_out:
-            return WorkerResult(
-                status="timeout",
-                error=f"timed out after {timeout_s:.0f}s (the worker process gave no result)",
-                log=proc.output,
-                duration_s=proc.duration_s,
-            )
-        if not result_file.exists():
-            return WorkerResult(
-                status="error",
-                log=proc.output,
-                duration_s=proc.duration_s,
-                error=f"worker process exited {proc.returncode} with no result",
-            )
-        result = WorkerResult.model_validate_json(result_file.read_text())
-        log = "\n".join(s for s in (result.log, proc.output) if s)
-        return result.model_copy(update={"log": log})

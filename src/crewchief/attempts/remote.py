@@ -4,7 +4,7 @@
 ``git bundle`` holding the job's base commit (bytes, made once per base by the driver with
 ``bundle``) or a URL or path the worker can fetch that commit from. The worker fetches the base
 into a private temporary repository, runs the job there exactly as a local attempt runs
-(``dispatch.produce``: a worker process in its own process group under the job's timeout, then
+(``worker_part.produce``: a worker process in its own process group under the job's timeout, then
 the diff) and removes everything it made. Nothing here reads or writes the driver's repository,
 ledger or worktrees, and nothing here imports Ray: any executor can carry it.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from crewchief import git
 from crewchief.attempts import procs
 from crewchief.attempts.body import WorkerJob
-from crewchief.attempts.dispatch import preload_modules, produce
+from crewchief.attempts.worker_part import preload_modules, produce
 from crewchief.attempts.workspace import WorkspacePool
 from crewchief.records import WorkerResult
 

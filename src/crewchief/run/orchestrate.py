@@ -12,8 +12,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 from typing import Any
 
-from crewchief.attempts.dispatch import AttemptOutcome, run_attempt, warm_up
+from crewchief.attempts.dispatch import AttemptOutcome, run_attempt
 from crewchief.attempts.executor import Executor
+from crewchief.attempts.worker_part import warm_up
 from crewchief.attempts.workspace import WorkspacePool
 from crewchief.config import Config
 from crewchief.errors import ModelUnavailable, UserError
