@@ -98,7 +98,7 @@ def test_chain_commits_carry_trailers_and_touch_no_checkout(tmp_path: Path) -> N
         ),
     ]
     chain = build_chain(repo, "run1", base, picks)
-    assert not chain.conflicts and [link[0] for link in chain.links] == ["t1", "t2"]
+    assert not chain.conflicts and [link.task for link in chain.links] == ["t1", "t2"]
     assert git(repo, "show", f"{chain.tip}:a.py") == "a = 2"
     assert git(repo, "show", f"{chain.tip}:b.py") == "b = 2"
     message = git(repo, "log", "-1", "--format=%B", chain.links[0][2])
@@ -115,5 +115,5 @@ def test_a_patch_that_no_longer_merges_is_reported_as_a_conflict(tmp_path: Path)
         Pick(_task("t2", owns="a.py"), "x2", base, _patch(repo, "a.py", "a = 3\n"), "w"),
     ]
     chain = build_chain(repo, "run1", base, picks)
-    assert [link[0] for link in chain.links] == ["t1"]
+    assert [link.task for link in chain.links] == ["t1"]
     assert [p.task.id for p in chain.conflicts] == ["t2"]

@@ -19,7 +19,7 @@ def test_runs_page_lists_each_run_with_goal_state_counts_and_no_cost_for_a_recip
     assert "users.fetch_user($UID)" in page.text
     assert "awaiting_approval" in page.text
     assert "verified 5" in page.text
-    assert "none (no model calls)" in page.text and "$0" not in page.text
+    assert "no model calls" in page.text and "$0" not in page.text
 
 
 def test_runs_page_of_a_repository_without_runs_says_so(tmp_path: Path) -> None:
@@ -103,6 +103,7 @@ def test_task_page_shows_per_hunk_verdicts_transcript_usage_and_cost(rich_run: R
     assert "Rewrite &lt;b&gt;every&lt;/b&gt; call" in page  # the transcript, escaped
     assert "tool_call · edit" in page
     assert "1,200" in page and "340" in page and "$0.0123" in page
+    assert "model calls: $0.0123" in page  # the ledger's spend on the attempt, in one wording
     assert "profiles are read-mostly" in page
 
 

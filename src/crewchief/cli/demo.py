@@ -91,7 +91,7 @@ def run_demo(directory: Path | None, out: Console) -> None:
     drive_and_finish(root, ledger, run_id, cfg, yes=True)
     out.rule("merge order")
     for i, link in enumerate(views.merge_order(ledger, run_id), 1):
-        out.print(f"{i}. {link['task']}  {link['commit'][:12]}")
+        out.print(f"{i}. {link.task}  {link.commit[:12]}")
     out.rule("diff stat")
     out.print(git.out(["diff", "--stat", base, "main"], root))
     out.rule("git log (provenance trailers)")

@@ -47,34 +47,28 @@ def status(
     ledger = Ledger.existing(root)
     if all_runs:
         summaries = [views.run_summary(ledger, r["id"]) for r in ledger.runs()]
-        emit(summaries, as_json, lambda: out.print(render.runs_table(summaries)))
+        dumped = [s.model_dump(mode="json") for s in summaries]
+        emit(dumped, as_json, lambda: out.print(render.runs_table(summaries)))
         return
     rid = ledger.resolve_run(run_id)
     settled = land.reconcile(root, ledger, rid)
-    data = {
-        **views.run_summary(ledger, rid),
-        "merge_reconciled": settled,
-        "unsandboxed": sandbox_policy.unsandboxed(ledger, rid),
-        "task_list": views.task_rows(ledger, rid),
-        "merge_order": views.merge_order(ledger, rid),
-        "cost": views.cost_breakdown(ledger, rid),
-        "suite_trust": views.suite_trust(ledger, rid),
-    }
+    unsandboxed = sandbox_policy.unsandboxed(ledger, rid)
+    data = views.run_status(ledger, rid, merge_reconciled=settled, unsandboxed=unsandboxed)
 
     def show() -> None:
         out.print(render.runs_table([data]))
-        out.print(render.task_table(data["task_list"]))
-        for line in render.reason_lines(data["task_list"]):
+        out.print(render.task_table(data.task_list))
+        for line in render.reason_lines(data.task_list):
             out.print(line, markup=False, highlight=False)
         out.print(render.suite_line(data), markup=False, highlight=False)
         if settled:
             out.print(f"an interrupted merge was settled: {settled}")
-        if data["unsandboxed"]:
-            off = ", ".join(data["unsandboxed"])
+        if data.unsandboxed:
+            off = ", ".join(data.unsandboxed)
             out.print(f"[bold red]ran WITHOUT a sandbox (sandbox = off): {off}[/bold red]")
-        out.print(render.cost_view(data["cost"]))
+        out.print(render.cost_view(data.cost))
 
-    emit(data, as_json, show)
+    emit(data.model_dump(mode="json"), as_json, show)
 
 
 @app.command()
@@ -85,14 +79,14 @@ def log(run_id: RunArg = None, repo: RepoOpt = Path("."), as_json: JsonOpt = Fal
 
     def show() -> None:
         for e in events:
-            ids = "/".join(x for x in (e["task"], e["attempt"]) if x) or "-"
+            ids = "/".join(x for x in (e.task, e.attempt) if x) or "-"
             out.print(
-                f"{render.when(e['at'])}  {e['kind']:<16} {ids:<30} {json.dumps(e['data'])}",
+                f"{render.when(e.at)}  {e.kind:<16} {ids:<30} {json.dumps(e.data)}",
                 highlight=False,
                 markup=False,
             )
 
-    emit(events, as_json, show)
+    emit([e.model_dump(mode="json") for e in events], as_json, show)
 
 
 @app.command()
@@ -161,12 +155,12 @@ def review(
 def _interactive_review(
     ledger: Ledger, rid: str, cfg: config_mod.Config, pending: list[str]
 ) -> None:
-    rows = {r["task"]: r for r in views.task_rows(ledger, rid)}
+    rows = {r.task: r for r in views.task_rows(ledger, rid)}
     for task_id in pending:
         row = rows[task_id]
-        out.rule(f"{task_id}: {row['title']}")
-        for c in row["checks"]:
-            out.print(f"  {'✓' if c['passed'] else '✗'} {c['kind']}: {c['name']}")
+        out.rule(f"{task_id}: {row.title}")
+        for c in row.checks:
+            out.print(f"  {'✓' if c.passed else '✗'} {c.kind}: {c.name}")
         for reason in land.person_reasons(ledger, rid, task_id, cfg):
             out.print(f"  [yellow]needs a person: {reason}[/yellow]")
         out.print(render.diff(views.task_patch(ledger, rid, task_id)))

@@ -13,8 +13,10 @@ from rich.table import Table
 from rich.text import Text
 
 from crewchief.ledger import views
+from crewchief.ledger.cost import CostSummary, usd
 from crewchief.ledger.redact import redact
 from crewchief.ledger.store import Ledger
+from crewchief.ledger.views import ManagerSummary, RunStatus, RunSummary, TaskRow
 from crewchief.records import Plan
 
 if TYPE_CHECKING:
@@ -104,66 +106,61 @@ def plan_table(plan: Plan) -> Fitted:
     )
 
 
-def task_table(rows: list[dict[str, Any]], title: str = "") -> Fitted:
+def task_table(rows: list[TaskRow], title: str = "") -> Fitted:
     cells: list[list[str | Text]] = []
     for r in rows:
-        checks = r["checks"]
-        passed = sum(1 for c in checks if c["passed"])
-        check_text = f"{passed}/{len(checks)}" if checks else "-"
-        secs = "-" if r["seconds"] is None else f"{r['seconds']:.1f}"
+        passed = sum(1 for c in r.checks if c.passed)
+        check_text = f"{passed}/{len(r.checks)}" if r.checks else "-"
+        secs = "-" if r.seconds is None else f"{r.seconds:.1f}"
         cells.append(
             [
-                r["task"],
-                Text(r["state"], style=STATE_STYLE.get(r["state"], "")),
-                str(r["attempts"]),
+                r.task,
+                Text(r.state, style=STATE_STYLE.get(r.state, "")),
+                str(r.attempts),
                 check_text,
-                r["verdict"] or "-",
+                r.verdict or "-",
                 secs,
-                f"[{r['group']}] {r['title']}" if r.get("group") else r["title"],
+                f"[{r.group}] {r.title}" if r.group else r.title,
             ]
         )
     columns = ["task", "state", "att", "checks", "verdict", "secs", "title"]
     return Fitted(title or None, columns, cells, wrap={"title"})
 
 
-def reason_lines(rows: list[dict[str, Any]]) -> list[str]:
+def reason_lines(rows: list[TaskRow]) -> list[str]:
     """One line per task that did not make it (or needed no change): why."""
     quiet = {"approved", "merged", "ready", "running", "planned", "produced"}
-    return [
-        f"  {r['task']}: {r['state']}: {r['reason']}"
-        for r in rows
-        if r.get("reason") and r["state"] not in quiet
-    ]
+    return [f"  {r.task}: {r.state}: {r.reason}" for r in rows if r.reason and r.state not in quiet]
 
 
-def suite_line(data: dict[str, Any]) -> str:
+def suite_line(data: RunStatus) -> str:
     """The suite's result on the commit on the gate, and whether the suite was proven."""
-    suite = {None: "not run", True: "green", False: "red"}[data["suite_passed"]]
-    line = f"integration {str(data['integration'] or '-')[:12]}  full suite: {suite}"
-    trust = data.get("suite_trust")
+    suite = {None: "not run", True: "green", False: "red"}[data.suite_passed]
+    line = f"integration {(data.integration or '-')[:12]}  full suite: {suite}"
+    trust = data.suite_trust
     if trust is None:
         return line
-    if trust.get("trusted") and trust.get("probed") is False:
+    if trust.trusted and not trust.probed:
         return f"{line}  (green on the base; sensitivity probe off: suite_probe = false)"
-    if trust.get("trusted"):
-        cached = " (probe cached)" if trust.get("probe_cached") else ""
+    if trust.trusted:
+        cached = " (probe cached)" if trust.probe_cached else ""
         return f"{line}  (green on the base, sensitive to breakage{cached})"
-    problem = str(trust.get("problem") or "").splitlines()
+    problem = (trust.problem or "").splitlines()
     return f"{line}\nsuite not trusted: {problem[0] if problem else '?'}"
 
 
-def runs_table(summaries: list[dict[str, Any]]) -> Fitted:
+def runs_table(summaries: list[RunSummary]) -> Fitted:
     rows: list[list[str | Text]] = []
     for s in summaries:
-        counts = " ".join(f"{k}:{v}" for k, v in sorted(s["tasks"].items()))
+        counts = " ".join(f"{k}:{v}" for k, v in sorted(s.tasks.items()))
         rows.append(
             [
-                s["run"],
-                Text(s["state"], style=STATE_STYLE.get(s["state"], "")),
+                s.run,
+                Text(s.state, style=STATE_STYLE.get(s.state, "")),
                 counts,
-                s["target"],
-                when(s["started"]),
-                s["goal"],
+                s.target,
+                when(s.started),
+                s.goal,
             ]
         )
     columns = ["run", "state", "tasks", "target", "started", "goal"]
@@ -229,16 +226,16 @@ def doctor_view(report: DoctorReport) -> Group:
     return Group(table, *lines)
 
 
-def cost_view(cost: dict[str, Any]) -> Text:
+def cost_view(cost: CostSummary) -> Text:
     """One line: total, per role, per task; unknown costs said as such, never shown as 0."""
-    if not cost["calls"]:
-        return Text(f"cost: {views.cost_words(cost)}")
-    roles = ", ".join(f"{r} ${v:.4f}" for r, v in sorted(cost["by_role"].items()))
-    tasks = ", ".join(f"{t} ${v:.4f}" for t, v in sorted(cost["by_task"].items()))
-    tok = cost["tokens"]
+    if not cost.calls:
+        return Text(f"cost: {cost.text}")
+    roles = ", ".join(f"{r} {usd(v)}" for r, v in sorted(cost.by_role.items()))
+    tasks = ", ".join(f"{t} {usd(v)}" for t, v in sorted(cost.by_task.items()))
+    tok = cost.tokens
     text = (
-        f"cost: {views.cost_words(cost)}; {cost['calls']} model calls, tokens "
-        f"{tok['input']} in / {tok['output']} out / {tok['cached']} cached"
+        f"cost: {cost.text}; {cost.calls} model calls, tokens "
+        f"{tok.input} in / {tok.output} out / {tok.cached} cached"
     )
     return Text(
         text
@@ -247,11 +244,11 @@ def cost_view(cost: dict[str, Any]) -> Text:
     )
 
 
-def summary_view(summary: dict[str, Any]) -> Group:
+def summary_view(summary: ManagerSummary) -> Group:
     """The manager's summary of the change set and its proposed merge order with reasons."""
-    lines = [Text("manager's summary", style="bold"), Text(summary["summary"])]
+    lines = [Text("manager's summary", style="bold"), Text(summary.summary)]
     lines.append(Text("proposed merge order", style="bold"))
-    lines += [Text(f"  {i}. {s['task']}: {s['reason']}") for i, s in enumerate(summary["order"], 1)]
+    lines += [Text(f"  {i}. {s.task}: {s.reason}") for i, s in enumerate(summary.order, 1)]
     return Group(*lines)
 
 
@@ -308,4 +305,4 @@ def blame_view(origins: list[LineOrigin]) -> Group:
 
 
 def _usd(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:.4f}"
+    return "unknown" if value is None else usd(value)

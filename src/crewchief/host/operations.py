@@ -152,12 +152,12 @@ def _status(host: Host, run_id: str | None) -> dict[str, Any]:
     rid = ledger.resolve_run(run_id)
     state = RunState(ledger.run(rid)["state"])
     return {
-        **views.run_summary(ledger, rid),
-        "task_list": views.task_rows(ledger, rid),
+        **views.run_summary(ledger, rid).model_dump(mode="json"),
+        "task_list": [r.model_dump(mode="json") for r in views.task_rows(ledger, rid)],
         "awaiting_review": sorted(external_review.awaiting_host(ledger, rid)),
         "awaiting_decision": views.awaiting_decision(ledger, rid),
-        "merge_order": views.merge_order(ledger, rid),
-        "cost": views.cost_breakdown(ledger, rid),
+        "merge_order": [m.model_dump(mode="json") for m in views.merge_order(ledger, rid)],
+        "cost": views.cost_breakdown(ledger, rid).model_dump(mode="json"),
         "next": _next_step(rid, state),
     }
 

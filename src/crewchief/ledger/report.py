@@ -2,7 +2,8 @@
 
 ``build`` reads it from the ledger and git (plain JSON data, what ``report --json`` prints and
 the review page shows); ``markdown`` renders it as a pull-request description. Costs and tokens
-are the ones ``status`` shows (``views.cost_breakdown``); a cost nobody reported is "unknown".
+are the ones ``status`` shows (``crewchief.ledger.cost``, in its one wording); a cost nobody
+reported is unknown, never 0.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from crewchief.ledger import cost as costs
 from crewchief.ledger import views
 from crewchief.ledger.store import Ledger
+from crewchief.ledger.views import TaskRow
 
 UNKNOWN = "unknown"
 #: Merge-order reason when the manager proposed none.
@@ -22,31 +25,32 @@ SUITE_TAIL = 1500
 
 def build(repo: Path, ledger: Ledger, run_id: str) -> dict[str, Any]:
     """The dossier of ``run_id`` as plain data; every section is always present."""
-    cost = views.cost_breakdown(ledger, run_id)
     suite = views.suite_result(ledger, run_id)
     return {
-        "run": views.run_summary(ledger, run_id),
+        "run": views.run_summary(ledger, run_id).model_dump(mode="json"),
         "plan": views.plan_view(ledger, run_id),
-        "tasks": [_task(ledger, run_id, t, cost) for t in views.task_rows(ledger, run_id)],
-        "suite": None if suite is None else {**suite, "output": suite["output"][-SUITE_TAIL:]},
+        "tasks": [_task(ledger, run_id, t) for t in views.task_rows(ledger, run_id)],
+        "suite": None
+        if suite is None
+        else {**suite.model_dump(mode="json"), "output": suite.output[-SUITE_TAIL:]},
         "merge_order": _merge_order(ledger, run_id),
         "provenance": [
-            {"worker": "?", "model": None, "instruction": "?", **row}
-            for row in views.provenance(repo, ledger, run_id)
+            row.model_dump(mode="json") for row in views.provenance(repo, ledger, run_id)
         ],
-        "cost": cost,
+        "cost": views.cost_breakdown(ledger, run_id).model_dump(mode="json"),
     }
 
 
-def _task(ledger: Ledger, run_id: str, row: dict[str, Any], cost: dict[str, Any]) -> dict[str, Any]:
-    task = ledger.plan(run_id).task(row["task"])
+def _task(ledger: Ledger, run_id: str, row: TaskRow) -> dict[str, Any]:
+    task = ledger.plan(run_id).task(row.task)
+    spent = costs.summarise(ledger.model_calls(run_id), task_id=task.id)
     attempts = views.task_attempts(ledger, run_id, task.id)
     shown = next((a for a in attempts if a["accepted"]), attempts[-1] if attempts else None)
     result = shown["result"] if shown else None
     return {
         "task": task.id,
         "title": task.title,
-        "state": row["state"],
+        "state": str(row.state),
         "instructions": task.instructions,
         "owned_paths": list(task.owned_paths),
         "depends_on": list(task.depends_on),
@@ -59,25 +63,17 @@ def _task(ledger: Ledger, run_id: str, row: dict[str, Any], cost: dict[str, Any]
             for c in (shown["checks"] if shown else [])
         ],
         "verdicts": [{"attempt": a["id"], **v} for a in attempts for v in a["verdicts"]],
-        "tokens": _task_tokens(ledger, run_id, task.id),
-        "cost_usd": cost["by_task"].get(task.id),
+        "tokens": spent.tokens.model_dump(mode="json"),
+        "cost_usd": spent.total_usd,
+        "cost": spent.text,
     }
-
-
-def _task_tokens(ledger: Ledger, run_id: str, task_id: str) -> dict[str, int]:
-    tokens = {"input": 0, "output": 0, "cached": 0}
-    for c in ledger.model_calls(run_id):
-        if c["task_id"] == task_id:
-            for kind in tokens:
-                tokens[kind] += c[f"{kind}_tokens"] or 0
-    return tokens
 
 
 def _merge_order(ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
     summary = views.manager_summary(ledger, run_id)
-    reasons = {o["task"]: o["reason"] for o in summary["order"]} if summary else {}
+    reasons = {o.task: o.reason for o in summary.order} if summary else {}
     return [
-        {**link, "reason": reasons.get(link["task"]) or DEFAULT_ORDER_REASON}
+        {**link.model_dump(mode="json"), "reason": reasons.get(link.task) or DEFAULT_ORDER_REASON}
         for link in views.merge_order(ledger, run_id)
     ]
 
@@ -98,17 +94,12 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def usd(value: float | None) -> str:
-    return UNKNOWN if value is None else f"${value:.4f}"
-
-
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _head(report: dict[str, Any]) -> str:
     run, cost = report["run"], report["cost"]
-    unknown = f" ({cost['unknown_calls']} call(s) of unknown cost)" if cost["unknown_calls"] else ""
     tokens = cost["tokens"]
     return "\n".join(
         [
@@ -117,7 +108,7 @@ def _head(report: dict[str, Any]) -> str:
             f"crewchief run `{run['run']}`: **{run['state']}**; target `{run['target']}` "
             f"from `{str(run['base'])[:12]}`.",
             f"Model calls: {cost['calls']}; tokens in {tokens['input']}, out {tokens['output']}, "
-            f"cached {tokens['cached']}; cost {usd(cost['total_usd'])}{unknown}.",
+            f"cached {tokens['cached']}; cost: {cost['text']}.",
         ]
     )
 
@@ -165,7 +156,7 @@ def _task_md(t: dict[str, Any]) -> str:
     lines += [
         "",
         f"Tokens: in {tokens['input']}, out {tokens['output']}, cached {tokens['cached']}; "
-        f"cost {usd(t['cost_usd'])}.",
+        f"cost: {t['cost']}.",
     ]
     return "\n".join(lines)
 

@@ -1,7 +1,8 @@
 """Read models over the ledger: what ``status``, ``log``, ``review`` and the web page show.
 
-Plain data (dicts of JSON values) so that the CLI renders them with rich, ``--json`` dumps them
-as they are, and the web page templates them: one query, three faces.
+Frozen pydantic models, so that the CLI renders them with rich, ``--json`` dumps them with
+``model_dump(mode="json")`` (their JSON Schema is published under ``docs/json-schema/``) and the
+page templates them: one query, three faces.
 """
 
 from __future__ import annotations
@@ -9,18 +10,55 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from crewchief.errors import UserError
+from crewchief.ledger import cost
+from crewchief.ledger.cost import CostSummary
 from crewchief.ledger.provenance import trailers as commit_trailers
 from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState, TaskState
 from crewchief.merge.groups import group_of
-from crewchief.records import ChangeRequest, WorkerResult
+from crewchief.records import ChangeRequest, CheckKind, Decision, EventKind, Risk, WorkerResult
 from crewchief.run.runlock import is_driven
 
 
-def run_summary(ledger: Ledger, run_id: str) -> dict[str, Any]:
+class View(BaseModel):
+    """A read model: frozen, and exactly the fields it names."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class RunSummary(View):
+    """One run in one line: request, state, base/target, integration, suite, task counts."""
+
+    run: str
+    """The run's id."""
+    goal: str
+    """The request in words (a recipe as its name and arguments, never raw JSON)."""
+    state: RunState
+    """``interrupted`` when the ledger says running but no process drives the run."""
+    target: str
+    """The branch the run lands on."""
+    base: str
+    """The commit the run started from."""
+    integration: str | None
+    """The tip of the run's integration ref (``refs/crewchief/runs/<run>``); None before any."""
+    suite_passed: bool | None
+    """The suite on the integration commit: None when it never ran there."""
+    tasks: dict[str, int]
+    """How many tasks are in each state."""
+    started: float
+    """When the run was created (Unix time, seconds)."""
+    updated: float
+    """When its newest event was recorded (Unix time, seconds)."""
+    approved_by: list[str]
+    """Who approved something in the run (not who rejected)."""
+
+
+def run_summary(ledger: Ledger, run_id: str) -> RunSummary:
     """One run: request, state, base/target, integration, suite, task counts, timings."""
     run = ledger.run(run_id)
     states = ledger.task_states(run_id)
@@ -28,19 +66,21 @@ def run_summary(ledger: Ledger, run_id: str) -> dict[str, Any]:
     for s in states.values():
         counts[s] = counts.get(s, 0) + 1
     events = ledger.events(run_id)
-    return {
-        "run": run_id,
-        "goal": describe_request(ledger.request(run_id)),
-        "state": _live_state(ledger, run_id, run["state"]),
-        "target": run["target_branch"],
-        "base": run["base_commit"],
-        "integration": run["integration_commit"],
-        "suite_passed": _suite_passed(ledger, run_id),
-        "tasks": counts,
-        "started": run["created_at"],
-        "updated": events[-1]["at"] if events else run["created_at"],
-        "approved_by": sorted({a["who"] for a in ledger.approvals(run_id)}),
-    }
+    return RunSummary(
+        run=run_id,
+        goal=describe_request(ledger.request(run_id)),
+        state=_live_state(ledger, run_id, run["state"]),
+        target=run["target_branch"],
+        base=run["base_commit"],
+        integration=run["integration_commit"],
+        suite_passed=_suite_passed(ledger, run_id),
+        tasks=counts,
+        started=run["created_at"],
+        updated=events[-1]["at"] if events else run["created_at"],
+        approved_by=sorted(
+            {a["who"] for a in ledger.approvals(run_id) if a["decision"] == "approve"}
+        ),
+    )
 
 
 def describe_request(request: ChangeRequest) -> str:
@@ -53,13 +93,13 @@ def describe_request(request: ChangeRequest) -> str:
     return f"{request.recipe} {args}".strip()
 
 
-def _live_state(ledger: Ledger, run_id: str, state: str) -> str:
+def _live_state(ledger: Ledger, run_id: str, state: str) -> RunState:
     """``running`` only while a process drives the run: a driver that died (SIGKILL, a lost
     machine) leaves the ledger saying running, but its lock is free — that run is interrupted
     and ``resume`` continues it."""
     if state == RunState.RUNNING and not is_driven(ledger.path.parent.parent, run_id):
-        return str(RunState.INTERRUPTED)
-    return state
+        return RunState.INTERRUPTED
+    return RunState(state)
 
 
 def _suite_passed(ledger: Ledger, run_id: str) -> bool | None:
@@ -69,7 +109,7 @@ def _suite_passed(ledger: Ledger, run_id: str) -> bool | None:
     if run["suite_passed"] is not None:
         return bool(run["suite_passed"])
     found = suite_result(ledger, run_id)
-    return None if found is None else bool(found["passed"])
+    return None if found is None else found.passed
 
 
 #: Longest one-line reason shown for a task.
@@ -95,13 +135,67 @@ def state_reasons(ledger: Ledger, run_id: str) -> dict[str, str]:
     return found
 
 
-def suite_trust(ledger: Ledger, run_id: str) -> dict[str, Any] | None:
+class SuiteTrust(View):
+    """The newest proof (or refusal) of the suite in a run: its base check and probe."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", use_attribute_docstrings=True)
+
+    tree: str = ""
+    trusted: bool = False
+    problem: str | None = None
+    """Why the suite is not trusted (None when it is)."""
+    probe_cached: bool = False
+    probed: bool = True
+    """False when the sensitivity probe is off (``suite_probe = false``)."""
+    broken: list[str] = Field(default_factory=list)
+    """The tests the probe's breakage made fail."""
+
+
+def suite_trust(ledger: Ledger, run_id: str) -> SuiteTrust | None:
     """The newest proof (or refusal) of the suite in this run: base check and probe."""
     found = [e.data for e in ledger.event_records(run_id) if e.kind == "suite_trust"]
-    return dict(found[-1]) if found else None
+    return SuiteTrust.model_validate(found[-1]) if found else None
 
 
-def task_rows(ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
+class CheckRow(View):
+    """One check of an attempt, without its output."""
+
+    name: str
+    kind: CheckKind
+    passed: bool
+    duration_s: float
+
+
+class TaskRow(View):
+    """One task of a run: its state, attempts, last checks and verdict, and why it is there."""
+
+    task: str
+    """The task's id in the plan."""
+    title: str
+    state: TaskState
+    risk: Risk
+    owned: list[str]
+    """The paths the task owns."""
+    depends_on: list[str]
+    group: str | None
+    """The landing group the task lands with (None: it lands alone)."""
+    attempts: int
+    """How many attempts the task has had."""
+    backend: str
+    """The worker backend that runs it (``llm:worker``, ``recipe:codemod``, ``agent:…``)."""
+    checks: list[CheckRow]
+    """The newest attempt's checks."""
+    verdict: Decision | None
+    """The reviewer's decision on the newest attempt."""
+    reasons: list[str]
+    """The reviewer's reasons for that decision."""
+    seconds: float | None
+    """How long the newest attempt ran (so far, when it still runs)."""
+    reason: str
+    """Why the task is in its state, in one line ("" when nothing said why)."""
+
+
+def task_rows(ledger: Ledger, run_id: str) -> list[TaskRow]:
     """Each task with its state, attempts, last checks, verdict, timing and why it is there."""
     plan = ledger.plan(run_id)
     states = ledger.task_states(run_id)
@@ -114,33 +208,31 @@ def task_rows(ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
         last = attempts[-1] if attempts else None
         checks = ledger.checks(run_id, last["id"]) if last else []
         verdict = next((v for a, v in reversed(verdicts) if last and a == last["id"]), None)
-        started = last["started_at"] if last else None
-        ended = last["ended_at"] if last else None
         rows.append(
-            {
-                "task": task.id,
-                "title": task.title,
-                "state": str(states[task.id]),
-                "risk": task.risk,
-                "owned": list(task.owned_paths),
-                "depends_on": list(task.depends_on),
-                "group": landing.get(task.id),
-                "attempts": len(attempts),
-                "backend": task.backend,
-                "checks": [
-                    {
-                        "name": c["name"],
-                        "kind": c["kind"],
-                        "passed": bool(c["passed"]),
-                        "duration_s": round(c["duration_s"], 3),
-                    }
+            TaskRow(
+                task=task.id,
+                title=task.title,
+                state=states[task.id],
+                risk=task.risk,
+                owned=list(task.owned_paths),
+                depends_on=list(task.depends_on),
+                group=landing.get(task.id),
+                attempts=len(attempts),
+                backend=task.backend,
+                checks=[
+                    CheckRow(
+                        name=c["name"],
+                        kind=c["kind"],
+                        passed=bool(c["passed"]),
+                        duration_s=round(c["duration_s"], 3),
+                    )
                     for c in checks
                 ],
-                "verdict": verdict.decision if verdict else None,
-                "reasons": list(verdict.reasons) if verdict else [],
-                "seconds": _elapsed(started, ended),
-                "reason": why.get(task.id, ""),
-            }
+                verdict=verdict.decision if verdict else None,
+                reasons=list(verdict.reasons) if verdict else [],
+                seconds=_elapsed(last["started_at"], last["ended_at"]) if last else None,
+                reason=why.get(task.id, ""),
+            )
         )
     return rows
 
@@ -151,17 +243,78 @@ def _elapsed(start: float | None, end: float | None) -> float | None:
     return round((end or time.time()) - start, 2)
 
 
-def event_log(ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
+class MergeLink(View):
+    """One task's commit in the newest integration build."""
+
+    task: str
+    attempt: str
+    commit: str
+
+
+def merge_order(ledger: Ledger, run_id: str) -> list[MergeLink]:
+    """The newest integration build: each task's commit, in the order they were merged."""
     return [
-        {
-            "seq": e["seq"],
-            "at": e["at"],
-            "kind": e["kind"],
-            "task": e["task_id"],
-            "attempt": e["attempt_id"],
-            "data": json.loads(e["data_json"]),
-        }
-        for e in ledger.events(run_id)
+        MergeLink(task=r["task_id"], attempt=r["attempt_id"], commit=r["commit_id"])
+        for r in ledger.integration_chain(run_id)
+    ]
+
+
+def cost_breakdown(ledger: Ledger, run_id: str) -> CostSummary:
+    """Model spend of a run from its recorded calls (:func:`crewchief.ledger.cost.summarise`,
+    the one derivation ``status``, the page, the dossier and the budgets share)."""
+    return cost.summarise(ledger.model_calls(run_id))
+
+
+class RunStatus(RunSummary):
+    """What ``crewchief status --json`` prints: the run's summary, its tasks, its integration
+    order, its cost and its suite's trust."""
+
+    merge_reconciled: str | None
+    """What ``status`` settled of a merge a kill interrupted ("merged", "void"; None: nothing)."""
+    unsandboxed: list[str]
+    """Everything the run ran without a sandbox (``sandbox = off``)."""
+    task_list: list[TaskRow]
+    merge_order: list[MergeLink]
+    cost: CostSummary
+    suite_trust: SuiteTrust | None
+
+
+def run_status(
+    ledger: Ledger, run_id: str, *, merge_reconciled: str | None, unsandboxed: list[str]
+) -> RunStatus:
+    """The run as ``status`` shows it (``merge_reconciled`` and ``unsandboxed`` are the
+    caller's: settling a merge writes, and the sandbox's log is the sandbox's to read)."""
+    return RunStatus(
+        **dict(run_summary(ledger, run_id)),
+        merge_reconciled=merge_reconciled,
+        unsandboxed=unsandboxed,
+        task_list=task_rows(ledger, run_id),
+        merge_order=merge_order(ledger, run_id),
+        cost=cost_breakdown(ledger, run_id),
+        suite_trust=suite_trust(ledger, run_id),
+    )
+
+
+class LogEvent(View):
+    """One ledger event, as ``crewchief log --json`` prints it."""
+
+    seq: int
+    """The event's number: increasing, never reused."""
+    at: float
+    """When it was recorded (Unix time, seconds)."""
+    kind: EventKind
+    task: str | None
+    """The task it is about, if any."""
+    attempt: str | None
+    """The attempt it is about, if any."""
+    data: dict[str, JsonValue]
+    """What the event records; its keys depend on ``kind``."""
+
+
+def event_log(ledger: Ledger, run_id: str) -> list[LogEvent]:
+    return [
+        LogEvent(seq=e.seq, at=e.at, kind=e.kind, task=e.task_id, attempt=e.attempt_id, data=e.data)
+        for e in ledger.event_records(run_id)
     ]
 
 
@@ -172,22 +325,14 @@ def task_patch(ledger: Ledger, run_id: str, task_id: str) -> bytes:
     return result.patch if result else b""
 
 
-def merge_order(ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
-    """The newest integration build: each task's commit, in the order they were merged."""
-    return [
-        {"task": r["task_id"], "attempt": r["attempt_id"], "commit": r["commit_id"]}
-        for r in ledger.integration_chain(run_id)
-    ]
-
-
 def awaiting_decision(ledger: Ledger, run_id: str) -> list[str]:
     return [t for t, s in ledger.task_states(run_id).items() if s == TaskState.VERIFIED]
 
 
-# -- review page read models (the web page; fit for --json as they are) ------------------------
+# -- review page read models --------------------------------------------------------------------
 
 #: Run states after which nothing more happens to a run on its own.
-_RUN_ENDED = frozenset({"merged", "failed", "cancelled"})
+_RUN_ENDED = frozenset({RunState.MERGED, RunState.FAILED, RunState.CANCELLED})
 _TRAILER_KEYS = {
     "Crewchief-Task": "task",
     "Crewchief-Attempt": "attempt",
@@ -198,93 +343,91 @@ _TRAILER_KEYS = {
 
 
 def result_cost(result: WorkerResult) -> float | None:
-    """One result's cost in USD: its usage total when reported (the sum of its calls), else the
-    sum of the calls' costs that are known; None when nothing was reported."""
+    """One result's cost in USD as its backend reported it: its usage total when reported (the
+    sum of its calls), else the sum of the calls' costs that are known; None when nothing was
+    reported. (A run's spend is :func:`cost_breakdown`, over the ledger's calls.)"""
     if result.usage.cost_usd is not None:
         return result.usage.cost_usd
     known = [c.cost_usd for c in result.calls if c.cost_usd is not None]
     return sum(known) if known else None
 
 
-def _cost_complete(result: WorkerResult) -> bool:
-    if result.usage.cost_usd is not None:
-        return True
-    return bool(result.calls) and all(c.cost_usd is not None for c in result.calls)
+class PersonDecision(View):
+    """A person's approval or rejection of a task (or of the run when ``task`` is None)."""
+
+    task: str | None
+    decision: str
+    who: str
+    comment: str
+    at: float
 
 
-def run_cost(ledger: Ledger, run_id: str) -> dict[str, Any]:
-    """What a run cost, for one line of a page: derived from :func:`cost_breakdown`, the one
-    derivation ``status``, the page and the budgets share (the ``model_calls`` table).
-
-    ``usd`` is None when nothing reported a cost (unknown is never 0); ``unknown`` counts the
-    calls that reported none: then ``usd`` is a lower bound. ``text`` says it in words.
-    """
-    breakdown = cost_breakdown(ledger, run_id)
-    return {
-        "usd": breakdown["total_usd"],
-        "known": breakdown["calls"] - breakdown["unknown_calls"],
-        "unknown": breakdown["unknown_calls"],
-        "text": cost_words(breakdown),
-    }
-
-
-def cost_words(breakdown: dict[str, Any]) -> str:
-    """The one wording of a cost, used everywhere it is shown."""
-    calls, unknown, total = breakdown["calls"], breakdown["unknown_calls"], breakdown["total_usd"]
-    if not calls:
-        return "none (no model calls)"
-    if total is None:
-        return f"unknown ({unknown} of {calls} model calls reported no cost)"
-    if unknown:
-        return f"at least ${total:.4f} ({unknown} of {calls} model calls reported no cost)"
-    return f"${total:.4f}"
-
-
-def decisions(ledger: Ledger, run_id: str, task_id: str | None = None) -> list[dict[str, Any]]:
+def decisions(ledger: Ledger, run_id: str, task_id: str | None = None) -> list[PersonDecision]:
     """People's approvals and rejections (of tasks, or of the run when ``task`` is None)."""
     return [
-        {
-            "task": r["task_id"],
-            "decision": r["decision"],
-            "who": r["who"],
-            "comment": r["comment"],
-            "at": r["at"],
-        }
+        PersonDecision(
+            task=r["task_id"],
+            decision=r["decision"],
+            who=r["who"],
+            comment=r["comment"],
+            at=r["at"],
+        )
         for r in ledger.approvals(run_id)
         if task_id is None or r["task_id"] == task_id
     ]
 
 
-def run_overview(ledger: Ledger, run_id: str) -> dict[str, Any]:
-    """``run_summary`` plus cost, end time, who approved (not who rejected), and the landing:
-    which branch moved from which commit to which, by whom, when (None until merged)."""
+class Landing(View):
+    """Which branch moved from which commit to which, by whom, when."""
+
+    target: str | None
+    from_commit: str | None
+    to_commit: str | None
+    who: str | None
+    at: float
+
+
+class RunOverview(RunSummary):
+    """A run as the page shows it: the summary plus cost, end time and the landing."""
+
+    cost: CostSummary
+    ended: float | None
+    """When the run ended (None while something may still happen to it)."""
+    merged_by: str | None
+    landing: Landing | None
+    """None until merged."""
+
+
+def run_overview(ledger: Ledger, run_id: str) -> RunOverview:
+    """``run_summary`` plus cost, end time and the landing: which branch moved from which
+    commit to which, by whom, when (None until merged)."""
     summary = run_summary(ledger, run_id)
-    ended = merged_by = landing = None
-    for e in ledger.events(run_id):
-        if e["kind"] != "run_state":
+    ended = landing = None
+    for e in ledger.event_records(run_id):
+        if e.kind != "run_state":
             continue
-        data = json.loads(e["data_json"])
-        if data.get("to") in _RUN_ENDED:
-            ended = e["at"]
-        if data.get("to") == "merged":
-            merged_by = data.get("who")
-            landing = {
-                "target": data.get("target"),
-                "from": data.get("from_commit"),
-                "to": data.get("to_commit"),
-                "who": merged_by,
-                "at": e["at"],
-            }
-    return {
-        **summary,
-        "cost": run_cost(ledger, run_id),
-        "ended": ended if summary["state"] in _RUN_ENDED else None,
-        "approvers": sorted(
-            {d["who"] for d in decisions(ledger, run_id) if d["decision"] == "approve"}
-        ),
-        "merged_by": merged_by,
-        "landing": landing,
-    }
+        to = e.data.get("to")
+        if to in _RUN_ENDED:
+            ended = e.at
+        if to == RunState.MERGED:
+            landing = Landing(
+                target=_text(e.data.get("target")),
+                from_commit=_text(e.data.get("from_commit")),
+                to_commit=_text(e.data.get("to_commit")),
+                who=_text(e.data.get("who")),
+                at=e.at,
+            )
+    return RunOverview(
+        **dict(summary),
+        cost=cost_breakdown(ledger, run_id),
+        ended=ended if summary.state in _RUN_ENDED else None,
+        merged_by=landing.who if landing else None,
+        landing=landing,
+    )
+
+
+def _text(value: JsonValue) -> str | None:
+    return None if value is None else str(value)
 
 
 def plan_view(ledger: Ledger, run_id: str) -> dict[str, Any]:
@@ -296,49 +439,85 @@ def plan_view(ledger: Ledger, run_id: str) -> dict[str, Any]:
     return data
 
 
-def manager_summary(ledger: Ledger, run_id: str) -> dict[str, Any] | None:
+class OrderReason(View):
+    task: str
+    reason: str
+
+
+class ManagerSummary(View):
+    """The manager's summary of the change set and its proposed merge order with reasons."""
+
+    summary: str
+    order: list[OrderReason]
+    at: float
+
+
+def manager_summary(ledger: Ledger, run_id: str) -> ManagerSummary | None:
     """The newest ``manager_summary`` event: summary text and proposed order with reasons."""
-    found = [e for e in ledger.events(run_id) if e["kind"] == "manager_summary"]
+    found = [e for e in ledger.event_records(run_id) if e.kind == "manager_summary"]
     if not found:
         return None
-    data = json.loads(found[-1]["data_json"])
-    if not isinstance(data, dict):
-        return None
+    data = found[-1].data
     order = data.get("order")
-    return {
-        "summary": str(data.get("summary") or ""),
-        "order": [
-            {"task": str(o.get("task", "?")), "reason": str(o.get("reason") or "")}
+    return ManagerSummary(
+        summary=str(data.get("summary") or ""),
+        order=[
+            OrderReason(task=str(o.get("task", "?")), reason=str(o.get("reason") or ""))
             for o in (order if isinstance(order, list) else [])
             if isinstance(o, dict)
         ],
-        "at": found[-1]["at"],
-    }
+        at=found[-1].at,
+    )
 
 
-def suite_result(ledger: Ledger, run_id: str) -> dict[str, Any] | None:
+class SuiteResult(View):
+    """The full suite's newest result on an integration commit, with its output."""
+
+    commit: str
+    name: str
+    passed: bool
+    output: str
+    duration_s: float
+    at: float
+
+
+def suite_result(ledger: Ledger, run_id: str) -> SuiteResult | None:
     """The full suite's newest result on the run's current integration commit, with output."""
     commit = ledger.run(run_id)["integration_commit"]
     rows = [r for r in ledger.checks(run_id) if r["kind"] == "suite" and r["commit_id"] == commit]
     if commit is None or not rows:
         return None
     r = rows[-1]
-    return {
-        "commit": commit,
-        "name": r["name"],
-        "passed": bool(r["passed"]),
-        "output": r["output"],
-        "duration_s": round(r["duration_s"], 3),
-        "at": r["at"],
-    }
+    return SuiteResult(
+        commit=commit,
+        name=r["name"],
+        passed=bool(r["passed"]),
+        output=r["output"],
+        duration_s=round(r["duration_s"], 3),
+        at=r["at"],
+    )
 
 
-def provenance(repo: Path, ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
+class ProvenanceRow(View):
+    """One integration commit with its provenance (``?`` where neither source names a part)."""
+
+    commit: str
+    position: int
+    task: str
+    attempt: str = "?"
+    worker: str = "?"
+    model: str | None = None
+    instruction: str = "?"
+    source: Literal["git", "ledger"]
+    """Where the provenance was read: the commit's trailers, or the ledger when git cannot."""
+
+
+def provenance(repo: Path, ledger: Ledger, run_id: str) -> list[ProvenanceRow]:
     """Each integration commit with its provenance trailers as git has them; where git cannot
     read the commit, the ledger's record of it (``source`` says which)."""
     backends = {a["id"]: a["backend"] for a in ledger.attempts(run_id)}
     plan = ledger.plan(run_id)
-    out: list[dict[str, Any]] = []
+    out: list[ProvenanceRow] = []
     for link in ledger.integration_chain(run_id):
         trailers = _trailers(repo, link["commit_id"])
         task_id = link["task_id"]
@@ -349,12 +528,12 @@ def provenance(repo: Path, ledger: Ledger, run_id: str) -> list[dict[str, Any]]:
             "instruction": "sha256:" + plan.task(task_id).instruction_digest(),
         }
         out.append(
-            {
-                "commit": link["commit_id"],
-                "position": link["position"],
+            ProvenanceRow(
+                commit=link["commit_id"],
+                position=link["position"],
                 **(trailers if trailers else fallback),
-                "source": "git" if trailers else "ledger",
-            }
+                source="git" if trailers else "ledger",
+            )
         )
     return out
 
@@ -366,12 +545,16 @@ def _trailers(repo: Path, commit: str) -> dict[str, str]:
 
 
 def task_attempts(ledger: Ledger, run_id: str, task_id: str) -> list[dict[str, Any]]:
-    """Every attempt of a task: its result (rationale, transcript, usage, calls, cost), the
-    gate's checks with their output and the reviewers' verdicts (with per-hunk notes)."""
+    """Every attempt of a task: its result (rationale, transcript, usage, calls, the cost its
+    backend reported), the ledger's spend on it in the one wording (``spend``: its worker's and
+    reviewers' calls), the gate's checks with their output and the reviewers' verdicts (with
+    per-hunk notes)."""
     verdicts = ledger.verdicts(run_id, task_id)
     accepted = ledger.accepted_attempt(run_id, task_id)
+    calls = ledger.model_calls(run_id)
     out = []
     for a in ledger.attempts(run_id, task_id):
+        spend = cost.summarise(c for c in calls if c["attempt_id"] == a["id"])
         result = WorkerResult.model_validate_json(a["result_json"]) if a["result_json"] else None
         out.append(
             {
@@ -386,6 +569,7 @@ def task_attempts(ledger: Ledger, run_id: str, task_id: str) -> list[dict[str, A
                 "accepted": a["id"] == accepted,
                 "result": result.model_dump(mode="json", exclude={"patch"}) if result else None,
                 "cost": result_cost(result) if result else None,
+                "spend": spend.text,
                 "checks": [_check_row(c) for c in ledger.checks(run_id, a["id"])],
                 "verdicts": [v.model_dump(mode="json") for at, v in verdicts if at == a["id"]],
             }
@@ -403,19 +587,31 @@ def _check_row(c: Any) -> dict[str, Any]:
     }
 
 
-def live_state(ledger: Ledger, run_id: str) -> dict[str, Any]:
+class LiveState(View):
     """What the page polls: run state, suite, each task's state and the newest event number."""
+
+    run: str
+    state: RunState
+    suite_passed: bool | None
+    tasks: dict[str, TaskState]
+    awaiting: list[str]
+    seq: int
+
+
+def live_state(ledger: Ledger, run_id: str) -> LiveState:
+    """What the page polls: run state (``interrupted`` as ``status`` says it), suite, each
+    task's state and the newest event number."""
     run = ledger.run(run_id)
     states = ledger.task_states(run_id)
     events = ledger.events(run_id)
-    return {
-        "run": run_id,
-        "state": run["state"],
-        "suite_passed": None if run["suite_passed"] is None else bool(run["suite_passed"]),
-        "tasks": {t: str(s) for t, s in states.items()},
-        "awaiting": [t for t, s in states.items() if s == TaskState.VERIFIED],
-        "seq": events[-1]["seq"] if events else 0,
-    }
+    return LiveState(
+        run=run_id,
+        state=_live_state(ledger, run_id, run["state"]),
+        suite_passed=None if run["suite_passed"] is None else bool(run["suite_passed"]),
+        tasks=dict(states),
+        awaiting=[t for t, s in states.items() if s == TaskState.VERIFIED],
+        seq=events[-1]["seq"] if events else 0,
+    )
 
 
 def review_patch(ledger: Ledger, run_id: str, task_id: str) -> dict[str, Any]:
@@ -429,34 +625,6 @@ def review_patch(ledger: Ledger, run_id: str, task_id: str) -> dict[str, Any]:
             accepted_here = attempt_id == accepted
             return {"attempt": attempt_id, "accepted": accepted_here, "patch": result.patch}
     return {"attempt": None, "accepted": False, "patch": b""}
-
-
-def cost_breakdown(ledger: Ledger, run_id: str) -> dict[str, Any]:
-    """Model spend of a run from its recorded calls: per task, per role and in total, with
-    tokens; ``unknown_calls`` counts calls whose cost nobody reported (never counted as 0)."""
-    calls = ledger.model_calls(run_id)
-    by_task: dict[str, float] = {}
-    by_role: dict[str, float] = {}
-    tokens = {"input": 0, "output": 0, "cached": 0}
-    unknown = 0
-    for c in calls:
-        for kind in tokens:
-            tokens[kind] += c[f"{kind}_tokens"] or 0
-        if c["cost_usd"] is None:
-            unknown += 1
-            continue
-        task = c["task_id"] or "(run)"
-        by_task[task] = by_task.get(task, 0.0) + c["cost_usd"]
-        by_role[c["role"]] = by_role.get(c["role"], 0.0) + c["cost_usd"]
-    known = len(calls) - unknown
-    return {
-        "calls": len(calls),
-        "unknown_calls": unknown,
-        "tokens": tokens,
-        "total_usd": round(sum(by_role.values()), 6) if known else None,
-        "by_task": by_task,
-        "by_role": by_role,
-    }
 
 
 def task_transcripts(ledger: Ledger, run_id: str, task_id: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from crewchief import git
 from crewchief.ledger.redact import redact
@@ -27,14 +28,22 @@ class Pick:
     model: str | None = None
 
 
+class Link(NamedTuple):
+    """One commit of an integration build: the task and attempt it integrates."""
+
+    task: str
+    attempt: str
+    commit: str
+
+
 @dataclass(frozen=True)
 class Chain:
-    """An integration build: ``links`` = (task id, attempt id, commit) in order, ending at ``tip``;
-    ``conflicts`` = picks that no longer merge on the tip they met."""
+    """An integration build: ``links`` in order, ending at ``tip``; ``conflicts`` = picks that
+    no longer merge on the tip they met."""
 
     start: str
     tip: str
-    links: tuple[tuple[str, str, str], ...]
+    links: tuple[Link, ...]
     conflicts: tuple[Pick, ...]
 
 
@@ -95,14 +104,14 @@ def commit_pick(repo: Path, run_id: str, tip: str, pick: Pick) -> str | None:
 def build_chain(repo: Path, run_id: str, start: str, picks: Sequence[Pick]) -> Chain:
     """Commit ``picks`` in order on ``start``; conflicting ones are left out and reported."""
     tip = start
-    links: list[tuple[str, str, str]] = []
+    links: list[Link] = []
     conflicts: list[Pick] = []
     for pick in picks:
         commit = commit_pick(repo, run_id, tip, pick)
         if commit is None:
             conflicts.append(pick)
             continue
-        links.append((pick.task.id, pick.attempt_id, commit))
+        links.append(Link(pick.task.id, pick.attempt_id, commit))
         tip = commit
     return Chain(start, tip, tuple(links), tuple(conflicts))
 
@@ -126,7 +135,7 @@ def find_culprit(chain: Chain, suite: SuiteFn) -> int | None:
     lo, hi = 0, len(chain.links) - 1  # links[hi] is known red (the tip)
     while lo < hi:
         mid = (lo + hi) // 2
-        if suite(chain.links[mid][2]).passed:
+        if suite(chain.links[mid].commit).passed:
             lo = mid + 1
         else:
             hi = mid

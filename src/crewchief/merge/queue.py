@@ -30,10 +30,9 @@ from crewchief.gate.patchfile import parse, path_text
 from crewchief.ledger.store import Ledger
 from crewchief.merge.culprit import ddmin, failures, reproduces
 from crewchief.merge.groups import group_of
-from crewchief.merge.integrate import Chain, Pick, SuiteFn, build_chain
+from crewchief.merge.integrate import Chain, Link, Pick, SuiteFn, build_chain
 from crewchief.records import CheckResult, Plan
 
-Link = tuple[str, str, str]
 #: Whether a red batch's blamed tasks wait for the end of the run: (their ids, the batch).
 HoldFn = Callable[[frozenset[str], Chain], bool]
 #: How much of a failing suite's output is kept with a blamed task.
@@ -225,7 +224,7 @@ class MergeQueue:
 
     def queued(self) -> set[str]:
         """Task ids in the queue: green, under test or waiting."""
-        units = [link[0] for link in self.green.links]
+        units = [link.task for link in self.green.links]
         units += [p.task.id for b in self.batches for u in b.units for p in u]
         units += [p.task.id for u, _ in self.waiting for p in u]
         units += [p.task.id for u in self.held for p in u]

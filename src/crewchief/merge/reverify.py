@@ -29,7 +29,7 @@ def drifts(repo: Path, plan: Plan, chain: Chain) -> list[tuple[str, str, tuple[s
     from crewchief.intel.drift import detect_drift
     from crewchief.intel.index import SymbolIndex
 
-    in_chain = [plan.task(link[0]) for link in chain.links]
+    in_chain = [plan.task(link.task) for link in chain.links]
     found: list[tuple[str, str, tuple[str, ...]]] = []
     with SymbolIndex(repo) as index:
         parent = chain.start

@@ -5,21 +5,24 @@ higher budget)."""
 from __future__ import annotations
 
 from crewchief.config import Config
+from crewchief.ledger import cost
 from crewchief.ledger.read import LedgerReader
 from crewchief.records import ModelCall, WorkerResult
 
 
 def over_budget(ledger: LedgerReader, cfg: Config, run_id: str, task_id: str | None) -> str | None:
-    """Why no more model spend is allowed for ``task_id`` in ``run_id`` (None: it is)."""
-    spent = ledger.spent_usd(run_id)
-    if cfg.run_budget_usd is not None and spent >= cfg.run_budget_usd:
-        return f"run budget ${cfg.run_budget_usd:g} reached (spent ${spent:.4f})"
+    """Why no more model spend is allowed for ``task_id`` in ``run_id`` (None: it is). Spend is
+    ``status``'s (``cost.summarise``): the known cost; a call of unknown cost cannot count."""
+    calls = ledger.model_calls(run_id)
+    spent = cost.summarise(calls)
+    if cfg.run_budget_usd is not None and spent.known_usd >= cfg.run_budget_usd:
+        return f"run budget ${cfg.run_budget_usd:g} reached (spent {spent.text})"
     if task_id is not None and cfg.task_budget_usd is not None:
-        task_spent = ledger.spent_usd(run_id, task_id)
-        if task_spent >= cfg.task_budget_usd:
+        task_spent = cost.summarise(calls, task_id=task_id)
+        if task_spent.known_usd >= cfg.task_budget_usd:
             return (
                 f"task {task_id} reached its budget ${cfg.task_budget_usd:g} "
-                f"(spent ${task_spent:.4f})"
+                f"(spent {task_spent.text})"
             )
     return None
 

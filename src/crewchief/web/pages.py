@@ -82,14 +82,13 @@ def _run_context(repo: Path, ledger: Ledger, run_id: str) -> dict[str, Any]:
     cfg = run_config(ledger, run_id)
     plan = views.plan_view(ledger, run_id)
     rows = views.task_rows(ledger, run_id)
-    for row in rows:
-        row["needs_person"] = land.person_reasons(ledger, run_id, row["task"], cfg)
-    states = {r["task"]: r["state"] for r in rows}
+    states = {r.task: str(r.state) for r in rows}
     events = views.event_log(ledger, run_id)
     return {
         "run": overview,
         "plan": plan,
         "tasks": rows,
+        "needs_person": {r.task: land.person_reasons(ledger, run_id, r.task, cfg) for r in rows},
         "graph": graph.plan_svg(plan["tasks"], states, lambda t: f"/runs/{run_id}/tasks/{t}"),
         "summary": views.manager_summary(ledger, run_id),
         "merge_order": views.merge_order(ledger, run_id),
@@ -98,8 +97,8 @@ def _run_context(repo: Path, ledger: Ledger, run_id: str) -> dict[str, Any]:
         "decisions": views.decisions(ledger, run_id),
         "events": events[-EVENTS_SHOWN:],
         "events_total": len(events),
-        "seq": events[-1]["seq"] if events else 0,
-        "gate": _gate(ledger, run_id, overview["state"]),
+        "seq": events[-1].seq if events else 0,
+        "gate": _gate(ledger, run_id, overview.state),
     }
 
 
@@ -125,7 +124,7 @@ def live_state(request: Request) -> Response:
     site = site_of(request)
     with site.ledger() as ledger:
         run_id = run_or_404(ledger, request.path_params["run_id"])
-        return JSONResponse(views.live_state(ledger, run_id))
+        return JSONResponse(views.live_state(ledger, run_id).model_dump(mode="json"))
 
 
 def _task_context(ledger: Ledger, run_id: str, task_id: str) -> dict[str, Any]:
@@ -147,7 +146,7 @@ def _task_context(ledger: Ledger, run_id: str, task_id: str) -> dict[str, Any]:
         "shown_accepted": shown["accepted"],
         "attempts": attempts,
         "decisions": views.decisions(ledger, run_id, task_id),
-        "seq": views.live_state(ledger, run_id)["seq"],
+        "seq": views.live_state(ledger, run_id).seq,
     }
 
 

@@ -17,7 +17,7 @@ def report_page(request: Request) -> Response:
     with site.ledger() as ledger:
         run_id = run_or_404(ledger, request.path_params["run_id"])
         data = report.build(site.repo, ledger, run_id)
-    return site.render(request, "report.html", {"report": data, "usd": report.usd})
+    return site.render(request, "report.html", {"report": data})
 
 
 ROUTES = [Route("/runs/{run_id}/report", report_page, name="report")]
