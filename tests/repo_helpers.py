@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -165,8 +166,31 @@ def crewchief(
     )
 
 
+def crewchief_here(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI run in this process (typer's ``CliRunner``) in ``repo``, for a command whose own
+    process is not the point of the test: what ``crewchief`` gives (exit code, stdout, stderr
+    with ``error: …`` for a crewchief error) without a second of start-up per call.
+
+    A run's worker processes fork from this process's fork server, which keeps the environment
+    of the run that started it: a test that gives crewchief an environment of its own (a key,
+    a tag) starts the real CLI with ``crewchief`` instead."""
+    from typer.testing import CliRunner
+
+    from crewchief.cli import app
+    from crewchief.errors import CrewchiefError
+
+    with contextlib.chdir(repo):
+        result = CliRunner().invoke(app, list(args), env={**GIT_ENV, "COLUMNS": "160"})
+    code, stderr = result.exit_code, result.stderr
+    if isinstance(result.exception, CrewchiefError):  # as crewchief.cli.main reports it
+        code, stderr = result.exception.exit_code, f"{stderr}error: {result.exception}\n"
+    elif result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(["crewchief", *args], code, result.stdout, stderr)
+
+
 def status_json(repo: Path, run: str | None = None) -> dict[str, Any]:
-    proc = crewchief(repo, "status", *([run] if run else []), "--json")
+    proc = crewchief_here(repo, "status", *([run] if run else []), "--json")
     assert proc.returncode == 0, proc.stderr
     data: dict[str, Any] = json.loads(proc.stdout)
     return data

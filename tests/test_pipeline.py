@@ -1,25 +1,19 @@
-"""End to end through the real CLI on real git repositories: the spine's behaviours."""
+"""End to end through the CLI on real git repositories: the spine's behaviours. The CLI runs in
+this process (``crewchief_here``); the real process's signals and kills are in
+``test_pipeline_interrupts``."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from repo_helpers import (
     CODEMOD,
-    GIT_ENV,
-    crewchief,
+    crewchief_here,
     git,
     refs,
     status_json,
     task_states,
-    wait_until_gone,
     write_plan,
 )
 
@@ -31,7 +25,7 @@ def trailers(repo: Path, rev: str) -> dict[str, str]:
 
 def test_happy_path_merges_every_task_with_provenance(project: Path) -> None:
     base = git(project, "rev-parse", "main")
-    proc = crewchief(project, "run", *CODEMOD, "--yes")
+    proc = crewchief_here(project, "run", *CODEMOD, "--yes")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     commits = git(project, "rev-list", f"{base}..main").split()
     assert len(commits) == 3  # alpha, beta, gamma: one task per package
@@ -70,7 +64,7 @@ def test_patch_outside_its_scope_is_rejected_and_never_lands(project: Path) -> N
             },
         ],
     )
-    proc = crewchief(project, "run", "--plan", str(plan), "--yes")
+    proc = crewchief_here(project, "run", "--plan", str(plan), "--yes")
     assert proc.returncode == 1
     assert task_states(project) == {"good": "merged", "sneaky": "rejected"}
     assert "x = 1" not in (project / "lib/api.py").read_text()
@@ -86,14 +80,12 @@ def test_task_whose_fast_check_fails_is_rejected_with_the_output(project: Path) 
             {"id": "broken", "owns": ["alpha/a.py"], "command": "echo 'def (' >> alpha/a.py"},
         ],
     )
-    proc = crewchief(project, "run", "--plan", str(plan), "--yes")
+    proc = crewchief_here(project, "run", "--plan", str(plan), "--yes")
     assert proc.returncode == 1
     assert task_states(project) == {"broken": "rejected"}
-    db = sqlite3.connect(project / ".crewchief/ledger.db")
-    kind, passed, output = db.execute(
-        "SELECT kind, passed, output FROM checks WHERE task_id='broken' AND passed=0"
-    ).fetchone()
-    assert (kind, passed) == ("fast", 0) and "SyntaxError" in output
+    shown = json.loads(crewchief_here(project, "show", "broken", "--json").stdout)
+    failed = [c for a in shown["attempts"] for c in a["checks"] if not c["passed"]]
+    assert [c["kind"] for c in failed] == ["fast"] and "SyntaxError" in failed[0]["output"]
 
 
 def test_conflicting_tasks_second_is_rerun_on_the_new_base(project: Path) -> None:
@@ -112,7 +104,7 @@ def test_conflicting_tasks_second_is_rerun_on_the_new_base(project: Path) -> Non
             },
         ],
     )
-    proc = crewchief(project, "run", "--plan", str(plan), "--yes")
+    proc = crewchief_here(project, "run", "--plan", str(plan), "--yes")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert task_states(project) == {"first": "merged", "second": "merged"}
     first_line = (project / "lib/api.py").read_text().splitlines()[0]
@@ -136,150 +128,40 @@ def test_full_suite_failure_is_bisected_to_the_culprit(project: Path) -> None:
             {"id": "fine2", "owns": ["gamma/c.py"], "command": "echo '# fine' >> gamma/c.py"},
         ],
     )
-    proc = crewchief(project, "run", "--plan", str(plan), "--yes")
+    proc = crewchief_here(project, "run", "--plan", str(plan), "--yes")
     assert proc.returncode == 1
     assert task_states(project) == {"fine1": "merged", "culprit": "rejected", "fine2": "merged"}
     assert "- api" not in (project / "beta/b.py").read_text()
-    log = json.loads(crewchief(project, "log", "--json").stdout)
+    log = json.loads(crewchief_here(project, "log", "--json").stdout)
     dropped = [e for e in log if e["task"] == "culprit" and e["data"].get("to") == "rejected"]
     assert dropped[0]["data"]["reason"] == "broke the full suite"
     assert "test_g" in dropped[0]["data"]["output"]
 
 
 def test_merge_refuses_when_the_target_moved(project: Path) -> None:
-    assert crewchief(project, "run", *CODEMOD).returncode == 0
+    assert crewchief_here(project, "run", *CODEMOD).returncode == 0
     (project / "README").write_text("someone else's work\n")
     git(project, "add", "README")
     git(project, "commit", "-q", "-m", "meanwhile")
     before = refs(project)
-    assert crewchief(project, "review", "--approve-all").returncode == 0
-    proc = crewchief(project, "merge")
+    assert crewchief_here(project, "review", "--approve-all").returncode == 0
+    proc = crewchief_here(project, "merge")
     assert proc.returncode == 1
     assert "main moved from" in proc.stderr and "nothing was changed" in proc.stderr
     assert refs(project) == before
 
 
 def test_person_rejects_one_task_and_merge_rebuilds_without_it(project: Path) -> None:
-    assert crewchief(project, "run", *CODEMOD, "--arg", "group=false").returncode == 0
-    assert crewchief(project, "review", "--reject", "t2", "--comment", "not now").returncode == 0
-    assert crewchief(project, "review", "--approve-all").returncode == 0
-    proc = crewchief(project, "merge")
+    assert crewchief_here(project, "run", *CODEMOD, "--arg", "group=false").returncode == 0
+    rejected = crewchief_here(project, "review", "--reject", "t2", "--comment", "not now")
+    assert rejected.returncode == 0
+    assert crewchief_here(project, "review", "--approve-all").returncode == 0
+    proc = crewchief_here(project, "merge")
     assert proc.returncode == 0, proc.stdout  # it merged; t2 is listed as not merged
     assert "not merged" in proc.stdout and "t2" in proc.stdout
     assert task_states(project) == {"t1": "merged", "t2": "rejected", "t3": "merged"}
     assert "old_api(" in (project / "beta/b.py").read_text()
     assert "old_api(" not in (project / "alpha/a.py").read_text()
-
-
-def test_sigkill_mid_run_then_resume_finishes_without_redoing_work(project: Path) -> None:
-    plan = write_plan(
-        project,
-        [
-            {
-                "id": f"s{i}",
-                "owns": [f"{pkg}/{mod}.py"],
-                "command": f"sleep 1 && echo '# {i}' >> {pkg}/{mod}.py",
-            }
-            for i, (pkg, mod) in enumerate([("alpha", "a"), ("beta", "b"), ("gamma", "c")])
-        ],
-    )
-    proc = _run_until(project, plan, "s0", "verified", start_new_session=True)
-    db_path = project / ".crewchief/ledger.db"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert _state(db_path, "s0") == "verified" and _state(db_path, "s2") != "verified"
-    assert status_json(project)["state"] == "interrupted"  # the ledger says running; no driver
-    resumed = crewchief(project, "resume", "--yes")
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert task_states(project) == {"s0": "merged", "s1": "merged", "s2": "merged"}
-    attempts = {t["task"]: t["attempts"] for t in status_json(project)["task_list"]}
-    assert attempts["s0"] == 1
-
-
-def _run_until(
-    project: Path, plan: Path, task_id: str, state: str, *, start_new_session: bool = False
-) -> subprocess.Popen[str]:
-    """`crewchief run --plan` with one worker, in the background, once ``task_id`` is in
-    ``state`` (or at a generous backstop, when the caller's assertions then say what failed)."""
-    args = [sys.executable, "-m", "crewchief", "run", "--plan", str(plan), "--workers", "1"]
-    proc = subprocess.Popen(
-        args,
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, **GIT_ENV},
-        text=True,
-        start_new_session=start_new_session,
-    )
-    db_path = project / ".crewchief/ledger.db"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and _state(db_path, task_id) != state:
-        time.sleep(0.05)
-    return proc
-
-
-def _state(db_path: Path, task_id: str) -> str | None:
-    if not db_path.exists():
-        return None
-    with sqlite3.connect(db_path, timeout=10) as db:
-        try:
-            row = db.execute("SELECT state FROM tasks WHERE task_id=?", (task_id,)).fetchone()
-        except sqlite3.OperationalError:
-            return None
-    return row[0] if row else None
-
-
-def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
-    proc = crewchief(tmp_path, "demo", "--dir", str(tmp_path / "demo"))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    demo = tmp_path / "demo"
-    assert "Crewchief-Instruction: sha256:" in proc.stdout
-    assert len(git(demo, "rev-list", "main").split()) == 6  # initial + one per package
-    assert "fetch_user(" not in (demo / "orders/checkout.py").read_text()
-    assert status_json(demo)["state"] == "merged"
-
-
-def test_a_worker_that_hangs_is_killed_with_its_children_at_the_timeout(project: Path) -> None:
-    token = f"CC_HANG_{os.getpid()}_{time.monotonic_ns()}=1"
-    # Both would outlive any test run (the suite's backstop is far shorter) unless killed.
-    plan = write_plan(
-        project,
-        [
-            {
-                "id": "hang",
-                "owns": ["alpha/a.py"],
-                "command": f"export {token}; (sleep 3000) & sleep 3000",
-            }
-        ],
-    )
-    proc = crewchief(project, "run", "--plan", str(plan), "--timeout", "1", "--yes")
-    assert proc.returncode == 1
-    assert task_states(project) == {"hang": "failed"}
-    assert wait_until_gone(token.split("=")[0]) == [], "the worker's child outlived the timeout"
-
-
-def test_ctrl_c_leaves_a_resumable_run(project: Path) -> None:
-    plan = write_plan(
-        project,
-        [
-            {
-                "id": f"c{i}",
-                "owns": [f"{pkg}/{mod}.py"],
-                "command": f"sleep 2 && echo '# {i}' >> {pkg}/{mod}.py",
-            }
-            for i, (pkg, mod) in enumerate([("alpha", "a"), ("beta", "b")])
-        ],
-    )
-    proc = _run_until(project, plan, "c0", "running")
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130
-    assert "crewchief resume" in err
-    assert status_json(project)["state"] == "interrupted"
-    assert set(task_states(project).values()) == {"ready"}
-    resumed = crewchief(project, "resume", "--yes")
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert task_states(project) == {"c0": "merged", "c1": "merged"}
 
 
 def test_yes_never_approves_protected_paths_or_high_risk_tasks(project: Path) -> None:
@@ -316,15 +198,16 @@ def test_yes_never_approves_protected_paths_or_high_risk_tasks(project: Path) ->
     )
     plan.write_text(json.dumps(data))
     before = git(project, "rev-parse", "main")
-    proc = crewchief(project, "run", "--plan", str(plan), "--yes")
+    proc = crewchief_here(project, "run", "--plan", str(plan), "--yes")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "needs a person: auth, risky" in proc.stdout
     assert task_states(project) == {"auth": "verified", "plain": "approved", "risky": "verified"}
     assert git(project, "rev-parse", "main") == before
-    assert crewchief(project, "review", "--approve-all").returncode == 0
+    assert crewchief_here(project, "review", "--approve-all").returncode == 0
     assert task_states(project)["auth"] == "verified"  # --approve-all does not either
-    assert crewchief(project, "review", "--approve", "auth", "--approve", "risky").returncode == 0
-    assert crewchief(project, "merge").returncode == 0
+    approved = crewchief_here(project, "review", "--approve", "auth", "--approve", "risky")
+    assert approved.returncode == 0
+    assert crewchief_here(project, "merge").returncode == 0
     assert (project / "lib/auth/keys.py").read_text() == "KEY_BITS = 4096\n"
 
 
@@ -355,9 +238,9 @@ def test_tasks_above_the_workers_risk_levels_are_held_for_people(project: Path) 
         },
     )
     plan.write_text(json.dumps(data))
-    proc = crewchief(project, "run", "--plan", str(plan), "--yes")
+    proc = crewchief_here(project, "run", "--plan", str(plan), "--yes")
     assert proc.returncode == 1  # "after" could not run
     assert task_states(project) == {"easy": "merged", "hard": "planned", "after": "blocked"}
-    log = json.loads(crewchief(project, "log", "--json").stdout)
+    log = json.loads(crewchief_here(project, "log", "--json").stdout)
     assert [e["task"] for e in log if e["kind"] == "held_for_person"] == ["hard"]
     assert "# hard" not in (project / "beta/b.py").read_text()
