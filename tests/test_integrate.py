@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crewchief.merge.integrate import Chain, Pick, build_chain, find_culprit, merge_order
+from crewchief.merge.integrate import Chain, Link, Pick, build_chain, find_culprit, merge_order
 from crewchief.records import CheckResult, Plan, Task
 from repo_helpers import git, make_repo, refs
 
@@ -48,7 +48,7 @@ def test_merge_order_puts_dependencies_first_then_plan_order(plan: Plan) -> None
 @given(st.integers(1, 40), st.data())
 def test_bisection_finds_the_first_red_commit(n: int, data: st.DataObject) -> None:
     first_red = data.draw(st.integers(0, n - 1))
-    links = tuple((f"t{i}", f"a{i}", f"c{i}") for i in range(n))
+    links = tuple(Link(f"t{i}", f"a{i}", f"c{i}") for i in range(n))
     chain = Chain("base", f"c{n - 1}", links, ())
     probes: list[str] = []
 
@@ -62,7 +62,7 @@ def test_bisection_finds_the_first_red_commit(n: int, data: st.DataObject) -> No
 
 
 def test_red_base_blames_no_patch() -> None:
-    chain = Chain("base", "c0", (("t0", "a0", "c0"),), ())
+    chain = Chain("base", "c0", (Link("t0", "a0", "c0"),), ())
     assert find_culprit(chain, lambda c: CheckResult(name="s", kind="suite", passed=False)) is None
 
 
