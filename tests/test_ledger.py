@@ -11,7 +11,7 @@ from crewchief.errors import IllegalTransition, UserError
 from crewchief.ledger.migrations import MIGRATIONS
 from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import TaskState
-from crewchief.records import ChangeRequest, Plan, Task, WorkerResult
+from crewchief.records import ChangeRequest, ModelCall, Plan, Task, WorkerResult
 
 
 def _ledger_with_run(tmp_path: Path) -> tuple[Ledger, str]:
@@ -87,3 +87,22 @@ def test_events_read_back_as_typed_records(tmp_path: Path) -> None:
         "to": "ready",
         "reason": "go",
     }
+
+
+def test_each_model_call_is_recorded_once_and_read_back_typed(tmp_path: Path) -> None:
+    ledger, run_id = _ledger_with_run(tmp_path)
+    calls = [
+        ModelCall(role="worker", model="m", input_tokens=10, cost_usd=0.5, at=1.0),
+        ModelCall(role="reviewer", model="m", output_tokens=3),
+    ]
+    ledger.record_calls(run_id, calls, task_id="t1", attempt_id="a1")
+    events = [e for e in ledger.event_records(run_id) if e.kind == "model_call"]
+    assert len(events) == 2
+    tables = {r[0] for r in ledger.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "model_calls" not in tables  # the events are the one record
+    read = ledger.model_calls(run_id)
+    assert [(c.role, c.cost_usd, c.task_id, c.attempt_id) for c in read] == [
+        ("worker", 0.5, "t1", "a1"),
+        ("reviewer", None, "t1", "a1"),
+    ]
+    assert read[0].at == 1.0 and read[1].at > 0  # a call with no time gets the recording's

@@ -93,6 +93,6 @@ def test_plan_work_review_revise_and_integrate(tmp_path: Path) -> None:
     chain = [row["task_id"] for row in ledger.integration_chain(run_id)]
     assert chain == ["b", "a"]  # the manager's proposed order
     calls = ledger.model_calls(run_id)
-    assert {c["role"] for c in calls} == {"worker", "reviewer", "manager"}
+    assert {c.role for c in calls} == {"worker", "reviewer", "manager"}
     summaries = [e for e in ledger.event_records(run_id) if e.kind == "manager_summary"]
     assert summaries[0].data["summary"] == "Both modules are marked."

@@ -1,7 +1,7 @@
 """What a run's model calls cost: the one derivation and the one wording.
 
 ``status``, the page, the dossier and the budgets all read spend through :func:`summarise` over
-the ledger's ``model_calls`` rows (every call the manager, the workers and the reviewers made,
+the ledger's model calls (every call the manager, the workers and the reviewers made,
 each recorded once by whoever made it), and say it with :attr:`CostSummary.text`. A call whose
 cost nobody reported is counted as unknown, never as 0: the known total is then a lower bound.
 """
@@ -9,9 +9,12 @@ cost nobody reported is counted as unknown, never as 0: the known total is then 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, computed_field
+
+if TYPE_CHECKING:
+    from crewchief.ledger.read import RecordedCall
 
 #: The ``by_task`` key of calls that belong to no task (the manager planning, summarising).
 RUN_KEY = "(run)"
@@ -79,30 +82,24 @@ def _calls(n: int) -> str:
     return f"{n} call" if n == 1 else f"{n} calls"
 
 
-class CallRow(Protocol):
-    """A row of the ledger's ``model_calls`` table (``sqlite3.Row``), read by column name."""
-
-    def __getitem__(self, column: str, /) -> Any: ...
-
-
-def summarise(rows: Iterable[CallRow], task_id: str | None = None) -> CostSummary:
-    """The cost of the ``model_calls`` rows (of one task when ``task_id`` is given)."""
+def summarise(rows: Iterable[RecordedCall], task_id: str | None = None) -> CostSummary:
+    """The cost of the ledger's model calls (of one task when ``task_id`` is given)."""
     by_task: dict[str, float] = {}
     by_role: dict[str, float] = {}
     tokens = {"input": 0, "output": 0, "cached": 0}
     calls = unknown = 0
     for c in rows:
-        if task_id is not None and c["task_id"] != task_id:
+        if task_id is not None and c.task_id != task_id:
             continue
         calls += 1
         for kind in tokens:
-            tokens[kind] += c[f"{kind}_tokens"] or 0
-        if c["cost_usd"] is None:
+            tokens[kind] += getattr(c, f"{kind}_tokens") or 0
+        if c.cost_usd is None:
             unknown += 1
             continue
-        task = c["task_id"] or RUN_KEY
-        by_task[task] = by_task.get(task, 0.0) + c["cost_usd"]
-        by_role[c["role"]] = by_role.get(c["role"], 0.0) + c["cost_usd"]
+        task = c.task_id or RUN_KEY
+        by_task[task] = by_task.get(task, 0.0) + c.cost_usd
+        by_role[c.role] = by_role.get(c.role, 0.0) + c.cost_usd
     return CostSummary(
         calls=calls,
         unknown_calls=unknown,

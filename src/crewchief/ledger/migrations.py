@@ -85,6 +85,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX suite_trust_key ON suite_trust(tree, command);
         """,
     ),
+    (
+        # Every call was written twice, as a row here and as its model_call event; the events
+        # are the one record now, so the copy goes (it holds nothing the events do not).
+        "0004_model_calls_are_events",
+        """
+        DROP INDEX model_calls_run;
+        DROP TABLE model_calls;
+        """,
+    ),
 ]
 
 

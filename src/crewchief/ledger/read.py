@@ -11,7 +11,15 @@ from typing import Any
 
 from crewchief.errors import UserError
 from crewchief.lifecycle import TaskState
-from crewchief.records import ChangeRequest, Event, Plan, Verdict, WorkerResult
+from crewchief.records import ChangeRequest, Event, ModelCall, Plan, Verdict, WorkerResult
+
+
+class RecordedCall(ModelCall):
+    """A model call as the ledger keeps it: the call, and the task and attempt it was made for
+    (both None for the manager's planning and summary)."""
+
+    task_id: str | None = None
+    attempt_id: str | None = None
 
 
 class LedgerReader:
@@ -140,18 +148,23 @@ class LedgerReader:
             "SELECT * FROM events WHERE run_id=? ORDER BY seq", (run_id,)
         ).fetchall()
 
-    def model_calls(self, run_id: str) -> list[sqlite3.Row]:
-        return self.db.execute(
-            "SELECT * FROM model_calls WHERE run_id=? ORDER BY id", (run_id,)
-        ).fetchall()
-
-    def spent_usd(self, run_id: str, task_id: str | None = None) -> float:
-        """Known model spend of a run (or one task); calls of unknown cost count as 0 here."""
-        sql = "SELECT COALESCE(SUM(cost_usd), 0) FROM model_calls WHERE run_id=?"
-        args: tuple[Any, ...] = (run_id,)
-        if task_id is not None:
-            sql, args = sql + " AND task_id=?", (run_id, task_id)
-        return float(self.db.execute(sql, args).fetchone()[0])
+    def model_calls(self, run_id: str) -> list[RecordedCall]:
+        """Every model call of the run, in the order it was recorded (its ``model_call`` events)."""
+        rows = self.db.execute(
+            "SELECT task_id, attempt_id, data_json FROM events "
+            "WHERE run_id=? AND kind='model_call' ORDER BY seq",
+            (run_id,),
+        )
+        return [
+            RecordedCall.model_validate(
+                {
+                    **json.loads(r["data_json"]),
+                    "task_id": r["task_id"],
+                    "attempt_id": r["attempt_id"],
+                }
+            )
+            for r in rows
+        ]
 
     def accepted_attempt(self, run_id: str, task_id: str) -> str | None:
         """The newest attempt of ``task_id`` whose verdict was approve, or None."""

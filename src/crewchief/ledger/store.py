@@ -303,38 +303,15 @@ class Ledger(LedgerReader):
         task_id: str | None = None,
         attempt_id: str | None = None,
     ) -> None:
-        """Store model calls (role, model, tokens, latency, cost, prompt digest), one event each."""
+        """Store model calls (role, model, tokens, latency, cost, prompt digest): one ``model_call``
+        event each, the only record of them (``model_calls`` reads them back)."""
         if not calls:
             return
         with self.tx() as db:
             for c in calls:
-                db.execute(
-                    "INSERT INTO model_calls (run_id, task_id, attempt_id, role, model, "
-                    "input_tokens, output_tokens, cached_tokens, latency_s, cost_usd, "
-                    "prompt_digest, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        run_id,
-                        task_id,
-                        attempt_id,
-                        c.role,
-                        c.model,
-                        c.input_tokens,
-                        c.output_tokens,
-                        c.cached_tokens,
-                        c.latency_s,
-                        c.cost_usd,
-                        c.prompt_digest,
-                        c.at or _now(),
-                    ),
-                )
-                self._event(
-                    db,
-                    run_id,
-                    "model_call",
-                    c.model_dump(mode="json"),
-                    task_id=task_id,
-                    attempt_id=attempt_id,
-                )
+                data = c.model_dump(mode="json")
+                data["at"] = c.at or _now()
+                self._event(db, run_id, "model_call", data, task_id=task_id, attempt_id=attempt_id)
 
     def record_transcript(
         self,

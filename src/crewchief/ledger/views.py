@@ -554,7 +554,7 @@ def task_attempts(ledger: Ledger, run_id: str, task_id: str) -> list[dict[str, A
     calls = ledger.model_calls(run_id)
     out = []
     for a in ledger.attempts(run_id, task_id):
-        spend = cost.summarise(c for c in calls if c["attempt_id"] == a["id"])
+        spend = cost.summarise(c for c in calls if c.attempt_id == a["id"])
         result = WorkerResult.model_validate_json(a["result_json"]) if a["result_json"] else None
         out.append(
             {
