@@ -8,6 +8,7 @@ from pathlib import Path
 
 from crewchief.config import Config
 from crewchief.ledger import cost, report, views
+from crewchief.ledger.read import RecordedCall
 from crewchief.ledger.store import Ledger
 from crewchief.records import ModelCall
 from crewchief.run.budget import over_budget
@@ -67,8 +68,7 @@ def test_the_dossier_and_the_budget_count_the_same_spend(tmp_path: Path) -> None
 
 def test_costs_are_said_in_one_wording() -> None:
     def said(*costs: float | None) -> str:
-        tokens = {f"{k}_tokens": None for k in ("input", "output", "cached")}
-        rows = [{"task_id": None, "role": "worker", "cost_usd": c, **tokens} for c in costs]
+        rows = [RecordedCall(role="worker", model="m", cost_usd=c) for c in costs]
         return cost.summarise(rows).text
 
     assert said() == "no model calls"
