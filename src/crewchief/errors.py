@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from crewchief.records import ModelWork
+
 
 class CrewchiefError(Exception):
     """Base of every error crewchief raises on purpose."""
@@ -23,7 +28,12 @@ class RunError(CrewchiefError):
 
 class ModelUnavailable(RunError):
     """A model call failed after the SDK's retries (or gave no usable answer): no verdict was
-    given, so nothing may be judged on it; the run pauses and ``resume`` asks again."""
+    given, so nothing may be judged on it; the run pauses and ``resume`` asks again. ``work``
+    is what the failed calls cost all the same (``records.ModelWork``), for the ledger."""
+
+    def __init__(self, message: str, work: ModelWork | None = None) -> None:
+        super().__init__(message)
+        self.work = work
 
 
 class IllegalTransition(RunError):

@@ -183,14 +183,26 @@ class HunkVerdict(Record):
     note: str = ""
 
 
+class ModelWork(Record):
+    """What a model did to give one result: its calls and its conversation. A result that
+    came from a model carries its work (as ``WorkerResult.calls`` does); nothing is drained
+    from the model's object afterwards."""
+
+    calls: tuple[ModelCall, ...] = ()
+    transcript: tuple[TranscriptEntry, ...] = ()
+
+
 class Verdict(Record):
-    """A reviewer's decision on one attempt."""
+    """A reviewer's decision on one attempt. ``work`` is the model reviewer's calls and
+    conversation for it (none for the rules); the ledger records it apart, so it is not
+    part of the verdict's JSON."""
 
     decision: Decision
     reviewer: str
     reasons: tuple[str, ...] = ()
     feedback: str | None = None
     hunks: tuple[HunkVerdict, ...] = ()
+    work: ModelWork = Field(default_factory=ModelWork, exclude=True)
 
 
 class Attempt(Record):

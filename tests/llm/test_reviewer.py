@@ -16,7 +16,7 @@ from crewchief.llm.spec import BACKEND, WorkerSpec, task_spec
 from crewchief.llm.summary import AcceptedPatch, ChangeSummary
 from crewchief.llm.worker import LLMWorker
 from crewchief.models.scripted import Call, Output, Reply, Text, script
-from crewchief.records import CheckResult, Plan, Task, WorkerResult
+from crewchief.records import CheckResult, ModelWork, Plan, Task, WorkerResult
 
 PASSED = [CheckResult(name="compileall", kind="fast", passed=True)]
 
@@ -80,9 +80,8 @@ def test_approve_with_a_verdict_per_hunk(work: WorkContext) -> None:
         ("shop/cart.py", 1, True, "right")
     ]
     assert "## shop/cart.py hunk 1" in seen[0] and "report: task report" in seen[0]
-    calls, transcript = r.drain()
-    assert [c.role for c in calls] == ["reviewer"] and transcript
-    assert r.drain() == ([], [])
+    assert [c.role for c in verdict.work.calls] == ["reviewer"] and verdict.work.transcript
+    assert "work" not in verdict.model_dump()  # recorded apart, not in the verdict's JSON
 
 
 def test_revise_feedback_is_made_by_the_next_attempt(work: WorkContext) -> None:
@@ -152,7 +151,7 @@ def test_failed_fast_check_is_a_revision_without_a_model_call(work: WorkContext)
     r = reviewer()
     verdict = r.review(task(), patched(work, CENTS), failed)
     assert verdict.decision == "revise" and "F821 undefined" in (verdict.feedback or "")
-    assert r.drain() == ([], [])
+    assert verdict.work == ModelWork()
 
 
 def test_failed_worker_or_scope_is_rejected_by_the_rules(work: WorkContext) -> None:
@@ -165,9 +164,9 @@ def test_failed_worker_or_scope_is_rejected_by_the_rules(work: WorkContext) -> N
 
 def test_reviewer_malformed_output_is_no_verdict_and_raises(work: WorkContext) -> None:
     r = LLMReviewer(script(Text("LGTM"), Text("LGTM!"), name="r"), output_retries=1)
-    with pytest.raises(ModelUnavailable, match=r"the reviewer model .* failed"):
+    with pytest.raises(ModelUnavailable, match=r"the reviewer model .* failed") as failed:
         r.review(task(), patched(work, CENTS), PASSED)
-    assert len(r.drain()[0]) == 2
+    assert failed.value.work is not None and len(failed.value.work.calls) == 2
 
 
 def accepted() -> list[AcceptedPatch]:
@@ -197,7 +196,7 @@ def test_summary_gives_an_order_with_reasons() -> None:
             {"task": "prices", "reason": "independent, least risk"},
         ],
     }
-    assert [c.role for c in r.drain()[0]] == ["manager"]
+    assert [c.role for c in summary.work.calls] == ["manager"]
 
 
 def test_an_invalid_proposed_order_is_repaired() -> None:

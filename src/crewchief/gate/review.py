@@ -8,15 +8,15 @@ from typing import Protocol, cast, runtime_checkable
 
 from pydantic import JsonValue
 
+from crewchief.errors import ModelUnavailable
 from crewchief.ledger.store import Ledger
 from crewchief.merge import integrate
 from crewchief.merge.integrate import Pick
 from crewchief.records import (
     CheckResult,
-    ModelCall,
+    ModelWork,
     Plan,
     Task,
-    TranscriptEntry,
     Verdict,
     WorkerResult,
 )
@@ -24,22 +24,25 @@ from crewchief.run.taskgraph import TaskGraph
 
 
 class Summary(Protocol):
-    """A change summary: ``event_data()`` is the ``manager_summary`` event's data."""
+    """A change summary: ``event_data()`` is the ``manager_summary`` event's data, ``work``
+    the manager's calls and conversation that made it."""
+
+    @property
+    def work(self) -> ModelWork: ...
 
     def event_data(self) -> dict[str, object]: ...
 
 
 @runtime_checkable
 class ModelReviewer(Protocol):
-    """A reviewer backed by a model: its calls must be recorded, and it can summarize."""
+    """A reviewer backed by a model: its verdicts carry their model work, and it can
+    summarize the change."""
 
     name: str
 
     def review(
         self, task: Task, result: WorkerResult, checks: Sequence[CheckResult]
     ) -> Verdict: ...
-
-    def drain(self) -> tuple[list[ModelCall], list[TranscriptEntry]]: ...
 
     def summarize(self, plan: Plan, accepted: Sequence[AcceptedLike]) -> Summary: ...
 
@@ -57,17 +60,18 @@ class AcceptedLike(Protocol):
 
 def record_model_work(
     ledger: Ledger,
-    reviewer: object,
+    work: ModelWork | None,
     run_id: str,
     task_id: str | None = None,
     attempt_id: str | None = None,
 ) -> None:
-    """Store what a model reviewer did since the last call: its calls and its transcript."""
-    if not isinstance(reviewer, ModelReviewer):
+    """Store what a model reviewer did for one verdict or summary: its calls and transcript."""
+    if work is None:
         return
-    calls, transcript = reviewer.drain()
-    ledger.record_calls(run_id, calls, task_id=task_id, attempt_id=attempt_id)
-    ledger.record_transcript(run_id, "reviewer", transcript, task_id=task_id, attempt_id=attempt_id)
+    ledger.record_calls(run_id, work.calls, task_id=task_id, attempt_id=attempt_id)
+    ledger.record_transcript(
+        run_id, "reviewer", work.transcript, task_id=task_id, attempt_id=attempt_id
+    )
 
 
 def merge_order(
@@ -84,8 +88,10 @@ def merge_order(
         accepted = [AcceptedPatch(p.task, p.patch, p.rationale) for p in picks]
         try:
             summary = reviewer.summarize(plan, accepted)
-        finally:  # the calls of a failed summary are spent too
-            record_model_work(ledger, reviewer, run_id)
+        except ModelUnavailable as e:  # the calls of a failed summary are spent too
+            record_model_work(ledger, e.work, run_id)
+            raise
+        record_model_work(ledger, summary.work, run_id)
         ledger.event(run_id, "manager_summary", cast(dict[str, JsonValue], summary.event_data()))
         proposed = _proposal(ledger, run_id)
     if proposed is None:

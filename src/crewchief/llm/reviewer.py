@@ -9,7 +9,6 @@ plan becomes a revision, and a revision always carries feedback for the next att
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -25,10 +24,9 @@ from crewchief.models.pricing import Price
 from crewchief.records import (
     CheckResult,
     HunkVerdict,
-    ModelCall,
+    ModelWork,
     Plan,
     Task,
-    TranscriptEntry,
     Verdict,
     WorkerResult,
 )
@@ -65,9 +63,9 @@ class ReviewDraft(BaseModel):
 class LLMReviewer:
     """Implements the Reviewer seam with the manager (or a reviewer) model.
 
-    Model calls accumulate in ``calls`` (and ``transcript``); the driver takes them with
-    ``drain()`` after each review or summary and records them. Safe to call from several
-    threads at once (each thread gets its own provider client).
+    Each verdict and summary carries the model work that made it (``work``); a model failure
+    carries it on the ModelUnavailable. Safe to call from several threads at once (each thread
+    gets its own provider client; the reviewer keeps no state between calls).
     """
 
     def __init__(
@@ -82,16 +80,6 @@ class LLMReviewer:
         self.model_label = self._model.label
         self.name = f"llm:{self.model_label}"
         self.prices, self.plan, self.output_retries = prices or {}, plan, output_retries
-        self.calls: list[ModelCall] = []
-        self.transcript: list[TranscriptEntry] = []
-        self._lock = threading.Lock()
-
-    def drain(self) -> tuple[list[ModelCall], list[TranscriptEntry]]:
-        """The calls and transcript since the last drain (and forget them)."""
-        with self._lock:
-            calls, transcript = self.calls, self.transcript
-            self.calls, self.transcript = [], []
-        return calls, transcript
 
     def review(
         self,
@@ -118,29 +106,21 @@ class LLMReviewer:
         out = run_agent(
             agent, prompt, role="reviewer", model_label=self.model_label, prices=self.prices
         )
-        self._keep(out.calls, out.transcript)
+        work = ModelWork(calls=tuple(out.calls), transcript=tuple(out.transcript))
         if out.output is None:  # no verdict: only a verdict from the model may reject
-            raise ModelUnavailable(f"the reviewer model {self.model_label} failed: {out.error}")
-        return verdict_from(out.output, result.patch, self.name)
+            raise ModelUnavailable(
+                f"the reviewer model {self.model_label} failed: {out.error}", work
+            )
+        verdict = verdict_from(out.output, result.patch, self.name)
+        return verdict.model_copy(update={"work": work})
 
     def summarize(self, plan: Plan, accepted: Sequence[AcceptedPatch]) -> ChangeSummary:
         """A summary of the whole change set and a merge order with reasons (always a valid
         order: every accepted task once, after its dependencies). Raises ModelUnavailable
         when the manager gave none (its calls are kept for the ledger all the same)."""
-        summary, calls, transcript, error = summarize_change(
+        return summarize_change(
             self._model.get(), self.model_label, self.prices, plan, accepted, self.output_retries
         )
-        self._keep(calls, transcript)
-        if summary is None:
-            raise ModelUnavailable(
-                f"the manager model {self.model_label} failed to summarize the change: {error}"
-            )
-        return summary
-
-    def _keep(self, calls: Sequence[ModelCall], transcript: Sequence[TranscriptEntry]) -> None:
-        with self._lock:
-            self.calls += calls
-            self.transcript += transcript
 
     def _mechanical(
         self, task: Task, result: WorkerResult, checks: Sequence[CheckResult]

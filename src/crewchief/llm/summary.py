@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from crewchief.errors import ModelUnavailable
 from crewchief.llm import prompts
 from crewchief.llm.agentrun import run_agent
 from crewchief.models.pricing import Price
-from crewchief.records import ModelCall, Plan, Record, Task, TranscriptEntry
+from crewchief.records import ModelWork, Plan, Record, Task
 from crewchief.run.taskgraph import TaskGraph
 
 if TYPE_CHECKING:
@@ -43,10 +44,12 @@ class MergeStep(Record):
 
 
 class ChangeSummary(Record):
-    """What the whole change does, and the order to merge its patches in."""
+    """What the whole change does, and the order to merge its patches in; ``work`` is the
+    manager's calls and conversation that made it (recorded apart, not in the event)."""
 
     summary: str
     order: tuple[MergeStep, ...]
+    work: ModelWork = Field(default_factory=ModelWork, exclude=True)
 
     def event_data(self) -> dict[str, Any]:
         """Data of the ledger event ``manager_summary``."""
@@ -70,10 +73,10 @@ def summarize_change(
     plan: Plan,
     accepted: Sequence[AcceptedPatch],
     output_retries: int,
-) -> tuple[ChangeSummary | None, list[ModelCall], list[TranscriptEntry], str | None]:
-    """Ask the manager: (the summary, the calls made, the transcript, None), or (None, the
-    calls, the transcript, why) when the call failed after the SDK's retries or its output
-    stayed malformed — no summary is made up: the caller pauses the run."""
+) -> ChangeSummary:
+    """Ask the manager for the summary (with its work). ModelUnavailable (with the work of the
+    failed calls) when the call failed after the SDK's retries or its output stayed malformed:
+    no summary is made up, the caller pauses the run."""
     from pydantic_ai import Agent
 
     agent = Agent(
@@ -85,13 +88,16 @@ def summarize_change(
     out = run_agent(
         agent, _prompt(plan, accepted), role="manager", model_label=label, prices=prices
     )
+    work = ModelWork(calls=tuple(out.calls), transcript=tuple(out.transcript))
     if out.output is None:
-        return None, list(out.calls), list(out.transcript), out.error or "no answer"
+        raise ModelUnavailable(
+            f"the manager model {label} failed to summarize the change: {out.error or 'no answer'}",
+            work,
+        )
     ids = [a.task.id for a in accepted]
     order = valid_order(plan, ids, [(s.task, s.reason) for s in out.output.order])
     steps = tuple(MergeStep(task=t, reason=r) for t, r in order)
-    summary = ChangeSummary(summary=out.output.summary, order=steps)
-    return summary, list(out.calls), list(out.transcript), None
+    return ChangeSummary(summary=out.output.summary, order=steps, work=work)
 
 
 def _prompt(plan: Plan, accepted: Sequence[AcceptedPatch]) -> prompts.Prompt:

@@ -282,10 +282,10 @@ class Orchestrator:
             try:
                 verdict = self.reviewer.review(task, result, checks)
             except ModelUnavailable as e:
-                record_model_work(self.ledger, self.reviewer, run_id, task.id, attempt_id)
+                record_model_work(self.ledger, e.work, run_id, task.id, attempt_id)
                 self._paused, self._pause_kind = f"{task.id}: {e}", "model_error"
                 return
-            record_model_work(self.ledger, self.reviewer, run_id, task.id, attempt_id)
+            record_model_work(self.ledger, verdict.work, run_id, task.id, attempt_id)
         self._decide(run_id, task, attempt_id, verdict)
 
     def _decide(self, run_id: str, task: Task, attempt_id: str, verdict: Verdict) -> None:
