@@ -1,10 +1,10 @@
 """A SIGKILL of crewchief at any of 20 points of a real run (each reached by waiting on a ledger
 event): within seconds no worker, check or suite process is left, git and the ledger are sound,
-and ``resume`` takes the run to its end."""
+and ``resume`` takes the run to its end. The run killed is the real CLI in a process of its own;
+status and resume run in this process (``crewchief_here``)."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sqlite3
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from adversarial.attacker import git_out, integrity, run_cli, with_tag
-from repo_helpers import GIT_ENV, PY, default_config, make_repo
+from adversarial.attacker import git_out, integrity, with_tag
+from repo_helpers import GIT_ENV, PY, crewchief_here, default_config, make_repo, status_json
 
 #: Starts a setsid process carrying the tag (it would outlive a careless supervisor), then works
 #: a little: run by the worker, the fast check and the suite.
@@ -128,10 +128,10 @@ def test_kill9_leaves_nothing_running_and_resume_finishes(
     fsck = git_out(repo, "fsck", "--full")
     assert fsck.returncode == 0, fsck.stderr
     assert integrity(repo) == "ok"
-    if json.loads(run_cli(repo, "status", "--json").stdout)["state"] != "merged":
+    if status_json(repo)["state"] != "merged":
         # (A kill at the last points may land after the merge was recorded: nothing to resume.)
-        resumed = run_cli(repo, "resume", "--yes")
+        resumed = crewchief_here(repo, "resume", "--yes")
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    status = run_cli(repo, "status", "--json")
-    assert json.loads(status.stdout)["state"] == "merged", status.stdout
+    status = status_json(repo)
+    assert status["state"] == "merged", status
     assert _all_gone(tag) == []
