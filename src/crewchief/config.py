@@ -10,13 +10,15 @@ import os
 import shutil
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from crewchief.errors import UserError
 from crewchief.records import Risk
-from crewchief.sandbox.runner import SandboxConfig
+
+if TYPE_CHECKING:  # the sandbox (and its process machinery) loads when a sandbox is made
+    from crewchief.sandbox.runner import SandboxConfig
 
 SandboxMode = Literal["auto", "bwrap", "off"]
 
@@ -26,7 +28,8 @@ CONFIG_FILE = "crewchief.toml"
 class Config(BaseModel):
     """Settings of crewchief for one repository."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # defer_build: the validator is built on first use, not when a command merely imports this.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, defer_build=True)
 
     language: str | None = Field(
         default=None, description="Main language of the repository (detected by init)."
@@ -157,6 +160,8 @@ class Config(BaseModel):
         return self._sandbox(self.recipe_sandbox.get(recipe, "auto"))
 
     def _sandbox(self, mode: SandboxMode) -> SandboxConfig:
+        from crewchief.sandbox.runner import SandboxConfig
+
         return SandboxConfig(mode=mode, bwrap=self.bwrap, pass_env=tuple(self.sandbox_pass_env))
 
     def unsandboxed(self) -> list[str]:

@@ -32,10 +32,16 @@ WorkerStatus = Literal["ok", "error", "timeout", "cancelled"]
 
 
 class Record(BaseModel):
-    """Base of every record: frozen, unknown fields refused, bytes as base64 in JSON."""
+    """Base of every record: frozen, unknown fields refused, bytes as base64 in JSON. Each
+    record's validator is built when it is first used (``defer_build``), not at import: a
+    command pays only for the records it touches."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64"
+        frozen=True,
+        extra="forbid",
+        ser_json_bytes="base64",
+        val_json_bytes="base64",
+        defer_build=True,
     )
 
 

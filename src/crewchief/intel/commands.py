@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crewchief import git
 
@@ -51,6 +50,8 @@ def map_command(
 
 
 def _update_with_progress(index: SymbolIndex, err: Console) -> UpdateStats:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (
         TextColumn("indexing"),
         BarColumn(),

@@ -12,12 +12,10 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from crewchief import git
 from crewchief.errors import CrewchiefError, UserError
-from crewchief.sandbox.confinement import refuse_inside_sandbox
 
 DEFAULT_PORT = 8765
 _BACKLOG = 64
@@ -75,6 +73,7 @@ def serve_command(
     import uvicorn
 
     from crewchief.attempts.workspace import crewchief_dir
+    from crewchief.sandbox.confinement import refuse_inside_sandbox
     from crewchief.web.app import create_app
     from crewchief.web.security import Guard, stored_token
     from crewchief.web.site import approver_name
@@ -106,6 +105,8 @@ def serve_command(
 
 def main() -> None:
     """Standalone entry point (until the CLI registers ``serve``): errors become exit codes."""
+    import click
+
     cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     cli.command()(serve_command)
     try:
