@@ -7,14 +7,14 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from crewchief import config as config_mod
-from crewchief import git
-from crewchief.ledger.store import Ledger
+if TYPE_CHECKING:
+    from crewchief.config import Config
+    from crewchief.ledger.store import Ledger
 
 app = typer.Typer(
     add_completion=False,
@@ -29,13 +29,21 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-RepoOpt = Annotated[Path, typer.Option("--repo", "-C", help="Repository (default: cwd).")]
-RunArg = Annotated[str | None, typer.Argument(help="Run id or prefix (default: newest).")]
-RunOpt = Annotated[str | None, typer.Option("--run", help="Run id or prefix (default: newest).")]
+RepoOpt = Annotated[
+    Path, typer.Option("--repo", "-C", metavar="DIR", help="Repository (default: cwd).")
+]
+RunArg = Annotated[
+    str | None, typer.Argument(metavar="RUN", help="Run id or prefix (default: newest).")
+]
+RunOpt = Annotated[
+    str | None, typer.Option("--run", metavar="RUN", help="Run id or prefix (default: newest).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 def repo_root(path: Path) -> Path:
+    from crewchief import git
+
     return git.repo_root(path.resolve())
 
 
@@ -47,16 +55,20 @@ def who() -> str:
         return "unknown"
 
 
-def open_run(repo: Path, run_id: str | None) -> tuple[Path, Ledger, str, config_mod.Config]:
+def open_run(repo: Path, run_id: str | None) -> tuple[Path, Ledger, str, Config]:
     """Repository root, its ledger, the resolved run id and that run's configuration."""
+    from crewchief.ledger.store import Ledger
+
     root = repo_root(repo)
     ledger = Ledger.existing(root)
     rid = ledger.resolve_run(run_id)
     return root, ledger, rid, run_config(ledger, rid)
 
 
-def run_config(ledger: Ledger, run_id: str) -> config_mod.Config:
-    return config_mod.Config.model_validate_json(ledger.run(run_id)["config_json"])
+def run_config(ledger: Ledger, run_id: str) -> Config:
+    from crewchief.config import Config
+
+    return Config.model_validate_json(ledger.run(run_id)["config_json"])
 
 
 def emit(data: Any, as_json: bool, show: Callable[[], None]) -> None:

@@ -78,7 +78,9 @@ def make_repo(source: Path, name: str, directory: Path | None, cfg: config_mod.C
 
 
 def run_demo(directory: Path | None, out: Console) -> None:
-    from crewchief.cli.runs import drive_and_finish
+    import typer
+
+    from crewchief.cli.runs import drive_and_report
 
     root = make_demo_repo(directory)
     out.print(f"[bold]demo repository:[/bold] {root}")
@@ -88,7 +90,9 @@ def run_demo(directory: Path | None, out: Console) -> None:
     plan = make_plan(root, REQUEST, load_recipe("codemod").planner, cfg)
     out.print(render.plan_table(plan))
     ledger, run_id = open_run(root, REQUEST, plan, cfg, target, base)
-    drive_and_finish(root, ledger, run_id, cfg, yes=True)
+    code = drive_and_report(root, ledger, run_id, cfg, yes=True)
+    if code:
+        raise typer.Exit(code)
     out.rule("merge order")
     for i, link in enumerate(views.merge_order(ledger, run_id), 1):
         out.print(f"{i}. {link.task}  {link.commit[:12]}")

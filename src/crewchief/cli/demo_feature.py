@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import typer
 from rich.console import Console
 
 from crewchief import config as config_mod
 from crewchief import usecase
 from crewchief.cli import render
 from crewchief.cli.demo import demo_config, make_repo
-from crewchief.cli.runs import drive_and_finish
+from crewchief.cli.runs import drive_and_report
 from crewchief.ledger import report
 from crewchief.models import feature_script
 from crewchief.records import ChangeRequest
@@ -42,7 +43,9 @@ def run_feature_demo(directory: Path | None, out: Console) -> str:
     cfg = config_mod.load(root)
     started = usecase.start_run(root, cfg, ChangeRequest(goal=feature_script.GOAL, focus=("shop",)))
     out.print(render.plan_table(started.plan))
-    drive_and_finish(root, started.ledger, started.run_id, cfg, True, started.reviewer)
+    code = drive_and_report(root, started.ledger, started.run_id, cfg, True, started.reviewer)
+    if code:
+        raise typer.Exit(code)
     out.rule(f"report (crewchief report {started.run_id})")
     out.print(
         report.markdown(report.build(root, started.ledger, started.run_id)),

@@ -6,12 +6,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from crewchief import config as config_mod
-from crewchief.cli import render
 from crewchief.cli.common import (
     JsonOpt,
     RepoOpt,
@@ -24,12 +22,10 @@ from crewchief.cli.common import (
     repo_root,
     who,
 )
-from crewchief.cli.runs import finish, merge_and_report
-from crewchief.ledger import views
-from crewchief.ledger.store import Ledger
-from crewchief.merge import land
-from crewchief.sandbox import requirement as sandbox_policy
-from crewchief.sandbox.confinement import refuse_inside_sandbox
+
+if TYPE_CHECKING:
+    from crewchief.config import Config
+    from crewchief.ledger.store import Ledger
 
 
 @app.command()
@@ -43,6 +39,12 @@ def status(
 
     Cost is shown per task, per role and in total; unknown costs are said, never counted as 0.
     """
+    from crewchief.cli import render
+    from crewchief.ledger import views
+    from crewchief.ledger.store import Ledger
+    from crewchief.merge import land
+    from crewchief.sandbox import requirement as sandbox_policy
+
     root = repo_root(repo)
     ledger = Ledger.existing(root)
     if all_runs:
@@ -74,6 +76,10 @@ def status(
 @app.command()
 def log(run_id: RunArg = None, repo: RepoOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Every event of a run, in order."""
+    from crewchief.cli import render
+    from crewchief.ledger import views
+    from crewchief.ledger.store import Ledger
+
     ledger = Ledger.existing(repo_root(repo))
     events = views.event_log(ledger, ledger.resolve_run(run_id))
 
@@ -91,7 +97,7 @@ def log(run_id: RunArg = None, repo: RepoOpt = Path("."), as_json: JsonOpt = Fal
 
 @app.command()
 def show(
-    task_id: Annotated[str, typer.Argument(help="Task id.")],
+    task_id: Annotated[str, typer.Argument(metavar="TASK", help="Task id.")],
     run_id: RunOpt = None,
     repo: RepoOpt = Path("."),
     as_json: JsonOpt = False,
@@ -100,6 +106,9 @@ def show(
 
     The reviewer's conversation about each attempt follows.
     """
+    from crewchief.cli import render
+    from crewchief.ledger import views
+
     _, ledger, rid, _ = open_run(repo, run_id)
     data = views.task_transcripts(ledger, rid, task_id)
     emit(data, as_json, lambda: out.print(render.transcripts_view(data)))
@@ -109,7 +118,9 @@ def show(
 def review(
     run_id: RunArg = None,
     repo: RepoOpt = Path("."),
-    approve_all: Annotated[bool, typer.Option("--approve-all")] = False,
+    approve_all: Annotated[
+        bool, typer.Option("--approve-all", help="Approve every task that needs no person.")
+    ] = False,
     approve: Annotated[
         list[str], typer.Option(metavar="TASK", help="Approve TASK (repeatable).")
     ] = [],  # noqa: B006
@@ -129,6 +140,11 @@ def review(
     Without options it walks the tasks awaiting a decision (interactive on a terminal).
     Refuses to run inside a crewchief sandbox: a worker never decides.
     """
+    from crewchief.cli import render
+    from crewchief.ledger import views
+    from crewchief.merge import land
+    from crewchief.sandbox.confinement import refuse_inside_sandbox
+
     refuse_inside_sandbox("review")
     _, ledger, rid, cfg = open_run(repo, run_id)
     for t in approve:
@@ -152,9 +168,11 @@ def review(
     _interactive_review(ledger, rid, cfg, pending)
 
 
-def _interactive_review(
-    ledger: Ledger, rid: str, cfg: config_mod.Config, pending: list[str]
-) -> None:
+def _interactive_review(ledger: Ledger, rid: str, cfg: Config, pending: list[str]) -> None:
+    from crewchief.cli import render
+    from crewchief.ledger import views
+    from crewchief.merge import land
+
     rows = {r.task: r for r in views.task_rows(ledger, rid)}
     for task_id in pending:
         row = rows[task_id]
@@ -190,6 +208,11 @@ def merge(
     lands the green, approved prefix of the merge queue while the run goes on. Refuses to run
     inside a crewchief sandbox: a worker never merges.
     """
+    from crewchief import usecase
+    from crewchief.cli.runs import report
+    from crewchief.merge import land
+    from crewchief.sandbox.confinement import refuse_inside_sandbox
+
     refuse_inside_sandbox("merge")
     root, ledger, rid, cfg = open_run(repo, run_id)
     if ready:
@@ -197,8 +220,7 @@ def merge(
         out.print(f"merged: {got.target} {got.old[:12]} → {got.new[:12]} ({got.how})")
         out.print(f"the rest of run {rid} goes on: crewchief status {rid}")
         return
-    merge_and_report(root, ledger, rid, cfg)
-    finish(ledger, rid, merged_is_success=True)
+    raise typer.Exit(report(usecase.merge(root, ledger, rid, cfg, who()), merged_is_success=True))
 
 
 @app.command()

@@ -1,28 +1,24 @@
-"""Commands that start and drive runs: init, plan, run, resume."""
+"""Commands that start and drive runs: init, plan, run, resume. Each parses its options, calls
+the core (``crewchief.usecase``) and renders what comes back; the outcome's exit code is
+``exit_code``'s."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import JsonValue
-from rich.live import Live
 
-from crewchief import config as config_mod
-from crewchief import usecase
-from crewchief.cli import render
 from crewchief.cli.common import RepoOpt, RunArg, app, err, open_run, out, repo_root, who
+from crewchief.cli.options import ChangeOptions, takes
 from crewchief.errors import UserError
-from crewchief.gate.verify import Reviewer
-from crewchief.ledger import views
-from crewchief.ledger.store import Ledger
-from crewchief.lifecycle import RunState, TaskState
-from crewchief.merge import land
-from crewchief.records import ChangeRequest, Plan
-from crewchief.run.intake import load_plan_file
-from crewchief.run.plan import predicted_conflicts
+
+if TYPE_CHECKING:
+    from crewchief.config import Config
+    from crewchief.gate.verify import Reviewer
+    from crewchief.ledger.store import Ledger
+    from crewchief.records import Plan
+    from crewchief.usecase import Outcome
 
 
 @app.command()
@@ -37,6 +33,7 @@ def init(
 
     Also writes an ARCHITECTURE.md skeleton for the manager to read when there is none.
     """
+    from crewchief import config as config_mod
     from crewchief.intel.summary import write_architecture_skeleton
 
     root = repo_root(repo)
@@ -54,131 +51,70 @@ def init(
         out.print(f"wrote {skeleton}: a skeleton of the architecture summary; edit it")
 
 
-def _recipe_args(
-    lang: str | None,
-    pattern: str | None,
-    rewrite: str | None,
-    split: str | None,
-    command: str | None,
-    paths: list[str],
-    args: list[str],
-) -> dict[str, JsonValue]:
-    found: dict[str, JsonValue] = {
-        "lang": lang,
-        "pattern": pattern,
-        "rewrite": rewrite,
-        "split": split,
-        "command": command,
-        "paths": list(paths) or None,
-    }
-    for item in args:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise UserError(f"--arg {item!r}: expected KEY=VALUE")
-        try:
-            found[key] = json.loads(value)
-        except json.JSONDecodeError:
-            found[key] = value
-    return {k: v for k, v in found.items() if v is not None}
+def show_plan(plan: Plan, conflicts: tuple[str, ...], held: tuple[str, ...]) -> None:
+    from crewchief.cli import render
 
-
-GoalArg = Annotated[str | None, typer.Argument(help="What to change (the manager plans it).")]
-FocusOpt = Annotated[
-    list[str], typer.Option("--focus", metavar="PATH", help="Paths the change is about.")
-]
-RecipeOpt = Annotated[str | None, typer.Option(help="Deterministic recipe: codemod, command.")]
-LangOpt = Annotated[str | None, typer.Option(help="codemod: language of the pattern.")]
-PatternOpt = Annotated[str | None, typer.Option(help="codemod: ast-grep pattern.")]
-RewriteOpt = Annotated[str | None, typer.Option(help="codemod: rewrite template.")]
-CommandOpt = Annotated[str | None, typer.Option(help="command: shell command; {files} = files.")]
-SplitOpt = Annotated[str | None, typer.Option(help="One task per file|dir|package.")]
-PathsOpt = Annotated[
-    list[str], typer.Option("--path", metavar="GLOB", help="Limit to these paths or globs.")
-]
-ArgOpt = Annotated[
-    list[str], typer.Option("--arg", metavar="KEY=VALUE", help="Extra recipe argument.")
-]
-
-
-def _request(
-    goal: str | None, focus: list[str], recipe: str | None, args: dict[str, JsonValue]
-) -> ChangeRequest:
-    if recipe is not None:
-        text = goal or f"{recipe}: {json.dumps(args)}"
-        return ChangeRequest(goal=text, recipe=recipe, recipe_args=args, focus=tuple(focus))
-    if not goal:
-        raise UserError("say what to change (a GOAL for the manager), or pass --recipe or --plan")
-    return ChangeRequest(goal=goal, focus=tuple(focus))
-
-
-def _show_plan(plan: Plan, cfg: config_mod.Config) -> None:
     out.print(render.plan_table(plan))
-    for warning in predicted_conflicts(plan):
+    for warning in conflicts:
         out.print(f"[yellow]predicted conflict:[/yellow] {warning}")
-    held = [f"{t.id} (risk {t.risk})" for t in plan.tasks if t.risk not in cfg.worker_risk_levels]
     if held:
-        out.print(f"left for people (above worker_risk_levels): {', '.join(held)}")
+        names = ", ".join(f"{t} (risk {plan.task(t).risk})" for t in held)
+        out.print(f"left for people (above worker_risk_levels): {names}")
     for label, items in (("risk", plan.risks), ("open question", plan.open_questions)):
         for item in items:
             out.print(f"{label}: {item}", highlight=False, markup=False)
 
 
 @app.command("plan")
+@takes("change", ChangeOptions)
 def plan_cmd(
-    goal: GoalArg = None,
-    focus: FocusOpt = [],  # noqa: B006
-    recipe: RecipeOpt = None,
-    lang: LangOpt = None,
-    pattern: PatternOpt = None,
-    rewrite: RewriteOpt = None,
-    command: CommandOpt = None,
-    split: SplitOpt = None,
-    paths: PathsOpt = [],  # noqa: B006
-    arg: ArgOpt = [],  # noqa: B006
-    out_file: Annotated[Path, typer.Option("--out", help="Where to write the plan.")] = Path(
-        "crewchief-plan.json"
-    ),
+    change: ChangeOptions,
+    out_file: Annotated[
+        Path, typer.Option("--out", metavar="FILE", help="Where to write the plan.")
+    ] = Path("crewchief-plan.json"),
     repo: RepoOpt = Path("."),
 ) -> None:
     """Plan only: print the plan and write it to a file to edit and run with --plan.
 
     Shows tasks, risks and open questions; no worker runs.
     """
+    from crewchief import config as config_mod
+    from crewchief import usecase
+
     root = repo_root(repo)
-    cfg = config_mod.load(root)
-    args = _recipe_args(lang, pattern, rewrite, split, command, paths, arg)
-    request = _request(goal, focus, recipe, args)
-    plan, planner = usecase.plan_request(root, request, cfg)
-    _show_plan(plan, cfg)
-    if getattr(planner, "calls", None):
-        ledger = Ledger.for_repo(root)
-        run_id = ledger.create_run(request, "", "", cfg.model_dump_json())
-        ledger.record_plan(run_id, plan)
-        usecase.record_planning(ledger, run_id, planner)
-        out.print(f"planning recorded as run {run_id} (state planned; it runs nothing)")
-    out_file.write_text(plan.model_dump_json(indent=2) + "\n")
+    planned = usecase.plan_change(root, config_mod.load(root), change.change())
+    show_plan(planned.plan, planned.conflicts, planned.held)
+    if planned.recorded_run is not None:
+        out.print(
+            f"planning recorded as run {planned.recorded_run} (state planned; it runs nothing)"
+        )
+    out_file.write_text(planned.plan.model_dump_json(indent=2) + "\n")
     out.print(f"wrote {out_file}: edit it, then `crewchief run --plan {out_file}`")
 
 
 @app.command()
+@takes("change", ChangeOptions)
 def run(
-    goal: GoalArg = None,
-    focus: FocusOpt = [],  # noqa: B006
-    recipe: RecipeOpt = None,
-    lang: LangOpt = None,
-    pattern: PatternOpt = None,
-    rewrite: RewriteOpt = None,
-    command: CommandOpt = None,
-    split: SplitOpt = None,
-    paths: PathsOpt = [],  # noqa: B006
-    arg: ArgOpt = [],  # noqa: B006
-    plan_file: Annotated[Path | None, typer.Option("--plan", help="Run this plan file.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Attempts at once.")] = None,
-    timeout: Annotated[float | None, typer.Option(help="Seconds per attempt.")] = None,
-    test_command: Annotated[str | None, typer.Option(help="Full test suite command.")] = None,
-    target: Annotated[str | None, typer.Option(help="Branch to merge into.")] = None,
-    run_budget: Annotated[float | None, typer.Option(help="USD limit for the run.")] = None,
-    task_budget: Annotated[float | None, typer.Option(help="USD limit per task.")] = None,
+    change: ChangeOptions,
+    plan_file: Annotated[
+        Path | None, typer.Option("--plan", metavar="FILE", help="Run this plan file.")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(metavar="N", help="Attempts at once.")] = None,
+    timeout: Annotated[
+        float | None, typer.Option(metavar="SECONDS", help="Seconds per attempt.")
+    ] = None,
+    test_command: Annotated[
+        str | None, typer.Option(metavar="SHELL", help="Full test suite command.")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(metavar="BRANCH", help="Branch to merge into.")
+    ] = None,
+    run_budget: Annotated[
+        float | None, typer.Option(metavar="USD", help="USD limit for the run.")
+    ] = None,
+    task_budget: Annotated[
+        float | None, typer.Option(metavar="USD", help="USD limit per task.")
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve and merge unattended.")] = False,
     repo: RepoOpt = Path("."),
 ) -> None:
@@ -186,66 +122,67 @@ def run(
 
     With --yes it also approves and merges, but never protected paths or high-risk tasks.
     """
+    from crewchief import config as config_mod
+    from crewchief import usecase
+
     root = repo_root(repo)
-    cfg = config_mod.load(
-        root,
-        {
-            "workers": workers,
-            "task_timeout_s": timeout,
-            "test_command": test_command,
-            "target_branch": target,
-            "run_budget_usd": run_budget,
-            "task_budget_usd": task_budget,
-        },
-    )
-    plan: Plan | None = None
-    if plan_file is not None:
-        plan = load_plan_file(plan_file, cfg)
-        request = ChangeRequest(goal=goal or plan.goal, focus=tuple(focus))
-    else:
-        request = _request(
-            goal, focus, recipe, _recipe_args(lang, pattern, rewrite, split, command, paths, arg)
-        )
-    started = usecase.start_run(root, cfg, request, plan)
-    _show_plan(started.plan, cfg)
-    drive_and_finish(root, started.ledger, started.run_id, cfg, yes, started.reviewer)
+    flags = {
+        "workers": workers,
+        "task_timeout_s": timeout,
+        "test_command": test_command,
+        "target_branch": target,
+        "run_budget_usd": run_budget,
+        "task_budget_usd": task_budget,
+    }
+    cfg = config_mod.load(root, flags)
+    started = usecase.start_change(root, cfg, change.change(plan_file))
+    show_plan(started.plan, started.conflicts, started.held)
+    code = drive_and_report(root, started.ledger, started.run_id, cfg, yes, started.reviewer)
+    raise typer.Exit(code)
 
 
 @app.command()
 def resume(
     run_id: RunArg = None,
     repo: RepoOpt = Path("."),
-    run_budget: Annotated[float | None, typer.Option(help="New USD limit for the run.")] = None,
-    task_budget: Annotated[float | None, typer.Option(help="New USD limit per task.")] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y")] = False,
+    run_budget: Annotated[
+        float | None, typer.Option(metavar="USD", help="New USD limit for the run.")
+    ] = None,
+    task_budget: Annotated[
+        float | None, typer.Option(metavar="USD", help="New USD limit per task.")
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Approve and merge unattended when it is green.")
+    ] = False,
 ) -> None:
     """Continue an interrupted, killed or budget-paused run; finished attempts are not redone."""
+    from crewchief import usecase
+
     root, ledger, rid, cfg = open_run(repo, run_id)
-    if land.reconcile(root, ledger, rid) == "merged":
+    reopened = usecase.reopen_run(root, ledger, rid, cfg, run_budget, task_budget)
+    if reopened is None:
         out.print(f"run {rid}: its merge had landed before an interruption; now recorded")
         return
-    changed = {
-        k: v
-        for k, v in (("run_budget_usd", run_budget), ("task_budget_usd", task_budget))
-        if v is not None
-    }
-    if changed:
-        cfg = cfg.model_copy(update=changed)
-        config_mod.Config.model_validate(cfg.model_dump())  # the new values obey the limits
-        ledger.update_config(rid, cfg.model_dump_json(), dict(changed))
-    drive_and_finish(root, ledger, rid, cfg, yes, usecase.resume_reviewer(cfg, ledger, rid))
+    assert reopened.cfg is not None
+    raise typer.Exit(drive_and_report(root, ledger, rid, reopened.cfg, yes, reopened.reviewer))
 
 
-def drive_and_finish(
+def drive_and_report(
     root: Path,
     ledger: Ledger,
     run_id: str,
-    cfg: config_mod.Config,
+    cfg: Config,
     yes: bool,
     reviewer: Reviewer | None = None,
-) -> None:
-    """Drive the run with a live task table, then (with ``yes``) approve what needs no person
-    and merge; exit non-zero unless every task made it."""
+) -> int:
+    """Drive the run with a live task table, finish it (with ``yes``: approve what needs no
+    person and merge), render the outcome; returns the exit code (``exit_code``)."""
+    from rich.live import Live
+
+    from crewchief import usecase
+    from crewchief.cli import render
+    from crewchief.ledger import views
+
     live_view = render.LiveTasks(ledger.path, run_id)
     try:
         with Live(
@@ -261,48 +198,43 @@ def drive_and_finish(
     finally:
         live_view.close()
     out.print(render.task_table(views.task_rows(ledger, run_id), title=f"run {run_id}: {state}"))
-    if state == RunState.AWAITING_APPROVAL and yes:
-        left = land.approve_all(ledger, run_id, cfg, who())
-        if left:
-            out.print(f"needs a person: {', '.join(left)} (crewchief review {run_id})")
-        else:
-            merge_and_report(root, ledger, run_id, cfg)
-    finish(ledger, run_id)
+    return report(usecase.finish(root, ledger, run_id, cfg, who(), approve=yes))
 
 
-def merge_and_report(root: Path, ledger: Ledger, run_id: str, cfg: config_mod.Config) -> None:
-    landing = land.merge_run(root, ledger, run_id, cfg, who())
-    out.print(f"merged: {landing.target} {landing.old[:12]} → {landing.new[:12]} ({landing.how})")
+def report(outcome: Outcome, merged_is_success: bool = False) -> int:
+    """Say what happened and what comes next; the exit code: 1 when the run failed, was held or
+    paused, or a task did not make it, else 0. With ``merged_is_success`` (``merge``), a merged
+    run exits 0 whatever was dropped; ``run --yes`` keeps exiting 1 when a task did not make it,
+    for unattended pipelines."""
+    from crewchief.lifecycle import RunState
 
-
-def finish(ledger: Ledger, run_id: str, merged_is_success: bool = False) -> None:
-    """Say what comes next; exit 1 when the run failed, was held or paused, or a task did not
-    make it. With ``merged_is_success`` (``merge``), a merged run exits 0 whatever was dropped;
-    ``run --yes`` keeps exiting 1 when a task did not make it, for unattended pipelines."""
-    state = RunState(ledger.run(run_id)["state"])
-    bad_states = (TaskState.FAILED, TaskState.REJECTED, TaskState.CONFLICTED, TaskState.BLOCKED)
-    bad = [t for t, s in ledger.task_states(run_id).items() if s in bad_states]
-    if state == RunState.MERGED and bad:
-        out.print(f"not merged (see crewchief status {run_id}): {', '.join(bad)}")
-    if state == RunState.MERGED and merged_is_success:
-        return
+    rid, state = outcome.run_id, outcome.state
+    if outcome.needs_person:
+        out.print(f"needs a person: {', '.join(outcome.needs_person)} (crewchief review {rid})")
+    if outcome.landing is not None:
+        got = outcome.landing
+        out.print(f"merged: {got.target} {got.old[:12]} → {got.new[:12]} ({got.how})")
+    if outcome.merged and outcome.dropped:
+        out.print(f"not merged (see crewchief status {rid}): {', '.join(outcome.dropped)}")
+    if outcome.merged and merged_is_success:
+        return 0
     if state == RunState.AWAITING_APPROVAL:
-        out.print(f"next: crewchief review {run_id}  then  crewchief merge {run_id}")
-    events = ledger.event_records(run_id)
-    stops = [e.data for e in events if e.kind == "budget_stop"]
-    if state == RunState.INTERRUPTED and stops:
+        out.print(f"next: crewchief review {rid}  then  crewchief merge {rid}")
+    if outcome.paused is not None:
         out.print(
-            f"[yellow]paused: {stops[-1]['reason']}[/yellow]; nothing is lost. Resume with "
-            f"`crewchief resume {run_id} --run-budget … --task-budget …`"
+            f"[yellow]paused: {outcome.paused}[/yellow]; nothing is lost. Resume with "
+            f"`crewchief resume {rid} --run-budget … --task-budget …`"
         )
-        raise typer.Exit(1)
-    last = next((e.data for e in reversed(events) if e.kind == "run_state"), {})
-    if state in (RunState.INTERRUPTED, RunState.FAILED) and last.get("reason"):
+        return 1
+    if outcome.reason is not None:
         word = "held" if state == RunState.INTERRUPTED else "failed"
-        out.print(f"{word}: {last['reason']}", style="red", markup=False, highlight=False)
+        out.print(f"{word}: {outcome.reason}", style="red", markup=False, highlight=False)
         if state == RunState.INTERRUPTED:
-            out.print(f"nothing is lost: fix the cause, then `crewchief resume {run_id}`")
-        raise typer.Exit(1)
-    if state == RunState.FAILED or bad:
-        out.print(f"[red]{len(bad)} task(s) did not make it; run {run_id} is {state}[/red]")
-        raise typer.Exit(1)
+            out.print(f"nothing is lost: fix the cause, then `crewchief resume {rid}`")
+        return 1
+    if state == RunState.FAILED or outcome.dropped:
+        out.print(
+            f"[red]{len(outcome.dropped)} task(s) did not make it; run {rid} is {state}[/red]"
+        )
+        return 1
+    return 0

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from crewchief import config as config_mod
-from crewchief.cli import doctor, render
 from crewchief.cli.common import JsonOpt, RepoOpt, app, emit, out, repo_root
 from crewchief.errors import UserError
 from crewchief.intel.commands import map_command
-from crewchief.ledger import provenance
 from crewchief.web.commands import serve_command
+
+if TYPE_CHECKING:
+    from crewchief.config import Config
 
 app.command("serve")(serve_command)
 app.command("map")(map_command)
@@ -34,6 +34,9 @@ def doctor_cmd(
     A repository with no tests, a failing suite or thin coverage gets the advice to use a single
     agent with human review instead.
     """
+    from crewchief import config as config_mod
+    from crewchief.cli import doctor, render
+
     root = repo_root(repo)
     cfg = config_mod.load(root)
     report = doctor.diagnose(
@@ -51,13 +54,13 @@ def doctor_cmd(
         raise typer.Exit(1)
 
 
-def _agent_names(cfg: config_mod.Config) -> list[str]:
+def _agent_names(cfg: Config) -> list[str]:
     """Every agent a run may use: each ``[agents.NAME]`` and the one in ``worker_backend``."""
     kind, _, name = cfg.worker_backend.partition(":")
     return sorted({*cfg.agents, *([name] if kind == "agent" and name else [])})
 
 
-def _model_key_names(cfg: config_mod.Config) -> list[str]:
+def _model_key_names(cfg: Config) -> list[str]:
     """Environment variables the configured models read their keys from."""
     from crewchief.models.providers import parse_model
 
@@ -68,11 +71,14 @@ def _model_key_names(cfg: config_mod.Config) -> list[str]:
 @app.command("blame")
 def blame_cmd(
     target: Annotated[str, typer.Argument(help="FILE, FILE:LINE or FILE:START-END.")],
-    rev: Annotated[str, typer.Option(help="Revision to blame.")] = "HEAD",
+    rev: Annotated[str, typer.Option(metavar="REV", help="Revision to blame.")] = "HEAD",
     repo: RepoOpt = Path("."),
     as_json: JsonOpt = False,
 ) -> None:
     """Who changed each line: run, task, attempt, worker, model and the exact instruction."""
+    from crewchief.cli import render
+    from crewchief.ledger import provenance
+
     path, _, span = target.partition(":")
     start, _, end = span.partition("-")
     try:
@@ -85,7 +91,12 @@ def blame_cmd(
 
 @app.command()
 def demo(
-    directory: Annotated[Path | None, typer.Option("--dir")] = None,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir", metavar="DIR", help="New or empty directory for it (default: a temporary one)."
+        ),
+    ] = None,
     feature: Annotated[
         bool, typer.Option("--feature", help="A model-planned feature on scripted models.")
     ] = False,

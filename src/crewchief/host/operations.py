@@ -9,7 +9,6 @@ project's ``mcp_may_merge`` is on and no task needs a person, else it says what 
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,8 +23,7 @@ from crewchief.gate import external_review
 from crewchief.ledger import provenance, views
 from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState
-from crewchief.merge import land
-from crewchief.records import ChangeRequest, Decision, Plan, TranscriptEntry
+from crewchief.records import Decision, TranscriptEntry
 from crewchief.run.intake import parse_plan
 from crewchief.run.plan import predicted_conflicts, validate
 
@@ -111,18 +109,11 @@ def start(
     cfg = host.config()
     if review_by_host:
         cfg = cfg.model_copy(update={"reviewer": "external"})
-    plan: Plan | None = None
-    if plan_json is not None:
-        plan = parse_plan(plan_json, "plan")
-        request = ChangeRequest(goal=goal or plan.goal)
-    else:
-        assert recipe is not None
-        text = goal or f"{recipe}: {json.dumps(recipe_args)}"
-        request = ChangeRequest(goal=text, recipe=recipe, recipe_args=recipe_args)
-    started = usecase.start_run(host.repo, cfg, request, plan)
-    pid = usecase.start_driver(host.repo, started.run_id)
-    who: dict[str, JsonValue] = {"who": f"host:{host.name}", "pid": pid}
-    started.ledger.event(started.run_id, "resume_requested", who)
+    change = usecase.Change(goal=goal, recipe=recipe, recipe_args=recipe_args, plan_json=plan_json)
+    started = usecase.start_change(host.repo, cfg, change)
+    pid = usecase.drive_in_background(
+        host.repo, started.ledger, started.run_id, f"host:{host.name}"
+    )
     return {
         "run": started.run_id,
         "tasks": [t.id for t in started.plan.tasks],
@@ -240,29 +231,14 @@ def merge(host: Host, run_id: str) -> dict[str, Any]:
     ledger = host.ledger()
     rid = ledger.resolve_run(run_id)
     cfg = host.run_config(ledger, rid)
-    state = RunState(ledger.run(rid)["state"])
-    if state != RunState.AWAITING_APPROVAL:
-        raise UserError(f"run {rid} is {state}, not awaiting approval")
+    done = usecase.merge_unattended(host.repo, ledger, rid, cfg, f"host:{host.name}")
+    if done.landing is not None:
+        return {"merged": True, **asdict(done.landing)}
     person = f"crewchief review {rid}  then  crewchief merge {rid}  (or crewchief serve)"
-    if not cfg.mcp_may_merge:
-        return {
-            "merged": False,
-            "reason": "this project does not let an MCP host merge (mcp_may_merge is off)",
-            "a_person_must_run": person,
-        }
-    pending = views.awaiting_decision(ledger, rid)
-    reasons = {t: land.person_reasons(ledger, rid, t, cfg) for t in pending}
-    held = {t: r for t, r in reasons.items() if r}
-    if held:
-        return {
-            "merged": False,
-            "reason": "; ".join(f"{t}: {', '.join(r)}" for t, r in held.items()),
-            "needs_a_person": sorted(held),
-            "a_person_must_run": person,
-        }
-    land.approve_all(ledger, rid, cfg, f"host:{host.name}")
-    landing = land.merge_run(host.repo, ledger, rid, cfg, f"host:{host.name}")
-    return {"merged": True, **asdict(landing)}
+    found: dict[str, Any] = {"merged": False, "reason": done.refused}
+    if done.needs_person:
+        found["needs_a_person"] = sorted(done.needs_person)
+    return {**found, "a_person_must_run": person}
 
 
 def blame(host: Host, path: str, first: int, last: int | None, rev: str) -> list[dict[str, Any]]:

@@ -1,11 +1,11 @@
 """The human gate's actions (POST): decide a task, send it back, approve the run, merge, resume.
 
-Each one is the library call the CLI makes (``crewchief.merge.land``), with the same arguments and
-the same ledger records: who and when. Who is the server's approver (the OS user who started
-``crewchief serve``, or the name it was given with ``--approver``), never a field of the form: a
-request cannot choose whom it is recorded as. A request must pass the guard (the server's token,
-same origin) and carry the session's CSRF token. After success the
-browser is redirected (303) to the page, which names what was done.
+Each one is the core call the CLI makes (``crewchief.usecase``, ``crewchief.merge.land``), with
+the same arguments and the same ledger records: who and when. Who is the server's approver (the
+OS user who started ``crewchief serve``, or the name it was given with ``--approver``), never a
+field of the form: a request cannot choose whom it is recorded as. A request must pass the guard
+(the server's token, same origin) and carry the session's CSRF token. After success the browser
+is redirected (303) to the page, which names what was done.
 """
 
 from __future__ import annotations
@@ -20,14 +20,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from crewchief import usecase
 from crewchief.errors import CrewchiefError, GitError, RunError, UserError
-from crewchief.lifecycle import RunState
 from crewchief.merge import land
-from crewchief.run.runlock import run_lock
-from crewchief.usecase import start_driver
 from crewchief.web.pages import run_config, run_or_404, task_or_404
 from crewchief.web.security import CSRF_FIELD, session_of
-from crewchief.web.site import RESUMABLE, site_of
+from crewchief.web.site import site_of
 
 MAX_COMMENT = 4000
 DECISIONS = {"approve": "approved", "reject": "rejected", "send_back": "sent_back"}
@@ -121,7 +119,7 @@ async def merge(request: Request) -> Response:
         with site.ledger() as ledger:
             run_or_404(ledger, run_id)
             with refusals():
-                land.merge_run(site.repo, ledger, run_id, run_config(ledger, run_id), who)
+                usecase.merge(site.repo, ledger, run_id, run_config(ledger, run_id), who)
 
     await run_in_threadpool(act)
     return _back(run_id, "merged", anchor="top")
@@ -144,20 +142,17 @@ async def merge_ready(request: Request) -> Response:
 
 
 async def resume(request: Request) -> Response:
-    """Start ``crewchief resume RUN`` in a background process (after a task was sent back)."""
+    """Hand the run to a background driver (``crewchief resume RUN``), e.g. after a task was
+    sent back; refused (409) when it has nothing to resume or is being driven."""
     site = site_of(request)
     await _form(request)  # its CSRF token
     who, run_id = site.default_who, request.path_params["run_id"]
 
     def act() -> None:
         with site.ledger() as ledger:
-            state = RunState(ledger.run(run_or_404(ledger, run_id))["state"])
-            if state not in RESUMABLE:
-                raise ActionRefused(f"run {run_id} is {state}: there is nothing to resume")
-            with refusals(), run_lock(site.repo, run_id):
-                pass  # nobody is driving it now (the child takes the lock itself)
-            pid = start_driver(site.repo, run_id)
-            ledger.event(run_id, "resume_requested", {"who": who, "pid": pid})
+            run_or_404(ledger, run_id)
+            with refusals():
+                usecase.drive_in_background(site.repo, ledger, run_id, who)
 
     await run_in_threadpool(act)
     return _back(run_id, "resumed", anchor="top")
