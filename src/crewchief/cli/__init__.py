@@ -9,14 +9,14 @@ import sys
 import typer
 from rich.text import Text
 
-from crewchief.cli import examples, gate, host, hygiene, runs, tools
+from crewchief.cli import gate, helptext, host, hygiene, runs, tools
 from crewchief.cli.common import app, err
 from crewchief.errors import CrewchiefError
 from crewchief.models.providers import refuse_requests_if_asked
 
 __all__ = ["app", "gate", "host", "hygiene", "main", "runs", "tools"]
 
-examples.attach(app)
+helptext.attach(app)
 
 
 def main() -> None:

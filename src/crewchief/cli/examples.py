@@ -32,11 +32,18 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "blame": ("crewchief blame src/billing/invoice.py:10-20",),
     "demo": ("crewchief demo", "crewchief demo --dir /tmp/shop", "crewchief demo --feature"),
     "cancel": ("crewchief cancel RUN",),
-    "mcp": ("crewchief mcp", "claude mcp add crewchief -- crewchief mcp --repo ."),
-    "report": ("crewchief report RUN > report.md", "crewchief report RUN --json"),
+    "mcp": (
+        "crewchief mcp",
+        "claude mcp add crewchief -- crewchief mcp --repo . --host-name claude-code",
+    ),
+    "report": (
+        "crewchief report RUN > report.md",
+        "crewchief report > report.md && gh pr create --body-file report.md",
+        "crewchief report RUN --json",
+    ),
     "export": (
         "crewchief export RUN --branch crewchief/rename",
-        "crewchief export RUN --branch crewchief/rename --push origin",
+        "crewchief export --branch crewchief/rename --push origin",
     ),
 }
 
@@ -44,12 +51,3 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 def command_name(info: typer.models.CommandInfo) -> str:
     assert info.callback is not None
     return info.name or info.callback.__name__.lower().replace("_", "-")
-
-
-def attach(app: typer.Typer) -> None:
-    """Give every registered command its examples as the epilog of its help."""
-    for info in app.registered_commands:
-        lines = EXAMPLES.get(command_name(info), ())
-        if lines:
-            # \b keeps click from re-wrapping the example lines into one paragraph.
-            info.epilog = "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)

@@ -17,13 +17,13 @@ from crewchief.errors import UserError
 def mcp_cmd(
     repo: RepoOpt = Path("."),
     host_name: Annotated[
-        str, typer.Option("--host-name", help="Name recorded as reviewer, e.g. claude-code.")
+        str,
+        typer.Option(
+            "--host-name", metavar="NAME", help="Name recorded as reviewer, e.g. claude-code."
+        ),
     ] = "mcp-host",
 ) -> None:
-    """Serve crewchief to a host agent over MCP (stdio): plan, run, review, merge, blame.
-
-    Example: claude mcp add crewchief -- crewchief mcp --repo . --host-name claude-code
-    """
+    """Serve crewchief to a host agent over MCP (stdio): plan, run, review, merge, blame."""
     from crewchief.host.mcp import serve
 
     serve(repo_root(repo), host_name)
@@ -36,10 +36,7 @@ def report_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """A run's review dossier in Markdown (or JSON): plan, tasks, checks, verdicts, cost, suite,
-    merge order and provenance.
-
-    Example: crewchief report > report.md && gh pr create --body-file report.md
-    """
+    merge order and provenance."""
     from crewchief.ledger import report
 
     root, ledger, rid, _ = open_run(repo, run_id)
@@ -54,14 +51,15 @@ def report_cmd(
 @app.command("export")
 def export_cmd(
     run_id: RunArg = None,
-    branch: Annotated[str, typer.Option(help="Branch to create at the integration commit.")] = "",
-    push: Annotated[str | None, typer.Option(help="Remote to push the branch to.")] = None,
+    branch: Annotated[
+        str, typer.Option(metavar="NAME", help="Branch to create at the integration commit.")
+    ] = "",
+    push: Annotated[
+        str | None, typer.Option(metavar="REMOTE", help="Remote to push the branch to.")
+    ] = None,
     repo: RepoOpt = Path("."),
 ) -> None:
-    """Write a run's integration commits to a branch (and push it), e.g. to open a pull request.
-
-    Example: crewchief export --branch crewchief/rename --push origin
-    """
+    """Write a run's integration commits to a branch (and push it), e.g. to open a pull request."""
     from crewchief.merge.export import export
 
     if not branch:
