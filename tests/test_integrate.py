@@ -7,6 +7,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crewchief.git import tree_with_patch
 from crewchief.merge.integrate import Chain, Link, Pick, build_chain, find_culprit, merge_order
 from crewchief.records import CheckResult, Plan, Task
 from repo_helpers import git, make_repo, refs
@@ -117,3 +118,24 @@ def test_a_patch_that_no_longer_merges_is_reported_as_a_conflict(tmp_path: Path)
     chain = build_chain(repo, "run1", base, picks)
     assert [link.task for link in chain.links] == ["t1"]
     assert [p.task.id for p in chain.conflicts] == ["t2"]
+
+
+def test_the_gates_tree_is_committed_as_it_is_not_applied_again(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"a.py": "a = 1\n"})
+    base = git(repo, "rev-parse", "HEAD")
+    patch = _patch(repo, "a.py", "a = 2\n")
+    gated, _ = tree_with_patch(repo, base, patch)
+    # a kept tree is taken as it is: one that differs from the patch shows it was not re-applied
+    other, _ = tree_with_patch(repo, base, _patch(repo, "a.py", "a = 3\n"))
+    kept = Pick(_task("t1", owns="a.py"), "x1", base, patch, "w", tree=other)
+    chain = build_chain(repo, "run1", base, [kept])
+    assert git(repo, "rev-parse", f"{chain.tip}^{{tree}}") == other != gated
+
+
+def test_a_kept_tree_that_is_gone_is_rebuilt_from_the_patch(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"a.py": "a = 1\n"})
+    base = git(repo, "rev-parse", "HEAD")
+    patch = _patch(repo, "a.py", "a = 2\n")
+    pick = Pick(_task("t1", owns="a.py"), "x1", base, patch, "w", tree="0" * 40)
+    chain = build_chain(repo, "run1", base, [pick])
+    assert git(repo, "show", f"{chain.tip}:a.py") == "a = 2"

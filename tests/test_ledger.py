@@ -11,7 +11,8 @@ from crewchief.errors import IllegalTransition, UserError
 from crewchief.ledger.migrations import MIGRATIONS
 from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import TaskState
-from crewchief.records import ChangeRequest, ModelCall, Plan, Task, WorkerResult
+from crewchief.records import Attempt, ChangeRequest, ModelCall, Plan, Task, WorkerResult
+from secret_corpus import CORPUS
 
 
 def _ledger_with_run(tmp_path: Path) -> tuple[Ledger, str]:
@@ -106,3 +107,42 @@ def test_each_model_call_is_recorded_once_and_read_back_typed(tmp_path: Path) ->
         ("reviewer", None, "t1", "a1"),
     ]
     assert read[0].at == 1.0 and read[1].at > 0  # a call with no time gets the recording's
+
+
+def _attempt(ledger: Ledger, run_id: str, attempt_id: str) -> None:
+    ledger.start_attempt(
+        Attempt(
+            id=attempt_id,
+            run_id=run_id,
+            task_id="t1",
+            number=1,
+            base_commit="a" * 40,
+            backend="recipe:x",
+        )
+    )
+
+
+def _adding(line: str) -> bytes:
+    return (
+        "diff --git a/x.py b/x.py\nnew file mode 100644\nindex 0000000..1111111\n"
+        f"--- /dev/null\n+++ b/x.py\n@@ -0,0 +1 @@\n+{line}\n"
+    ).encode()
+
+
+def test_the_gates_tree_is_kept_with_a_patch_stored_as_it_was(tmp_path: Path) -> None:
+    ledger, run_id = _ledger_with_run(tmp_path)
+    _attempt(ledger, run_id, "a1")
+    ok = WorkerResult(status="ok", patch=_adding("x = 1"))
+    ledger.finish_attempt(run_id, "a1", ok, tree="b" * 40)
+    assert ledger.attempts(run_id, "t1")[0]["patch_tree"] == "b" * 40
+
+
+def test_no_tree_is_kept_for_a_patch_stored_masked(tmp_path: Path) -> None:
+    ledger, run_id = _ledger_with_run(tmp_path)
+    _attempt(ledger, run_id, "a1")
+    canary = next(c for c in CORPUS if c.name == "aws-secret-key")
+    leaky = WorkerResult(status="ok", patch=_adding(canary.text))
+    ledger.finish_attempt(run_id, "a1", leaky, tree="b" * 40)
+    stored = ledger.result("a1")
+    assert stored is not None and canary.values[0].encode() not in stored.patch
+    assert ledger.attempts(run_id, "t1")[0]["patch_tree"] is None  # built from the real bytes

@@ -145,6 +145,11 @@ def tree_with_patch(repo: Path, base: str, patch: bytes) -> tuple[str | None, st
         return out(["write-tree"], repo, env=env), ""
 
 
+def has_tree(repo: Path, tree: str) -> bool:
+    """Whether ``tree`` is a tree object in ``repo`` (a kept one may have been pruned since)."""
+    return run(["cat-file", "-e", f"{tree}^{{tree}}"], repo, check=False).returncode == 0
+
+
 def common_dir(repo: Path) -> Path:
     """The repository's shared git directory (``.git`` of the main checkout)."""
     return Path(out(["rev-parse", "--path-format=absolute", "--git-common-dir"], repo))

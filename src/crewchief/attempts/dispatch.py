@@ -19,7 +19,7 @@ from crewchief.attempts.body import WorkerJob
 from crewchief.attempts.executor import RemoteWorker
 from crewchief.attempts.workspace import SPARSE_CONFIG, WorkspacePool
 from crewchief.config import Config
-from crewchief.gate.verify import gate
+from crewchief.gate.verify import Applied, gate
 from crewchief.records import CheckResult, Task, WorkerResult
 from crewchief.sandbox.runner import SandboxConfig
 
@@ -32,6 +32,7 @@ class AttemptOutcome:
     attempt_id: str
     result: WorkerResult
     checks: tuple[CheckResult, ...]
+    tree: str | None = None  # the patch applied to its base, by the gate
 
 
 def run_attempt(
@@ -62,12 +63,13 @@ def run_attempt(
     # A remote worker needs no worktree here while it works: take one only to gate its patch.
     result = remote(repo, job, sparse) if remote is not None else None
     with pool.workspace(base, sparse) as ws:
+        applied = None
         if result is None:
             result = worker_part.produce(job, ws.path)
         else:
-            _check_out_patch(repo, ws.path, base, result.patch)
-        checks = gate(repo, task, result, ws.path, base, cfg, owner=attempt_id)
-    return AttemptOutcome(task.id, attempt_id, result, tuple(checks))
+            applied = _check_out_patch(repo, ws.path, base, result.patch)
+        gated = gate(repo, task, result, ws.path, base, cfg, owner=attempt_id, applied=applied)
+    return AttemptOutcome(task.id, attempt_id, result, tuple(gated.checks), gated.tree)
 
 
 def sparse_paths(task: Task, cfg: Config) -> tuple[str, ...] | None:
@@ -75,15 +77,16 @@ def sparse_paths(task: Task, cfg: Config) -> tuple[str, ...] | None:
     return (*task.owned_paths, *task.context_paths) if cfg.sparse_worktrees else None
 
 
-def _check_out_patch(repo: Path, worktree: Path, base: str, patch: bytes) -> None:
+def _check_out_patch(repo: Path, worktree: Path, base: str, patch: bytes) -> Applied | None:
     """Make ``worktree`` (at ``base``) hold ``base`` plus ``patch`` in its index and files, as a
-    local worker would have left it. Applied exactly, by the gate's own machinery; a patch that
-    does not apply leaves the worktree at ``base`` and fails the gate's apply check."""
+    local worker would have left it. Applied exactly, once: the gate's apply check takes the
+    result; a patch that does not apply leaves the worktree at ``base`` and fails that check."""
     if not patch:
-        return
-    tree, _ = git.tree_with_patch(repo, base, patch)
+        return None
+    tree, reason = git.tree_with_patch(repo, base, patch)
     if tree is not None:
         git.run([*SPARSE_CONFIG, "read-tree", "-u", "--reset", tree], worktree)
+    return tree, reason
 
 
 def job_sandbox(task: Task, cfg: Config) -> SandboxConfig:

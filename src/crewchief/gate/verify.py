@@ -57,17 +57,32 @@ def _tree_paths(repo: Path, commit: str) -> list[str]:
     return [path_text(p) for p in raw.split(b"\0") if p]
 
 
-def check_applies(repo: Path, base: str, patch: bytes) -> CheckResult:
-    """The patch applies exactly (no fuzz) to the commit the attempt started from."""
+Applied = tuple[str | None, str]
+"""A patch applied to its base: (the tree, or None when it does not apply; why not)."""
+
+
+@dataclass(frozen=True)
+class Gated:
+    """The gate's checks of one attempt, in order, and ``tree``: its patch applied to its base
+    (None unless it applied), kept so that integration never applies the patch again."""
+
+    checks: list[CheckResult]
+    tree: str | None = None
+
+
+def check_applies(repo: Path, base: str, patch: bytes, applied: Applied | None = None) -> Gated:
+    """The patch applies exactly (no fuzz) to the commit the attempt started from; ``applied``
+    when the caller applied it already (a remote attempt's patch, checked out to be gated)."""
     start = time.monotonic()
-    tree, reason = git.tree_with_patch(repo, base, patch)
-    return CheckResult(
+    tree, reason = applied if applied is not None else git.tree_with_patch(repo, base, patch)
+    check = CheckResult(
         name="applies to base",
         kind="apply",
         passed=tree is not None,
         output=reason or f"applies to {base[:12]}",
         duration_s=time.monotonic() - start,
     )
+    return Gated([check], tree)
 
 
 def run_commands(
@@ -114,17 +129,20 @@ def gate(
     cfg: Config,
     *,
     owner: str = "",
-) -> list[CheckResult]:
+    applied: Applied | None = None,
+) -> Gated:
     """All mechanical checks of one attempt, in order, stopping at the first failed stage; its
-    commands run in the checks' sandbox, their processes marked with ``owner``."""
+    commands run in the checks' sandbox, their processes marked with ``owner``. ``applied``:
+    the patch's tree on ``base`` when the caller applied it already."""
     if result.status != "ok" or not result.patch:
-        return []
+        return Gated([])
     checks = [check_policy(repo, task, result.patch, policy_rules(cfg), base)]
     if not checks[-1].passed:
-        return checks
-    checks.append(check_applies(repo, base, result.patch))
-    if not checks[-1].passed:
-        return checks
+        return Gated(checks)
+    apply = check_applies(repo, base, result.patch, applied)
+    checks += apply.checks
+    if apply.tree is None:
+        return Gated(checks)
     files = _surviving_paths(result.patch)
     box = cfg.check_sandbox()
     timeout = cfg.check_timeout_s
@@ -133,7 +151,7 @@ def gate(
         checks += run_commands(
             task.checks, "acceptance", worktree, files, timeout, box=box, owner=owner
         )
-    return checks
+    return Gated(checks, apply.tree)
 
 
 class Reviewer(Protocol):

@@ -94,6 +94,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         DROP TABLE model_calls;
         """,
     ),
+    (
+        # The gate's tree of an attempt's patch on its base: integration commits it as it is.
+        "0005_attempt_patch_tree",
+        "ALTER TABLE attempts ADD COLUMN patch_tree TEXT;",
+    ),
 ]
 
 

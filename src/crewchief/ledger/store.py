@@ -249,14 +249,20 @@ class Ledger(LedgerReader):
                 attempt_id=attempt.id,
             )
 
-    def finish_attempt(self, run_id: str, attempt_id: str, result: WorkerResult) -> None:
-        """Store the worker's result; the patch goes in content-addressed, once.
+    def finish_attempt(
+        self, run_id: str, attempt_id: str, result: WorkerResult, tree: str | None = None
+    ) -> None:
+        """Store the worker's result; the patch goes in content-addressed, once. ``tree`` (the
+        gate's tree of the patch on its base) is kept only when the patch is stored as it was:
+        a masked patch is no longer the one that tree was built from.
 
         A secret the patch adds is masked in the stored patch, hidden in everything else of the
         result (log, transcript: a worker that wrote it may also have printed it) and recorded
         as a ``held_for_person`` finding (path, line, kind; never the value).
         """
         findings = _patch_secrets(result.patch, self.redactor)
+        if findings != []:
+            tree = None
         if findings is None:  # malformed: refused by the gate, stored for display only
             result = result.model_copy(update={"patch": self.redactor.redact_bytes(result.patch)})
             findings = []
@@ -273,9 +279,9 @@ class Ledger(LedgerReader):
             if digest:
                 db.execute("INSERT OR IGNORE INTO patches VALUES (?, ?)", (digest, result.patch))
             db.execute(
-                "UPDATE attempts SET ended_at=?, status=?, result_json=?, patch_digest=? "
-                "WHERE id=?",
-                (_now(), result.status, body_json, digest, attempt_id),
+                "UPDATE attempts SET ended_at=?, status=?, result_json=?, patch_digest=?, "
+                "patch_tree=? WHERE id=?",
+                (_now(), result.status, body_json, digest, tree, attempt_id),
             )
             task_id = db.execute(
                 "SELECT task_id FROM attempts WHERE id=?", (attempt_id,)

@@ -26,6 +26,7 @@ class Pick:
     worker: str
     rationale: str = ""
     model: str | None = None
+    tree: str | None = None  # ``patch`` applied to ``base``, as the gate left it (if kept)
 
 
 class Link(NamedTuple):
@@ -83,7 +84,9 @@ def _message(run_id: str, pick: Pick) -> str:
 
 def commit_pick(repo: Path, run_id: str, tip: str, pick: Pick) -> str | None:
     """A new commit on ``tip`` carrying ``pick``'s change, or None if it conflicts there."""
-    tree, _ = git.tree_with_patch(repo, pick.base, pick.patch)
+    tree = pick.tree if pick.tree and git.has_tree(repo, pick.tree) else None
+    if tree is None:  # not kept (an older ledger, a masked patch) or pruned since: apply it
+        tree, _ = git.tree_with_patch(repo, pick.base, pick.patch)
     if tree is None:
         return None
     if pick.base != tip:

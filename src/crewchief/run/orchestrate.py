@@ -226,7 +226,7 @@ class Orchestrator:
             return AttemptOutcome(task.id, attempt.id, result, ())
 
     def _record(self, run_id: str, task: Task, out: AttemptOutcome) -> None:
-        self.ledger.finish_attempt(run_id, out.attempt_id, out.result)
+        self.ledger.finish_attempt(run_id, out.attempt_id, out.result, tree=out.tree)
         self.ledger.record_calls(
             run_id, spend_of(out.result, task.backend), task_id=task.id, attempt_id=out.attempt_id
         )
@@ -368,6 +368,7 @@ class Orchestrator:
             row["backend"],
             result.rationale,
             model,
+            row["patch_tree"],
         )
 
     def _verified(self, run_id: str) -> set[str]:
