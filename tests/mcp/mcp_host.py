@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
+from anyio.from_thread import start_blocking_portal
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
@@ -44,6 +45,20 @@ def with_host(repo: Path, body: Callable[[ClientSession], Awaitable[None]]) -> N
             await body(session)
 
     anyio.run(main)
+
+
+Body = Callable[[ClientSession], Awaitable[None]]
+
+
+@contextmanager
+def host_session(repo: Path) -> Iterator[Callable[[Body], None]]:
+    """One connected session kept open for several tests (each server start costs seconds):
+    what it gives runs a test's ``body`` with that session, to its end."""
+    with (
+        start_blocking_portal() as portal,
+        portal.wrap_async_context_manager(connect(repo)) as session,
+    ):
+        yield lambda body: portal.call(body, session)
 
 
 async def call(session: ClientSession, tool: str, **args: Any) -> Any:
