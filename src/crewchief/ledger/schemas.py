@@ -1,4 +1,5 @@
-"""The JSON Schemas of the ``--json`` outputs, generated from the read models in ``views``.
+"""The JSON Schemas of the ``--json`` outputs, generated from the read models in ``views``
+(and from the event payloads in ``events``).
 
 They are published under ``docs/json-schema/`` (``docs/json.md`` describes them); a test fails
 when a published file and the models disagree. Regenerate them with::
@@ -15,6 +16,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from crewchief.ledger import events
 from crewchief.ledger.views import LiveState, LogEvent, RunStatus, RunSummary
 
 #: Each published file: what prints it, and the type of what it prints.
@@ -23,6 +25,7 @@ SCHEMAS: dict[str, tuple[str, TypeAdapter[Any]]] = {
     "status-all.json": ("crewchief status --all --json", TypeAdapter(list[RunSummary])),
     "log.json": ("crewchief log --json", TypeAdapter(list[LogEvent])),
     "live-state.json": ("GET /runs/{run}/state (the review page's poll)", TypeAdapter(LiveState)),
+    "events.json": ("the data of a ledger event, by its kind (log --json)", events.adapter()),
 }
 
 
