@@ -1,4 +1,4 @@
-"""Landing groups end to end, through the real CLI on real repositories with a real pytest
+"""Landing groups end to end, through the CLI (in-process) on real repositories with a real pytest
 suite: the suite judges whole groups, a red group's culprit is found by leaving tasks out, and a
 group lands whole or not at all."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from queue_runs import MODULES, six_modules, suite_runs, write_plan
 
-from repo_helpers import crewchief, git, status_json, task_states
+from repo_helpers import crewchief_here, git, status_json, task_states
 
 BOTH_NAMES = "def old_api(x):\n    return x * 2\n\n\ndef new_api(x):\n    return x * 2\n"
 OLD_NAME_ONLY = "def old_api(x):\n    return x * 2\n"
@@ -26,7 +26,7 @@ def _tasks_in(repo: Path, commit: str, base: str) -> set[str]:
 
 
 def _reasons(repo: Path) -> dict[str, str]:
-    log = json.loads(crewchief(repo, "log", "--json").stdout)
+    log = json.loads(crewchief_here(repo, "log", "--json").stdout)
     return {e["task"]: e["data"]["reason"] for e in log if e["data"].get("to") == "rejected"}
 
 
@@ -36,7 +36,7 @@ def test_the_culprit_of_a_red_rename_group_is_the_wrong_task(tmp_path: Path) -> 
     tasks = [_rename(i, wrong=i == 4) for i in range(1, MODULES)]
     tasks.append({"id": "m6", "owns": ["m6/mod.py"], "command": "echo '# m6' >> m6/mod.py"})
     plan = write_plan(repo, tasks, {"rename": [t["id"] for t in tasks]})
-    proc = crewchief(repo, "run", "--plan", str(plan), "--yes")
+    proc = crewchief_here(repo, "run", "--plan", str(plan), "--yes")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     reasons = _reasons(repo)
     assert reasons.pop("m4") == "broke the full suite"
@@ -67,7 +67,7 @@ def test_a_group_green_only_as_a_whole_lands_and_the_independent_culprit_is_name
     ]
     wrong = {"id": "other", "owns": ["m6/mod.py"], "command": "sed -i 's/v + 6/v + 7/' m6/mod.py"}
     plan = write_plan(repo, [*rename, wrong], {"rename": [t["id"] for t in rename]})
-    proc = crewchief(repo, "run", "--plan", str(plan), "--yes")
+    proc = crewchief_here(repo, "run", "--plan", str(plan), "--yes")
     assert proc.returncode == 1, proc.stdout + proc.stderr  # "other" did not make it
     states = task_states(repo)
     assert states.pop("other") == "rejected" and _reasons(repo)["other"] == "broke the full suite"
@@ -83,8 +83,8 @@ def test_the_gate_shows_each_task_s_landing_group(tmp_path: Path) -> None:
     repo = six_modules(tmp_path, BOTH_NAMES)
     tasks = [_rename(1), _rename(2), _rename(3)]
     plan = write_plan(repo, tasks, {"rename": ["m1", "m2"]})
-    assert crewchief(repo, "run", "--plan", str(plan)).returncode == 0
+    assert crewchief_here(repo, "run", "--plan", str(plan)).returncode == 0
     rows = {t["task"]: t.get("group") for t in status_json(repo)["task_list"]}
     assert rows == {"m1": "rename", "m2": "rename", "m3": None}
-    shown = crewchief(repo, "status").stdout
+    shown = crewchief_here(repo, "status").stdout
     assert "rename" in shown

@@ -24,7 +24,7 @@ from queue_runs import (
     write_plan,
 )
 
-from repo_helpers import crewchief, git, status_json, task_states
+from repo_helpers import crewchief_here, git, status_json, task_states
 
 API = "def old_api(x):\n    return x * 2\n"
 
@@ -113,7 +113,7 @@ def test_merge_ready_lands_the_green_prefix_and_the_run_finishes_on_top(
     proc = start_run(repo, "--plan", str(plan))
     wait_until(repo, proc, lambda ev: integrated_with(ev, "r1"))
     run_id = status_json(repo)["run"]
-    ready = crewchief(repo, "merge", run_id, "--ready")
+    ready = crewchief_here(repo, "merge", run_id, "--ready")
     assert ready.returncode == 0, ready.stdout + ready.stderr
     landed = git(repo, "rev-parse", "main")
     tasks = git(repo, "log", "--format=%(trailers:key=Crewchief-Task,valueonly)", f"{base}..main")
@@ -123,8 +123,8 @@ def test_merge_ready_lands_the_green_prefix_and_the_run_finishes_on_top(
     code, output = finish(proc)
     assert code == 0, output
     assert status_json(repo)["state"] == "awaiting_approval"
-    assert crewchief(repo, "review", "--approve-all").returncode == 0
-    merged = crewchief(repo, "merge")
+    assert crewchief_here(repo, "review", "--approve-all").returncode == 0
+    merged = crewchief_here(repo, "merge")
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert git(repo, "merge-base", "--is-ancestor", landed, "main") == ""
     assert "# slow" in (repo / "m5/mod.py").read_text()
@@ -142,7 +142,7 @@ def test_merge_ready_says_what_stands_in_the_way_when_nothing_is_ready(
     proc = start_run(repo, "--plan", str(plan))
     wait_until(repo, proc, lambda ev: first_or_none(ev, "attempt_started", "slow"))
     before = git(repo, "rev-parse", "main")
-    ready = crewchief(repo, "merge", status_json(repo)["run"], "--ready")
+    ready = crewchief_here(repo, "merge", status_json(repo)["run"], "--ready")
     assert ready.returncode == 2
     assert "nothing in run" in ready.stderr and "has passed the full suite yet" in ready.stderr
     assert git(repo, "rev-parse", "main") == before
