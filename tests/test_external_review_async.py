@@ -11,6 +11,8 @@ from pathlib import Path
 from crewchief.attempts.executor import LocalExecutor
 from crewchief.config import load as load_config
 from crewchief.gate import external_review
+from crewchief.gate.external_review import ExternalReviewer
+from crewchief.gate.verify import DeferredReviewer, RuleReviewer
 from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState, TaskState
 from crewchief.records import ChangeRequest, Plan
@@ -71,3 +73,12 @@ def test_the_swarm_goes_on_while_a_patch_awaits_the_hosts_verdict(tmp_path: Path
     assert kinds.index(("attempt_started", "b")) > kinds.index(("review_requested", "a"))
     verdicts = [v.reviewer for _, v in ledger.verdicts(run_id, "a")]
     assert verdicts == ["manager:host:test-host"]
+
+
+def test_only_a_reviewer_that_can_answer_later_is_a_deferred_one(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    try:
+        assert isinstance(ExternalReviewer(ledger, "run"), DeferredReviewer)
+        assert not isinstance(RuleReviewer(), DeferredReviewer)
+    finally:
+        ledger.close()

@@ -32,7 +32,8 @@ POLL_S = 0.2
 
 @dataclass
 class ExternalReviewer:
-    """Reviewer of one run whose verdicts come from a host agent, read from ``ledger``."""
+    """Reviewer of one run whose verdicts come from a host agent, read from ``ledger``: a
+    ``DeferredReviewer``."""
 
     ledger: Ledger
     run_id: str
@@ -70,6 +71,10 @@ class ExternalReviewer:
                 self.run_id, "review_requested", {}, task_id=task.id, attempt_id=attempt_id
             )
         return None
+
+    def given(self) -> dict[str, Verdict]:
+        """Every verdict the host has given on this run, by attempt."""
+        return host_verdicts(self.ledger, self.run_id)
 
     def watch(self, attempt_ids: Collection[str]) -> Watch:
         """A future done once the host has answered any of ``attempt_ids`` (read through a

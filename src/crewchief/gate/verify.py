@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from crewchief import git
 from crewchief.config import Config
@@ -162,6 +163,22 @@ class Reviewer(Protocol):
     def review(
         self, task: Task, result: WorkerResult, checks: Sequence[CheckResult]
     ) -> Verdict: ...
+
+
+@runtime_checkable
+class DeferredReviewer(Reviewer, Protocol):
+    """A reviewer whose verdict may come later, from someone else (a host agent over MCP).
+    The driver asks with ``request`` (the verdict, or None: asked, pending) and goes on with
+    other work; ``given`` is every verdict given so far by attempt, and ``watch`` a future done
+    once any of ``attempt_ids`` is answered (what wakes the driver)."""
+
+    def request(
+        self, task: Task, result: WorkerResult, checks: Sequence[CheckResult], attempt_id: str
+    ) -> Verdict | None: ...
+
+    def given(self) -> Mapping[str, Verdict]: ...
+
+    def watch(self, attempt_ids: Collection[str]) -> Future[str]: ...
 
 
 @dataclass(frozen=True)

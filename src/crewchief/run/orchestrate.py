@@ -19,9 +19,8 @@ from crewchief.attempts.workspace import WorkspacePool
 from crewchief.config import Config
 from crewchief.errors import ModelUnavailable, UserError
 from crewchief.gate import review
-from crewchief.gate.external_review import ExternalReviewer, host_verdicts
 from crewchief.gate.review import record_model_work
-from crewchief.gate.verify import Reviewer, RuleReviewer
+from crewchief.gate.verify import DeferredReviewer, Reviewer, RuleReviewer
 from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import (
     RUN_CLOSED,
@@ -272,7 +271,7 @@ class Orchestrator:
     ) -> None:
         """The reviewer's verdict moves the task; no verdict (model error) pauses the run. A host
         reviewer's verdict is asked for and taken in when it comes (``_take_host_verdicts``)."""
-        if isinstance(self.reviewer, ExternalReviewer):
+        if isinstance(self.reviewer, DeferredReviewer):
             asked = self.reviewer.request(task, result, checks, attempt_id)
             if asked is None:
                 self._awaiting[task.id] = attempt_id
@@ -308,7 +307,8 @@ class Orchestrator:
         """Every verdict the host has given on a patch awaiting it, applied."""
         if not self._awaiting:
             return
-        given = host_verdicts(self.ledger, run_id)
+        assert isinstance(self.reviewer, DeferredReviewer)
+        given = self.reviewer.given()
         for task_id, attempt_id in list(self._awaiting.items()):
             verdict = given.get(attempt_id)
             if verdict is not None:
@@ -322,14 +322,14 @@ class Orchestrator:
         if self._host_watch is None or self._host_watch.done() or watched != self._watched:
             if self._host_watch is not None:
                 self._host_watch.cancel()
-            assert isinstance(self.reviewer, ExternalReviewer)
+            assert isinstance(self.reviewer, DeferredReviewer)
             self._host_watch, self._watched = self.reviewer.watch(watched), watched
         return self._host_watch
 
     def _host_judged(self, run_id: str, plan: Plan, task_id: str) -> None:
         """Wait for the host's verdict on ``task_id`` if it owes one (integration needs it)."""
         if task_id in self._awaiting:
-            assert isinstance(self.reviewer, ExternalReviewer)
+            assert isinstance(self.reviewer, DeferredReviewer)
             self.reviewer.watch([self._awaiting[task_id]]).result()
             self._take_host_verdicts(run_id, plan)
 
