@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from repo_helpers import make_repo
+from ledger_runs import recorded_run, task
 
 #: Libraries that cost tenths of a second each to import; only the commands using them load them.
 HEAVY = (
@@ -75,6 +75,13 @@ print(json.dumps({"exit": result.exit_code, "loaded": loaded}))
 """
 
 
+@pytest.fixture
+def repo_with_a_run(tmp_path: Path) -> Path:
+    """A repository whose ledger holds one planned run (what status, log and show read)."""
+    repo, _, _ = recorded_run(tmp_path / "repo", [task("t1", "a.py")])
+    return repo
+
+
 def _loaded_by(args: list[str], cwd: Path, watched: tuple[str, ...] = HEAVY) -> dict[str, object]:
     proc = subprocess.run(
         [sys.executable, "-c", _PROBE, *args],
@@ -90,20 +97,20 @@ def _loaded_by(args: list[str], cwd: Path, watched: tuple[str, ...] = HEAVY) -> 
 @pytest.mark.parametrize(
     "args", [["--help"], ["status"], ["status", "--json"], ["log"], ["review", "--help"]]
 )
-def test_everyday_commands_load_no_heavy_library(tmp_path: Path, args: list[str]) -> None:
-    repo = make_repo(tmp_path / "repo", {"a.py": "x = 1\n"})
-    outcome = _loaded_by(args, repo)
+def test_everyday_commands_load_no_heavy_library(repo_with_a_run: Path, args: list[str]) -> None:
+    outcome = _loaded_by(args, repo_with_a_run)
+    assert outcome["exit"] == 0
     assert outcome["loaded"] == [], f"crewchief {' '.join(args)} imported {outcome['loaded']}"
 
 
 @pytest.mark.parametrize(
-    "args", [["status"], ["status", "--json"], ["log"], ["status", "--all"], ["show", "--help"]]
+    "args", [["status"], ["status", "--json"], ["log"], ["status", "--all"], ["show", "t1"]]
 )
 def test_reading_a_run_loads_neither_the_driver_nor_the_other_faces(
-    tmp_path: Path, args: list[str]
+    repo_with_a_run: Path, args: list[str]
 ) -> None:
-    repo = make_repo(tmp_path / "repo", {"a.py": "x = 1\n"})
-    outcome = _loaded_by(args, repo, ONLY_SOME)
+    outcome = _loaded_by(args, repo_with_a_run, ONLY_SOME)
+    assert outcome["exit"] == 0
     assert outcome["loaded"] == [], f"crewchief {' '.join(args)} imported {outcome['loaded']}"
 
 
@@ -119,5 +126,14 @@ def test_help_loads_no_record_no_configuration_no_ledger(
     tmp_path: Path, args: list[str], watched: tuple[str, ...]
 ) -> None:
     outcome = _loaded_by(args, tmp_path, watched)
+    assert outcome["exit"] == 0
+    assert outcome["loaded"] == [], f"crewchief {' '.join(args)} imported {outcome['loaded']}"
+
+
+@pytest.mark.parametrize(
+    "args", [["status", "--json"], ["log", "--json"], ["status", "--all", "--json"]]
+)
+def test_json_output_loads_no_terminal_rendering(repo_with_a_run: Path, args: list[str]) -> None:
+    outcome = _loaded_by(args, repo_with_a_run, ("crewchief.cli.render", "rich.table", "rich.live"))
     assert outcome["exit"] == 0
     assert outcome["loaded"] == [], f"crewchief {' '.join(args)} imported {outcome['loaded']}"

@@ -26,6 +26,7 @@ from crewchief.cli.common import (
 if TYPE_CHECKING:
     from crewchief.config import Config
     from crewchief.ledger.store import Ledger
+    from crewchief.ledger.views import RunSummary
 
 
 @app.command()
@@ -39,7 +40,6 @@ def status(
 
     Cost is shown per task, per role and in total; unknown costs are said, never counted as 0.
     """
-    from crewchief.cli import render
     from crewchief.ledger import views
     from crewchief.ledger.store import Ledger
     from crewchief.merge import land
@@ -50,14 +50,16 @@ def status(
     if all_runs:
         summaries = [views.run_summary(ledger, r["id"]) for r in ledger.runs()]
         dumped = [s.model_dump(mode="json") for s in summaries]
-        emit(dumped, as_json, lambda: out.print(render.runs_table(summaries)))
+        emit(dumped, as_json, lambda: _print_runs_table(summaries))
         return
     rid = ledger.resolve_run(run_id)
     settled = land.reconcile(root, ledger, rid)
     unsandboxed = sandbox_policy.unsandboxed(ledger, rid)
     data = views.run_status(ledger, rid, merge_reconciled=settled, unsandboxed=unsandboxed)
 
-    def show() -> None:
+    def show() -> None:  # the rich rendering loads only when it is shown (not for --json)
+        from crewchief.cli import render
+
         out.print(render.runs_table([data]))
         out.print(render.task_table(data.task_list))
         for line in render.reason_lines(data.task_list):
@@ -73,10 +75,15 @@ def status(
     emit(data.model_dump(mode="json"), as_json, show)
 
 
+def _print_runs_table(summaries: list[RunSummary]) -> None:
+    from crewchief.cli import render
+
+    out.print(render.runs_table(summaries))
+
+
 @app.command()
 def log(run_id: RunArg = None, repo: RepoOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Every event of a run, in order."""
-    from crewchief.cli import render
     from crewchief.ledger import views
     from crewchief.ledger.store import Ledger
 
@@ -84,6 +91,8 @@ def log(run_id: RunArg = None, repo: RepoOpt = Path("."), as_json: JsonOpt = Fal
     events = views.event_log(ledger, ledger.resolve_run(run_id))
 
     def show() -> None:
+        from crewchief.cli import render
+
         for e in events:
             ids = "/".join(x for x in (e.task, e.attempt) if x) or "-"
             out.print(
