@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from repo_helpers import PY, crewchief, default_config, git, status_json, task_states
+from repo_helpers import PY, crewchief_here, default_config, git, status_json, task_states
 
 SCRIPTS = Path(__file__).parent / "agents" / "scripts"
 
@@ -48,12 +48,12 @@ def test_an_agent_edit_inside_its_scope_merges_and_one_outside_is_rejected(proje
             ("creep", "beta/b.py", "lib/api.py OLD = 1"),
         ],
     )
-    proc = crewchief(project, "run", "--plan", str(plan), "--yes")
+    proc = crewchief_here(project, "run", "--plan", str(plan), "--yes")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert task_states(project) == {"good": "merged", "creep": "rejected"}
     assert (project / "alpha/extra.py").read_text() == "VALUE = 42\n"
     assert "OLD" not in (project / "lib/api.py").read_text()
-    log = json.loads(crewchief(project, "log", "--json").stdout)
+    log = json.loads(crewchief_here(project, "log", "--json").stdout)
     verdicts = [e["data"] for e in log if e["kind"] == "verdict" and e["task"] == "creep"]
     assert "scope" in verdicts[0]["reasons"][0]
     cost = status_json(project)["cost"]  # the agent reports no usage: unknown, never free

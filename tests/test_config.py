@@ -9,7 +9,7 @@ import pytest
 
 from crewchief.config import Config, detect, load, render_toml
 from crewchief.errors import UserError
-from repo_helpers import crewchief, make_repo
+from repo_helpers import crewchief_here, make_repo
 
 
 def test_every_field_has_a_default_and_a_description() -> None:
@@ -51,21 +51,21 @@ def test_detect_finds_a_python_project_and_its_tests(tmp_path: Path) -> None:
 
 def test_init_writes_a_documented_file_and_never_overwrites(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {"go.mod": "module x\n", "main.go": "package main\n"})
-    assert crewchief(repo, "init").returncode == 0
+    assert crewchief_here(repo, "init").returncode == 0
     text = (repo / "crewchief.toml").read_text()
     assert 'test_command = "go test ./..."' in text and "# Attempts run at once." in text
-    again = crewchief(repo, "init")
+    again = crewchief_here(repo, "init")
     assert again.returncode == 2 and "exists" in again.stderr
 
 
 def test_init_offers_an_architecture_skeleton_and_never_overwrites_one(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {"pkg/__init__.py": "", "pkg/core.py": "def f():\n    pass\n"})
-    assert crewchief(repo, "init").returncode == 0
+    assert crewchief_here(repo, "init").returncode == 0
     skeleton = (repo / "ARCHITECTURE.md").read_text()
     assert "pkg" in skeleton
     (repo / "ARCHITECTURE.md").write_text("# mine\n")
-    assert crewchief(repo, "init", "--force").returncode == 0
+    assert crewchief_here(repo, "init", "--force").returncode == 0
     assert (repo / "ARCHITECTURE.md").read_text() == "# mine\n"
     other = make_repo(tmp_path / "o", {"m.py": "x = 1\n"})
-    assert crewchief(other, "init", "--no-architecture").returncode == 0
+    assert crewchief_here(other, "init", "--no-architecture").returncode == 0
     assert not (other / "ARCHITECTURE.md").exists()

@@ -11,19 +11,19 @@ from typing import Any
 import pytest
 
 from crewchief.models.feature_script import FEEDBACK, ORDER, REVISED_TASK, TASKS
-from repo_helpers import crewchief, git, status_json
+from repo_helpers import crewchief_here, git, status_json
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("feature") / "repo"
-    proc = crewchief(Path.cwd(), "demo", "--feature", "--dir", str(root), timeout=600)
+    proc = crewchief_here(root.parent, "demo", "--feature", "--dir", str(root))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root, proc.stdout
 
 
 def events(root: Path) -> list[dict[str, Any]]:
-    proc = crewchief(root, "log", "--json")
+    proc = crewchief_here(root, "log", "--json")
     assert proc.returncode == 0, proc.stderr
     found: list[dict[str, Any]] = json.loads(proc.stdout)
     return found
@@ -68,7 +68,7 @@ def test_the_reviewer_sent_the_client_back_and_its_revision_was_approved(
         if e["kind"] == "verdict" and e["task"] == REVISED_TASK
     ]
     assert verdicts == [([REVISED_TASK, "1"], "revise"), ([REVISED_TASK, "2"], "approve")]
-    shown = crewchief(root, "show", REVISED_TASK, "--json")
+    shown = crewchief_here(root, "show", REVISED_TASK, "--json")
     assert shown.returncode == 0, shown.stderr
     attempts = json.loads(shown.stdout)["attempts"]
     assert [a["extra_instruction"] for a in attempts] == [None, FEEDBACK]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from repo_helpers import PY, crewchief, default_config, make_repo, status_json, task_states
+from repo_helpers import PY, crewchief_here, default_config, make_repo, status_json, task_states
 
 FILES = {
     "lib/__init__.py": "",
@@ -57,13 +57,13 @@ def test_a_task_broken_by_anothers_signature_change_is_rerun_on_the_new_tip(
     }
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan))
-    proc = crewchief(repo, "run", "--plan", str(path), "--yes")
+    proc = crewchief_here(repo, "run", "--plan", str(path), "--yes")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert task_states(repo) == {"api": "merged", "caller": "merged"}
     assert "api.scale(v, 1)" in (repo / "app/main.py").read_text()
     attempts = {t["task"]: t["attempts"] for t in status_json(repo)["task_list"]}
     assert attempts == {"api": 1, "caller": 2}
-    log = json.loads(crewchief(repo, "log", "--json").stdout)
+    log = json.loads(crewchief_here(repo, "log", "--json").stdout)
     rechecks = [e for e in log if e["kind"] == "check" and "re-verify" in e["data"]["name"]]
     failed = [e for e in rechecks if not e["data"]["passed"]]
     assert len(failed) == 1 and "assert run(2) == 4" in failed[0]["data"]["name"]

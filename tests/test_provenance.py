@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from repo_helpers import CODEMOD, crewchief, git
+from repo_helpers import CODEMOD, crewchief_here, git
 
 
 def test_blame_traces_a_landed_line_to_its_task_and_exact_instruction(project: Path) -> None:
-    assert crewchief(project, "run", *CODEMOD, "--yes").returncode == 0
-    proc = crewchief(project, "blame", "beta/b.py:5", "--json")
+    assert crewchief_here(project, "run", *CODEMOD, "--yes").returncode == 0
+    proc = crewchief_here(project, "blame", "beta/b.py:5", "--json")
     assert proc.returncode == 0, proc.stderr
     [line] = json.loads(proc.stdout)
     assert "new_api(v, fast=True)" in line["text"]
@@ -21,11 +21,11 @@ def test_blame_traces_a_landed_line_to_its_task_and_exact_instruction(project: P
 
 
 def test_lines_crewchief_did_not_write_say_so(project: Path) -> None:
-    proc = crewchief(project, "blame", "lib/api.py:1-2", "--json")
+    proc = crewchief_here(project, "blame", "lib/api.py:1-2", "--json")
     assert proc.returncode == 0
     assert [o["run"] for o in json.loads(proc.stdout)] == [None, None]
 
 
 def test_blame_of_a_missing_file_is_a_user_error(project: Path) -> None:
-    proc = crewchief(project, "blame", "nope.py")
+    proc = crewchief_here(project, "blame", "nope.py")
     assert proc.returncode == 2 and "cannot blame nope.py" in proc.stderr

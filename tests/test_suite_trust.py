@@ -1,6 +1,6 @@
 """The suite is proven to test this checkout before it gates anything; it fails closed.
 
-End to end through the real CLI on real repositories with real pytest suites.
+End to end through the CLI (in-process) on real repositories with real pytest suites.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from repo_helpers import (
     TEST_COMMAND,
-    crewchief,
+    crewchief_here,
     default_config,
     git,
     make_repo,
@@ -65,7 +65,7 @@ def run_events(repo: Path, kind: str) -> list[dict[str, Any]]:
 def test_probe_refuses_a_suite_that_imports_an_installed_copy(tmp_path: Path) -> None:
     site = installed_copy(tmp_path)
     repo = shapes_repo(tmp_path, f"PYTHONPATH={site} {TEST_COMMAND}")
-    proc = crewchief(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])), "--yes")
+    proc = crewchief_here(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])), "--yes")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     status = status_json(repo)
     assert status["state"] == "failed"
@@ -78,10 +78,10 @@ def test_probe_refuses_a_suite_that_imports_an_installed_copy(tmp_path: Path) ->
 
 def test_probe_passes_a_suite_that_tests_the_checkout_and_is_cached(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "shapes", SHAPES, CHECKOUT_SUITE)
-    first = crewchief(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])))
+    first = crewchief_here(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])))
     assert first.returncode == 0, first.stdout + first.stderr
     assert status_json(repo)["state"] == "awaiting_approval"
-    again = crewchief(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])))
+    again = crewchief_here(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])))
     assert again.returncode == 0, again.stdout + again.stderr
     trusts = run_events(repo, "suite_trust")
     assert [t["trusted"] for t in trusts] == [True, True]
@@ -92,7 +92,7 @@ def test_probe_passes_a_suite_that_tests_the_checkout_and_is_cached(tmp_path: Pa
 def test_a_suite_red_on_the_base_stops_the_run_before_any_patch_is_blamed(tmp_path: Path) -> None:
     files = {**SHAPES, "tests/test_base.py": "def test_base_is_red():\n    assert 1 == 2\n"}
     repo = make_repo(tmp_path / "red", files, CHECKOUT_SUITE)
-    proc = crewchief(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])), "--yes")
+    proc = crewchief_here(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])), "--yes")
     assert proc.returncode == 1
     status = status_json(repo)
     assert status["state"] == "failed"
@@ -106,7 +106,7 @@ def test_a_suite_that_collects_no_test_fails(tmp_path: Path) -> None:
     files = {k: v for k, v in SHAPES.items() if not k.startswith("tests/")}
     files["tests/helpers.py"] = "VALUE = 1\n"
     repo = make_repo(tmp_path / "empty", files, CHECKOUT_SUITE)
-    proc = crewchief(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])), "--yes")
+    proc = crewchief_here(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])), "--yes")
     assert proc.returncode == 1
     (trust,) = run_events(repo, "suite_trust")
     assert "the suite ran no test" in trust["problem"]
@@ -139,7 +139,7 @@ def test_a_red_suite_that_passes_on_a_rerun_is_flaky_and_holds_the_run(tmp_path:
     command = f"FLAKY_MARKERS={markers} PYTHONPATH=src {TEST_COMMAND}"
     config = default_config(**TRUST_TESTS, test_command=command)
     repo = make_repo(tmp_path / "flaky", files, config)
-    proc = crewchief(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])), "--yes")
+    proc = crewchief_here(repo, "run", "--plan", str(write_plan(repo, [EDIT_AREA])), "--yes")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     status = status_json(repo)
     assert status["state"] == "interrupted"
@@ -154,7 +154,7 @@ def test_a_red_suite_that_passes_on_a_rerun_is_flaky_and_holds_the_run(tmp_path:
 def test_doctor_runs_the_same_probe_and_names_the_shadowing_copy(tmp_path: Path) -> None:
     site = installed_copy(tmp_path)
     repo = shapes_repo(tmp_path, f"PYTHONPATH={site} {TEST_COMMAND}")
-    proc = crewchief(repo, "doctor", "--json")
+    proc = crewchief_here(repo, "doctor", "--json")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
     assert report["suite"]["passed"] is True
@@ -164,6 +164,6 @@ def test_doctor_runs_the_same_probe_and_names_the_shadowing_copy(tmp_path: Path)
 
 def test_doctor_caches_a_probe_that_proved_the_suite(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "shapes", SHAPES, CHECKOUT_SUITE)
-    reports = [json.loads(crewchief(repo, "doctor", "--json").stdout) for _ in range(2)]
+    reports = [json.loads(crewchief_here(repo, "doctor", "--json").stdout) for _ in range(2)]
     assert [r["suite"]["problem"] for r in reports] == [None, None]
     assert [r["suite"]["probe_cached"] for r in reports] == [False, True]

@@ -13,7 +13,7 @@ import pytest
 from crewchief.gate.policy import PolicyRules, evaluate
 from crewchief.records import Plan, Task
 from crewchief.run.plan import validate
-from repo_helpers import crewchief, default_config, git, make_repo, refs, write_plan
+from repo_helpers import crewchief_here, default_config, git, make_repo, refs, write_plan
 
 HOMOGLYPH = "m\u043ed.py"  # a Cyrillic "о" in mod.py
 WHOLE_SCRIPT = "\u0441\u043e\u0440.py"  # Cyrillic letters that read "cop"
@@ -110,9 +110,9 @@ def test_deceptive_names_are_refused_through_the_cli_and_never_reach_main(small:
     cases = {"glyph": f"pkg/{HOMOGLYPH}", "case": "pkg/MOD.py", "nfd": f"pkg/{NFD_NAME}"}
     tasks = [{"id": t, "owns": [p], "command": _touch(p)} for t, p in cases.items()]
     tasks.append({"id": "clean", "owns": ["pkg/new.py"], "command": _touch("pkg/new.py")})
-    proc = crewchief(small, "run", "--plan", str(write_plan(small, tasks)), "--yes")
+    proc = crewchief_here(small, "run", "--plan", str(write_plan(small, tasks)), "--yes")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    status = json.loads(crewchief(small, "status", "--json").stdout)
+    status = json.loads(crewchief_here(small, "status", "--json").stdout)
     states = {t["task"]: t["state"] for t in status["task_list"]}
     assert states == {"glyph": "rejected", "case": "rejected", "nfd": "rejected", "clean": "merged"}
     outputs = _scope_outputs(small)
@@ -137,7 +137,7 @@ def test_a_plan_owning_a_path_in_git_or_crewchief_is_refused_at_validation(
 ) -> None:
     before = refs(small)
     plan = write_plan(small, [{"id": "t", "owns": [owned], "command": "touch .git/hooks/x"}])
-    proc = crewchief(small, "run", "--plan", str(plan), "--yes")
+    proc = crewchief_here(small, "run", "--plan", str(plan), "--yes")
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and owned in lines[0], proc.stderr
