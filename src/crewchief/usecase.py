@@ -75,8 +75,8 @@ class StartedRun:
     plan: Plan
     reviewer: Reviewer | None
     conflicts: tuple[str, ...]
-    held: tuple[str, ...] = ()
-    cfg: Config | None = None
+    held: tuple[str, ...]
+    cfg: Config
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,6 @@ def resume(
     if reopened is None:
         out.print(f"run {rid}: its merge had landed before an interruption; now recorded")
         return
-    assert reopened.cfg is not None
     raise typer.Exit(drive_and_report(root, ledger, rid, reopened.cfg, yes, reopened.reviewer))
 
 
