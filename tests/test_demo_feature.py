@@ -11,13 +11,15 @@ from typing import Any
 import pytest
 
 from crewchief.models.feature_script import FEEDBACK, ORDER, REVISED_TASK, TASKS
-from repo_helpers import crewchief_here, git, status_json
+from repo_helpers import crewchief, crewchief_here, git, status_json
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("feature") / "repo"
-    proc = crewchief_here(root.parent, "demo", "--feature", "--dir", str(root))
+    # The real CLI: this run's LLM workers fork from a server that preloads pydantic-ai, which
+    # one started in this process by an earlier recipe run would not have.
+    proc = crewchief(Path.cwd(), "demo", "--feature", "--dir", str(root), timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root, proc.stdout
 
