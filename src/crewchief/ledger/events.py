@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
 from crewchief.lifecycle import RunState, TaskState
+from crewchief.records import ModelCall
 
 
 class _Payload(BaseModel):
@@ -136,19 +137,10 @@ class ManagerSummary(_Payload):
     order: list[MergeStepData]
 
 
-class ModelCallRecorded(_Payload):
-    """One model request (``records.ModelCall``)."""
+class ModelCallRecorded(ModelCall):
+    """One model request: the call as ``records.ModelCall`` has it."""
 
     kind: Literal["model_call"] = "model_call"
-    role: str
-    model: str
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cached_tokens: int | None = None
-    latency_s: float = 0.0
-    cost_usd: float | None = None
-    prompt_digest: str = ""
-    at: float = 0.0
 
 
 class Paused(_Payload):
