@@ -93,11 +93,11 @@ def measure_pipeline(
     attempts = ledger.attempts(run_id)
     assert state == "awaiting_approval", state
     assert len(attempts) == len(files), "every task must take exactly one attempt"
-    attempt_s = sum(a["ended_at"] - a["started_at"] for a in attempts)
-    last_end = max(a["ended_at"] for a in attempts)
+    attempt_s = sum(a.ended_at - a.started_at for a in attempts)
+    last_end = max(a.ended_at for a in attempts)
     integrated = _integration_end(ledger, run_id)
     integrate_s = integrated - last_end
-    makespan = integrated - ledger.run(run_id)["created_at"]
+    makespan = integrated - ledger.run(run_id).created_at
     return {
         "makespan": makespan,
         "attempt_s": attempt_s,

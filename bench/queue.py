@@ -146,17 +146,17 @@ def _figures(
     repo: Path, ledger: Ledger, run_id: str, base: str, makespan: float, merge_queue: bool
 ) -> Figures:
     events = ledger.event_records(run_id)
-    landing = {r["task_id"] for r in ledger.integration_chain(run_id)}
+    landing = {r.task_id for r in ledger.integration_chain(run_id)}
     verified = next(
         e
         for e in events
         if e.kind == "task_state" and e.data.get("to") == "verified" and e.task_id in landing
     )
-    suites = [r for r in ledger.checks(run_id) if r["kind"] == "suite"]
+    suites = [r for r in ledger.checks(run_id) if r.kind == "suite"]
     green_at = None
     for row in suites:
-        if row["passed"] and verified.task_id in _tasks_in(repo, base, row["commit_id"]):
-            green_at = row["at"]
+        if row.passed and verified.task_id in _tasks_in(repo, base, row.commit_id):
+            green_at = row.at
             break
     assert green_at is not None, "the first verified patch never went green"
     culprits = tuple(
@@ -166,7 +166,7 @@ def _figures(
             if e.kind == "task_state" and e.data.get("reason") == "broke the full suite"
         )
     )
-    tip = str(ledger.run(run_id)["integration_commit"])
+    tip = str(ledger.run(run_id).integration_commit)
     return Figures(
         "merge queue" if merge_queue else "at the end",
         makespan,

@@ -138,11 +138,11 @@ def _figures(
     manager_calls: list[ModelCall],
 ) -> Figures:
     rows = ledger.attempts(run_id)
-    worker_calls = [c for r in rows if (res := ledger.result(r["id"])) for c in res.calls]
+    worker_calls = [c for r in rows if (res := ledger.result(r.id)) for c in res.calls]
     verified = sum(1 for s in ledger.task_states(run_id).values() if s.value == "verified")
     return Figures(
         concurrency=concurrency,
-        attempts_s=max(r["ended_at"] for r in rows) - min(r["started_at"] for r in rows),
+        attempts_s=max(r.ended_at for r in rows) - min(r.started_at for r in rows),
         drive_s=drive_s,
         plan_s=plan_s,
         verified=verified,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
 
 from crewchief.errors import IllegalTransition, UserError
 from crewchief.ledger.migrations import MIGRATIONS
+from crewchief.ledger.rows import RunRow
 from crewchief.ledger.store import Ledger
-from crewchief.lifecycle import TaskState
+from crewchief.lifecycle import RunState, TaskState
 from crewchief.records import Attempt, ChangeRequest, ModelCall, Plan, Task, WorkerResult
 from secret_corpus import CORPUS
 
@@ -134,7 +136,7 @@ def test_the_gates_tree_is_kept_with_a_patch_stored_as_it_was(tmp_path: Path) ->
     _attempt(ledger, run_id, "a1")
     ok = WorkerResult(status="ok", patch=_adding("x = 1"))
     ledger.finish_attempt(run_id, "a1", ok, tree="b" * 40)
-    assert ledger.attempts(run_id, "t1")[0]["patch_tree"] == "b" * 40
+    assert ledger.attempts(run_id, "t1")[0].patch_tree == "b" * 40
 
 
 def test_no_tree_is_kept_for_a_patch_stored_masked(tmp_path: Path) -> None:
@@ -145,4 +147,15 @@ def test_no_tree_is_kept_for_a_patch_stored_masked(tmp_path: Path) -> None:
     ledger.finish_attempt(run_id, "a1", leaky, tree="b" * 40)
     stored = ledger.result("a1")
     assert stored is not None and canary.values[0].encode() not in stored.patch
-    assert ledger.attempts(run_id, "t1")[0]["patch_tree"] is None  # built from the real bytes
+    assert ledger.attempts(run_id, "t1")[0].patch_tree is None  # built from the real bytes
+
+
+def test_the_ledger_hands_out_typed_frozen_rows(tmp_path: Path) -> None:
+    ledger, run_id = _ledger_with_run(tmp_path)
+    run = ledger.run(run_id)
+    assert isinstance(run, RunRow) and run.state is RunState.PLANNED
+    with pytest.raises(FrozenInstanceError):
+        run.state = RunState.MERGED  # type: ignore[misc]
+    row = ledger.db.execute("SELECT *, 1 AS surprise FROM runs").fetchone()
+    with pytest.raises(TypeError, match="surprise"):
+        RunRow.of(row)  # a column the record does not know is an error, not dropped

@@ -52,7 +52,7 @@ def test_a_running_run_whose_driver_died_shows_as_interrupted(tmp_path: Path) ->
         assert views.live_state(ledger, run_id).state == RunState.RUNNING
     assert views.run_summary(ledger, run_id).state == RunState.INTERRUPTED
     assert views.live_state(ledger, run_id).state == RunState.INTERRUPTED  # the page agrees
-    assert ledger.run(run_id)["state"] == RunState.RUNNING  # the ledger is not rewritten
+    assert ledger.run(run_id).state == RunState.RUNNING  # the ledger is not rewritten
 
 
 def _row(**changes: object) -> TaskRow:

@@ -33,11 +33,11 @@ def _crash_after_intent(repo: Path, run_id: str, *, moved: bool, ready: bool = F
     """``ready``: as ``merge --ready`` records it (the prefix's tasks named)."""
     ledger = Ledger.existing(repo)
     run = ledger.run(run_id)
-    tip, base = run["integration_commit"], run["base_commit"]
+    tip, base = run.integration_commit, run.base_commit
     intent: dict[str, Any] = {"target": "main", "from_commit": base, "to_commit": tip}
     intent["who"] = "root"
     if ready:
-        intent["tasks"] = [r["task_id"] for r in ledger.integration_chain(run_id)]
+        intent["tasks"] = [r.task_id for r in ledger.integration_chain(run_id)]
     ledger.event(run_id, "merge_intent", {**intent, "state": "intended"})
     ledger.close()
     if moved:

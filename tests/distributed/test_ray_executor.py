@@ -77,10 +77,10 @@ def landed(repo: Path, ledger: Ledger, run_id: str) -> list[tuple[str, bytes, st
     taken out (the only thing that differs between two runs of one plan)."""
     rows = []
     for row in ledger.integration_chain(run_id):
-        result = ledger.result(row["attempt_id"])
+        result = ledger.result(row.attempt_id)
         assert result is not None
-        trailers = git(repo, "log", "-1", "--format=%(trailers:only,unfold)", row["commit_id"])
-        rows.append((row["task_id"], result.patch, trailers.replace(run_id, "RUN")))
+        trailers = git(repo, "log", "-1", "--format=%(trailers:only,unfold)", row.commit_id)
+        rows.append((row.task_id, result.patch, trailers.replace(run_id, "RUN")))
     return rows
 
 
@@ -97,7 +97,7 @@ def test_a_ray_run_lands_the_same_patches_and_trailers_as_a_local_run(
     plan = command_plan(EDITS)
     local, local_run = drive(project, plan, LocalExecutor(2))
     remote, remote_run = drive(project, plan, RayExecutor(2, None))
-    assert local.run(local_run)["state"] == remote.run(remote_run)["state"] == "awaiting_approval"
+    assert local.run(local_run).state == remote.run(remote_run).state == "awaiting_approval"
     # The merge queue lands in the order the patches were verified, which the workers decide.
     assert sorted(landed(project, remote, remote_run)) == sorted(landed(project, local, local_run))
     assert len(landed(project, remote, remote_run)) == len(EDITS)
@@ -120,12 +120,12 @@ def test_the_driver_gate_rejects_a_patch_made_out_of_scope_remotely(
     )
     ledger, run_id = drive(project, plan, RayExecutor(2, None))
     assert ledger.task_states(run_id) == {"good": "verified", "sneaky": "rejected"}
-    attempt = ledger.attempts(run_id, "sneaky")[0]["id"]
+    attempt = ledger.attempts(run_id, "sneaky")[0].id
     result = ledger.result(attempt)
     assert result is not None and b"+x = 1" in result.patch  # the remote worker made it
     checks = ledger.checks(run_id)
-    assert [c["kind"] for c in checks if c["task_id"] == "sneaky" and not c["passed"]] == ["scope"]
-    assert [r["task_id"] for r in ledger.integration_chain(run_id)] == ["good"]
+    assert [c.kind for c in checks if c.task_id == "sneaky" and not c.passed] == ["scope"]
+    assert [r.task_id for r in ledger.integration_chain(run_id)] == ["good"]
 
 
 def test_a_hanging_remote_worker_is_killed_with_its_children_at_the_timeout(
@@ -136,7 +136,7 @@ def test_a_hanging_remote_worker_is_killed_with_its_children_at_the_timeout(
     plan = command_plan({"hang": ("alpha/a.py", command)})
     ledger, run_id = drive(project, plan, RayExecutor(2, None), task_timeout_s=1)
     assert ledger.task_states(run_id) == {"hang": "failed"}
-    result = ledger.result(ledger.attempts(run_id, "hang")[0]["id"])
+    result = ledger.result(ledger.attempts(run_id, "hang")[0].id)
     assert result is not None and "timed out" in (result.error or "")
     assert wait_until_gone(token) == [], "the remote worker's child outlived the timeout"
 

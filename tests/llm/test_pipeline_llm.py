@@ -84,13 +84,13 @@ def test_plan_work_review_revise_and_integrate(tmp_path: Path) -> None:
     assert set(ledger.task_states(run_id).values()) == {"verified"}
     attempts = ledger.attempts(run_id)
     assert len(attempts) == 3  # one revision
-    revised = [a for a in attempts if a["extra_instruction"] == "Say it again."]
+    revised = [a for a in attempts if a.extra_instruction == "Say it again."]
     assert len(revised) == 1
-    result = ledger.result(revised[0]["id"])
+    result = ledger.result(revised[0].id)
     assert result is not None and result.calls and all(c.role == "worker" for c in result.calls)
     assert "Say it again." in result.transcript[1].content
     assert git(repo, "status", "--porcelain") == ""
-    chain = [row["task_id"] for row in ledger.integration_chain(run_id)]
+    chain = [row.task_id for row in ledger.integration_chain(run_id)]
     assert chain == ["b", "a"]  # the manager's proposed order
     calls = ledger.model_calls(run_id)
     assert {c.role for c in calls} == {"worker", "reviewer", "manager"}

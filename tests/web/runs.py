@@ -108,7 +108,7 @@ def finished_demo_run(directory: Path, env: dict[str, str] | None = None) -> Run
     ledger = Ledger.existing(repo)
     try:
         run_id = ledger.resolve_run(None)
-        assert ledger.run(run_id)["state"] == "awaiting_approval"
+        assert ledger.run(run_id).state == "awaiting_approval"
     finally:
         ledger.close()
     return Run(repo, run_id)
@@ -134,7 +134,7 @@ def enrich(run: Run) -> None:
         ledger.event(run.run_id, "manager_summary", summary)
         manager_call = ModelCall(role="manager", model="big", cost_usd=0.02)
         ledger.record_calls(run.run_id, [manager_call])
-        attempt = ledger.attempts(run.run_id, "t1")[-1]["id"]
+        attempt = ledger.attempts(run.run_id, "t1")[-1].id
         _model_result(ledger, run.run_id, attempt)
         _hunk_review(ledger, run.run_id, attempt)
     finally:

@@ -22,10 +22,7 @@ def decide(
 def approvals(run: Run) -> list[tuple[str | None, str, str, str]]:
     ledger = run.ledger()
     try:
-        return [
-            (a["task_id"], a["decision"], a["who"], a["comment"])
-            for a in ledger.approvals(run.run_id)
-        ]
+        return [(a.task_id, a.decision, a.who, a.comment) for a in ledger.approvals(run.run_id)]
     finally:
         ledger.close()
 
@@ -79,7 +76,7 @@ def test_sending_back_queues_another_attempt_and_says_how_to_resume(
     assert "Resume in the background" in page
     ledger = run.ledger()
     try:
-        assert ledger.run(run.run_id)["state"] == "running"
+        assert ledger.run(run.run_id).state == "running"
         feedback = [v.feedback for _, v in ledger.verdicts(run.run_id, "t3")]
         assert feedback[-1] == "also update the docstring"
     finally:

@@ -103,9 +103,9 @@ def test_reject_one_approve_the_rest_and_merge_in_the_browser(
         review_in_browser(page, run, served.url, tmp_path)
     ledger = run.ledger()
     try:
-        assert ledger.run(run.run_id)["state"] == "merged"
-        decisions = {(a["task_id"], a["decision"], a["who"]) for a in ledger.approvals(run.run_id)}
-        comments = {a["task_id"]: a["comment"] for a in ledger.approvals(run.run_id)}
+        assert ledger.run(run.run_id).state == "merged"
+        decisions = {(a.task_id, a.decision, a.who) for a in ledger.approvals(run.run_id)}
+        comments = {a.task_id: a.comment for a in ledger.approvals(run.run_id)}
         merged = {t for t, s in ledger.task_states(run.run_id).items() if s == "merged"}
     finally:
         ledger.close()

@@ -32,7 +32,7 @@ print(post.status_code)
 def _approvers(run: Run) -> set[str]:
     ledger = run.ledger()
     try:
-        return {a["who"] for a in ledger.approvals(run.run_id)}
+        return {a.who for a in ledger.approvals(run.run_id)}
     finally:
         ledger.close()
 

@@ -68,7 +68,7 @@ def open_run(repo: Path, run_id: str | None) -> tuple[Path, Ledger, str, Config]
 def run_config(ledger: Ledger, run_id: str) -> Config:
     from crewchief.config import Config
 
-    return Config.model_validate_json(ledger.run(run_id)["config_json"])
+    return Config.model_validate_json(ledger.run(run_id).config_json)
 
 
 def emit(data: Any, as_json: bool, show: Callable[[], None]) -> None:

@@ -48,7 +48,7 @@ def status(
     root = repo_root(repo)
     ledger = Ledger.existing(root)
     if all_runs:
-        summaries = [views.run_summary(ledger, r["id"]) for r in ledger.runs()]
+        summaries = [views.run_summary(ledger, r.id) for r in ledger.runs()]
         dumped = [s.model_dump(mode="json") for s in summaries]
         emit(dumped, as_json, lambda: _print_runs_table(summaries))
         return

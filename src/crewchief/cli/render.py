@@ -188,7 +188,7 @@ class LiveTasks:
         if self._ledger is None:
             self._ledger = Ledger(self.db_path)
         rows = views.task_rows(self._ledger, self.run_id)
-        state = self._ledger.run(self.run_id)["state"]
+        state = self._ledger.run(self.run_id).state
         head = Text(f"run {self.run_id}: {state}  ({time.monotonic() - self._t0:.1f}s)")
         return Group(head, task_table(rows))
 

@@ -42,7 +42,7 @@ class ExternalReviewer:
     def review(self, task: Task, result: WorkerResult, checks: Sequence[CheckResult]) -> Verdict:
         """The rules' verdict when the gate failed; else the host's, waited for (the driver
         uses ``request`` and ``watch`` instead, so that other work goes on meanwhile)."""
-        attempt = self.ledger.attempts(self.run_id, task.id)[-1]["id"]
+        attempt = self.ledger.attempts(self.run_id, task.id)[-1].id
         ruled = self.request(task, result, checks, attempt)
         if ruled is not None:
             return ruled

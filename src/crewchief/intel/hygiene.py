@@ -132,7 +132,7 @@ def proposed_keys(ledger: LedgerReader) -> set[str]:
     keys: set[str] = set()
     for run in ledger.runs():
         try:
-            plan = ledger.plan(run["id"])
+            plan = ledger.plan(run.id)
         except UserError:
             continue
         keys |= {str(t.spec["hygiene_key"]) for t in plan.tasks if "hygiene_key" in t.spec}

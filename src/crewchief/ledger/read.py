@@ -10,6 +10,7 @@ import sqlite3
 from typing import Any
 
 from crewchief.errors import UserError
+from crewchief.ledger.rows import ApprovalRow, AttemptRow, IntegrationRow, RunRow, StoredCheck
 from crewchief.lifecycle import TaskState
 from crewchief.records import ChangeRequest, Event, ModelCall, Plan, Verdict, WorkerResult
 
@@ -27,13 +28,13 @@ class LedgerReader:
 
     db: sqlite3.Connection
 
-    def _run_row(self, db: sqlite3.Connection, run_id: str) -> sqlite3.Row:
+    def _run_row(self, db: sqlite3.Connection, run_id: str) -> RunRow:
         row = db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
         if row is None:
             raise UserError(f"no run {run_id!r} in this repository (see `crewchief status`)")
-        return row  # type: ignore[no-any-return]
+        return RunRow.of(row)
 
-    def run(self, run_id: str) -> sqlite3.Row:
+    def run(self, run_id: str) -> RunRow:
         return self._run_row(self.db, run_id)
 
     def resolve_run(self, run_id: str | None) -> str:
@@ -49,11 +50,11 @@ class LedgerReader:
             raise UserError(f"run {run_id!r} {what} (see `crewchief status`)")
         return str(rows[0][0])
 
-    def runs(self) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM runs ORDER BY created_at").fetchall()
+    def runs(self) -> list[RunRow]:
+        return [RunRow.of(r) for r in self.db.execute("SELECT * FROM runs ORDER BY created_at")]
 
     def request(self, run_id: str) -> ChangeRequest:
-        return ChangeRequest.model_validate_json(self.run(run_id)["request_json"])
+        return ChangeRequest.model_validate_json(self.run(run_id).request_json)
 
     def plan(self, run_id: str) -> Plan:
         row = self.db.execute(
@@ -69,12 +70,13 @@ class LedgerReader:
         )
         return {r["task_id"]: TaskState(r["state"]) for r in rows}
 
-    def attempts(self, run_id: str, task_id: str | None = None) -> list[sqlite3.Row]:
+    def attempts(self, run_id: str, task_id: str | None = None) -> list[AttemptRow]:
         sql = "SELECT * FROM attempts WHERE run_id=?"
         args: tuple[Any, ...] = (run_id,)
         if task_id is not None:
             sql, args = sql + " AND task_id=?", (run_id, task_id)
-        return self.db.execute(sql + " ORDER BY started_at, number", args).fetchall()
+        rows = self.db.execute(sql + " ORDER BY started_at, number", args)
+        return [AttemptRow.of(r) for r in rows]
 
     def result(self, attempt_id: str) -> WorkerResult | None:
         """The stored result of a finished attempt with its patch, or None if it never finished."""
@@ -92,14 +94,14 @@ class LedgerReader:
         row = self.db.execute("SELECT body FROM patches WHERE digest=?", (digest,)).fetchone()
         return bytes(row[0]) if row else b""
 
-    def checks(self, run_id: str, attempt_id: str | None = None) -> list[sqlite3.Row]:
+    def checks(self, run_id: str, attempt_id: str | None = None) -> list[StoredCheck]:
         if attempt_id is None:
-            return self.db.execute(
-                "SELECT * FROM checks WHERE run_id=? ORDER BY id", (run_id,)
-            ).fetchall()
-        return self.db.execute(
-            "SELECT * FROM checks WHERE attempt_id=? ORDER BY id", (attempt_id,)
-        ).fetchall()
+            rows = self.db.execute("SELECT * FROM checks WHERE run_id=? ORDER BY id", (run_id,))
+        else:
+            rows = self.db.execute(
+                "SELECT * FROM checks WHERE attempt_id=? ORDER BY id", (attempt_id,)
+            )
+        return [StoredCheck.of(r) for r in rows]
 
     def verdicts(self, run_id: str, task_id: str | None = None) -> list[tuple[str, Verdict]]:
         rows = self.db.execute("SELECT * FROM verdicts WHERE run_id=? ORDER BY id", (run_id,))
@@ -109,13 +111,14 @@ class LedgerReader:
             if task_id is None or r["task_id"] == task_id
         ]
 
-    def integration_chain(self, run_id: str) -> list[sqlite3.Row]:
-        """The newest integration build: (task_id, attempt_id, commit_id) in merge order."""
-        return self.db.execute(
+    def integration_chain(self, run_id: str) -> list[IntegrationRow]:
+        """The newest integration build, in merge order."""
+        rows = self.db.execute(
             "SELECT * FROM integrations WHERE run_id=? AND build=(SELECT MAX(build) FROM "
             "integrations WHERE run_id=?) ORDER BY position",
             (run_id, run_id),
-        ).fetchall()
+        )
+        return [IntegrationRow.of(r) for r in rows]
 
     def next_build(self, run_id: str) -> int:
         row = self.db.execute(
@@ -123,10 +126,9 @@ class LedgerReader:
         ).fetchone()
         return int(row[0]) + 1
 
-    def approvals(self, run_id: str) -> list[sqlite3.Row]:
-        return self.db.execute(
-            "SELECT * FROM approvals WHERE run_id=? ORDER BY id", (run_id,)
-        ).fetchall()
+    def approvals(self, run_id: str) -> list[ApprovalRow]:
+        rows = self.db.execute("SELECT * FROM approvals WHERE run_id=? ORDER BY id", (run_id,))
+        return [ApprovalRow.of(r) for r in rows]
 
     def event_records(self, run_id: str) -> list[Event]:
         """The run's events as typed records, in order."""

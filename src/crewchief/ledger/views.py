@@ -18,6 +18,7 @@ from crewchief.errors import UserError
 from crewchief.ledger import cost
 from crewchief.ledger.cost import CostSummary
 from crewchief.ledger.provenance import trailers as commit_trailers
+from crewchief.ledger.rows import StoredCheck
 from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState, TaskState
 from crewchief.merge.groups import group_of
@@ -69,17 +70,15 @@ def run_summary(ledger: Ledger, run_id: str) -> RunSummary:
     return RunSummary(
         run=run_id,
         goal=describe_request(ledger.request(run_id)),
-        state=_live_state(ledger, run_id, run["state"]),
-        target=run["target_branch"],
-        base=run["base_commit"],
-        integration=run["integration_commit"],
+        state=_live_state(ledger, run_id, run.state),
+        target=run.target_branch,
+        base=run.base_commit,
+        integration=run.integration_commit,
         suite_passed=_suite_passed(ledger, run_id),
         tasks=counts,
-        started=run["created_at"],
-        updated=events[-1]["at"] if events else run["created_at"],
-        approved_by=sorted(
-            {a["who"] for a in ledger.approvals(run_id) if a["decision"] == "approve"}
-        ),
+        started=run.created_at,
+        updated=events[-1]["at"] if events else run.created_at,
+        approved_by=sorted({a.who for a in ledger.approvals(run_id) if a.decision == "approve"}),
     )
 
 
@@ -106,8 +105,8 @@ def _suite_passed(ledger: Ledger, run_id: str) -> bool | None:
     """The suite's result on the commit on the gate (the run's integration commit), or None
     when the suite never ran on that commit."""
     run = ledger.run(run_id)
-    if run["suite_passed"] is not None:
-        return bool(run["suite_passed"])
+    if run.suite_passed is not None:
+        return bool(run.suite_passed)
     found = suite_result(ledger, run_id)
     return None if found is None else found.passed
 
@@ -206,8 +205,8 @@ def task_rows(ledger: Ledger, run_id: str) -> list[TaskRow]:
     for task in plan.tasks:
         attempts = ledger.attempts(run_id, task.id)
         last = attempts[-1] if attempts else None
-        checks = ledger.checks(run_id, last["id"]) if last else []
-        verdict = next((v for a, v in reversed(verdicts) if last and a == last["id"]), None)
+        checks = ledger.checks(run_id, last.id) if last else []
+        verdict = next((v for a, v in reversed(verdicts) if last and a == last.id), None)
         rows.append(
             TaskRow(
                 task=task.id,
@@ -221,16 +220,16 @@ def task_rows(ledger: Ledger, run_id: str) -> list[TaskRow]:
                 backend=task.backend,
                 checks=[
                     CheckRow(
-                        name=c["name"],
-                        kind=c["kind"],
-                        passed=bool(c["passed"]),
-                        duration_s=round(c["duration_s"], 3),
+                        name=c.name,
+                        kind=c.kind,
+                        passed=bool(c.passed),
+                        duration_s=round(c.duration_s, 3),
                     )
                     for c in checks
                 ],
                 verdict=verdict.decision if verdict else None,
                 reasons=list(verdict.reasons) if verdict else [],
-                seconds=_elapsed(last["started_at"], last["ended_at"]) if last else None,
+                seconds=_elapsed(last.started_at, last.ended_at) if last else None,
                 reason=why.get(task.id, ""),
             )
         )
@@ -254,7 +253,7 @@ class MergeLink(View):
 def merge_order(ledger: Ledger, run_id: str) -> list[MergeLink]:
     """The newest integration build: each task's commit, in the order they were merged."""
     return [
-        MergeLink(task=r["task_id"], attempt=r["attempt_id"], commit=r["commit_id"])
+        MergeLink(task=r.task_id, attempt=r.attempt_id, commit=r.commit_id)
         for r in ledger.integration_chain(run_id)
     ]
 
@@ -366,14 +365,14 @@ def decisions(ledger: Ledger, run_id: str, task_id: str | None = None) -> list[P
     """People's approvals and rejections (of tasks, or of the run when ``task`` is None)."""
     return [
         PersonDecision(
-            task=r["task_id"],
-            decision=r["decision"],
-            who=r["who"],
-            comment=r["comment"],
-            at=r["at"],
+            task=r.task_id,
+            decision=r.decision,
+            who=r.who,
+            comment=r.comment,
+            at=r.at,
         )
         for r in ledger.approvals(run_id)
-        if task_id is None or r["task_id"] == task_id
+        if task_id is None or r.task_id == task_id
     ]
 
 
@@ -483,18 +482,18 @@ class SuiteResult(View):
 
 def suite_result(ledger: Ledger, run_id: str) -> SuiteResult | None:
     """The full suite's newest result on the run's current integration commit, with output."""
-    commit = ledger.run(run_id)["integration_commit"]
-    rows = [r for r in ledger.checks(run_id) if r["kind"] == "suite" and r["commit_id"] == commit]
+    commit = ledger.run(run_id).integration_commit
+    rows = [r for r in ledger.checks(run_id) if r.kind == "suite" and r.commit_id == commit]
     if commit is None or not rows:
         return None
     r = rows[-1]
     return SuiteResult(
         commit=commit,
-        name=r["name"],
-        passed=bool(r["passed"]),
-        output=r["output"],
-        duration_s=round(r["duration_s"], 3),
-        at=r["at"],
+        name=r.name,
+        passed=bool(r.passed),
+        output=r.output,
+        duration_s=round(r.duration_s, 3),
+        at=r.at,
     )
 
 
@@ -515,22 +514,22 @@ class ProvenanceRow(View):
 def provenance(repo: Path, ledger: Ledger, run_id: str) -> list[ProvenanceRow]:
     """Each integration commit with its provenance trailers as git has them; where git cannot
     read the commit, the ledger's record of it (``source`` says which)."""
-    backends = {a["id"]: a["backend"] for a in ledger.attempts(run_id)}
+    backends = {a.id: a.backend for a in ledger.attempts(run_id)}
     plan = ledger.plan(run_id)
     out: list[ProvenanceRow] = []
     for link in ledger.integration_chain(run_id):
-        trailers = _trailers(repo, link["commit_id"])
-        task_id = link["task_id"]
+        trailers = _trailers(repo, link.commit_id)
+        task_id = link.task_id
         fallback = {
             "task": task_id,
-            "attempt": link["attempt_id"],
-            "worker": backends.get(link["attempt_id"], "?"),
+            "attempt": link.attempt_id,
+            "worker": backends.get(link.attempt_id, "?"),
             "instruction": "sha256:" + plan.task(task_id).instruction_digest(),
         }
         out.append(
             ProvenanceRow(
-                commit=link["commit_id"],
-                position=link["position"],
+                commit=link.commit_id,
+                position=link.position,
                 **(trailers if trailers else fallback),
                 source="git" if trailers else "ledger",
             )
@@ -554,36 +553,36 @@ def task_attempts(ledger: Ledger, run_id: str, task_id: str) -> list[dict[str, A
     calls = ledger.model_calls(run_id)
     out = []
     for a in ledger.attempts(run_id, task_id):
-        spend = cost.summarise(c for c in calls if c.attempt_id == a["id"])
-        result = WorkerResult.model_validate_json(a["result_json"]) if a["result_json"] else None
+        spend = cost.summarise(c for c in calls if c.attempt_id == a.id)
+        result = WorkerResult.model_validate_json(a.result_json) if a.result_json else None
         out.append(
             {
-                "id": a["id"],
-                "number": a["number"],
-                "backend": a["backend"],
-                "base": a["base_commit"],
-                "extra_instruction": a["extra_instruction"],
-                "started": a["started_at"],
-                "ended": a["ended_at"],
-                "status": a["status"],
-                "accepted": a["id"] == accepted,
+                "id": a.id,
+                "number": a.number,
+                "backend": a.backend,
+                "base": a.base_commit,
+                "extra_instruction": a.extra_instruction,
+                "started": a.started_at,
+                "ended": a.ended_at,
+                "status": a.status,
+                "accepted": a.id == accepted,
                 "result": result.model_dump(mode="json", exclude={"patch"}) if result else None,
                 "cost": result_cost(result) if result else None,
                 "spend": spend.text,
-                "checks": [_check_row(c) for c in ledger.checks(run_id, a["id"])],
-                "verdicts": [v.model_dump(mode="json") for at, v in verdicts if at == a["id"]],
+                "checks": [_check_row(c) for c in ledger.checks(run_id, a.id)],
+                "verdicts": [v.model_dump(mode="json") for at, v in verdicts if at == a.id],
             }
         )
     return out
 
 
-def _check_row(c: Any) -> dict[str, Any]:
+def _check_row(c: StoredCheck) -> dict[str, Any]:
     return {
-        "name": c["name"],
-        "kind": c["kind"],
-        "passed": bool(c["passed"]),
-        "output": c["output"],
-        "duration_s": round(c["duration_s"], 3),
+        "name": c.name,
+        "kind": c.kind,
+        "passed": bool(c.passed),
+        "output": c.output,
+        "duration_s": round(c.duration_s, 3),
     }
 
 
@@ -606,8 +605,8 @@ def live_state(ledger: Ledger, run_id: str) -> LiveState:
     events = ledger.events(run_id)
     return LiveState(
         run=run_id,
-        state=_live_state(ledger, run_id, run["state"]),
-        suite_passed=None if run["suite_passed"] is None else bool(run["suite_passed"]),
+        state=_live_state(ledger, run_id, run.state),
+        suite_passed=None if run.suite_passed is None else bool(run.suite_passed),
         tasks=dict(states),
         awaiting=[t for t, s in states.items() if s == TaskState.VERIFIED],
         seq=events[-1]["seq"] if events else 0,
@@ -618,7 +617,7 @@ def review_patch(ledger: Ledger, run_id: str, task_id: str) -> dict[str, Any]:
     """The patch a reviewer should read: the accepted attempt's, else the newest attempt's that
     produced one (marked not accepted), else none."""
     accepted = ledger.accepted_attempt(run_id, task_id)
-    candidates = [accepted] if accepted else [a["id"] for a in ledger.attempts(run_id, task_id)]
+    candidates = [accepted] if accepted else [a.id for a in ledger.attempts(run_id, task_id)]
     for attempt_id in reversed(candidates):
         result = ledger.result(attempt_id)
         if result is not None and result.patch:

@@ -31,7 +31,7 @@ def export(
     """Create ``branch`` at the run's integration commit (a branch that exists already must
     point there) and push it to ``remote``. UserError before anything changes."""
     run = ledger.run(run_id)
-    tip, base = run["integration_commit"], run["base_commit"]
+    tip, base = run.integration_commit, run.base_commit
     if tip is None:
         raise UserError(f"run {run_id} has no integration commit yet: nothing to export")
     if git.run(["check-ref-format", "--branch", branch], repo, check=False).returncode != 0:

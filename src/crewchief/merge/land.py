@@ -39,7 +39,7 @@ def decide(
 
 def _fail_if_nothing_left(ledger: Ledger, run_id: str) -> None:
     """A run at the gate whose every task was rejected ends: nothing can ever merge."""
-    if RunState(ledger.run(run_id)["state"]) != RunState.AWAITING_APPROVAL:
+    if RunState(ledger.run(run_id).state) != RunState.AWAITING_APPROVAL:
         return
     if any(s in (S.VERIFIED, S.APPROVED) for s in ledger.task_states(run_id).values()):
         return
@@ -84,7 +84,7 @@ class Landing:
 
 def check_mergeable(ledger: Ledger, run_id: str) -> set[str]:
     """The approved task ids, if the run may merge once they are integrated; else UserError."""
-    state = RunState(ledger.run(run_id)["state"])
+    state = RunState(ledger.run(run_id).state)
     if state != RunState.AWAITING_APPROVAL:
         raise UserError(f"run {run_id} is {state}, not awaiting approval")
     states = ledger.task_states(run_id)
@@ -106,7 +106,8 @@ def merge_run(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) ->
     earlier is settled first (``reconcile``)."""
     if reconcile(repo, ledger, run_id) == "merged":
         run = ledger.run(run_id)
-        target, base, tip = run["target_branch"], run["base_commit"], run["integration_commit"]
+        target, base, tip = run.target_branch, run.base_commit, run.integration_commit
+        assert tip is not None  # a merge was recorded: it had an integration commit
         return Landing(target, base, tip, "recorded: it had landed before an interruption")
     approved = check_mergeable(ledger, run_id)
     if not _is_tested_build(ledger, run_id, approved):
@@ -128,7 +129,7 @@ def merge_run(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) ->
 def _is_tested_build(ledger: Ledger, run_id: str, approved: set[str]) -> bool:
     """Whether the run's integration commit is exactly the approved tasks not landed yet (by
     ``merge --ready``), with a green suite."""
-    return _unlanded(ledger, run_id) == approved and bool(ledger.run(run_id)["suite_passed"])
+    return _unlanded(ledger, run_id) == approved and bool(ledger.run(run_id).suite_passed)
 
 
 def _last_reason(ledger: Ledger, run_id: str) -> str:
@@ -139,7 +140,7 @@ def _last_reason(ledger: Ledger, run_id: str) -> str:
 
 def _next_command(ledger: Ledger, run_id: str) -> str:
     """The one command that moves a run that could not merge forward."""
-    state = RunState(ledger.run(run_id)["state"])
+    state = RunState(ledger.run(run_id).state)
     if state == RunState.INTERRUPTED:
         return f"fix the cause, then crewchief resume {run_id}"
     if any(s == S.VERIFIED for s in ledger.task_states(run_id).values()):
@@ -155,7 +156,7 @@ def send_back(ledger: Ledger, run_id: str, task_id: str, who: str, comment: str)
         raise UserError("sending a task back needs a comment: it becomes the next instruction")
     if ledger.task_states(run_id).get(task_id) == S.REJECTED:
         # Refused by the gate (a secret, a deceptive path, …): nothing to decide, only to redo.
-        if RunState(ledger.run(run_id)["state"]) in (RunState.MERGED, RunState.CANCELLED):
+        if RunState(ledger.run(run_id).state) in (RunState.MERGED, RunState.CANCELLED):
             raise UserError(f"run {run_id} is over; start a new run for task {task_id}")
         ledger.record_approval(run_id, task_id, "reject", who, comment)
     else:
@@ -164,7 +165,7 @@ def send_back(ledger: Ledger, run_id: str, task_id: str, who: str, comment: str)
     verdict = Verdict(
         decision="revise", reviewer=f"person:{who}", reasons=("sent back",), feedback=comment
     )
-    ledger.record_verdict(run_id, task_id, attempts[-1]["id"], verdict)
+    ledger.record_verdict(run_id, task_id, attempts[-1].id, verdict)
     ledger.set_task_state(run_id, task_id, S.READY, reason="sent back by a person", who=who)
     ledger.set_run_state(run_id, RunState.RUNNING, reason=f"{task_id} sent back")
 
@@ -172,12 +173,13 @@ def send_back(ledger: Ledger, run_id: str, task_id: str, who: str, comment: str)
 def land(repo: Path, ledger: Ledger, run_id: str, who: str) -> Landing:
     """Move the target branch from the run's base to its green, approved integration commit."""
     run = ledger.run(run_id)
-    tip, target = run["integration_commit"], run["target_branch"]
+    tip, target = run.integration_commit, run.target_branch
     base = landed_commit(ledger, run_id)  # the run's base, or where merge --ready left it
     approved = {t for t, s in ledger.task_states(run_id).items() if s == S.APPROVED}
     if (
-        _unlanded(ledger, run_id) != approved
-        or not run["suite_passed"]
+        tip is None
+        or _unlanded(ledger, run_id) != approved
+        or not run.suite_passed
         or not _descends(repo, tip, base)
     ):
         raise RunError(
@@ -218,7 +220,7 @@ def _record_merged(
 def open_intent(ledger: Ledger, run_id: str) -> tuple[dict[str, str], list[str] | None] | None:
     """The run's last merge intent if it was never settled (recorded as merged, landed or
     void): (target, commits and who; the tasks of a ``merge --ready`` prefix, else None)."""
-    if RunState(ledger.run(run_id)["state"]) == RunState.MERGED:
+    if RunState(ledger.run(run_id).state) == RunState.MERGED:
         return None
     intents = [e.data for e in ledger.event_records(run_id) if e.kind == "merge_intent"]
     if not intents or intents[-1].get("state") != "intended":
@@ -240,9 +242,11 @@ def reconcile(repo: Path, ledger: Ledger, run_id: str) -> str | None:
     if prefix is not None:
         return _reconcile_prefix(repo, ledger, run_id, intent, prefix)
     run = ledger.run(run_id)  # the commits from the run itself, not from the event's text
-    current = git.rev_parse(repo, f"refs/heads/{run['target_branch']}")
-    tip = run["integration_commit"]
-    landed = current == tip or (current is not None and _contains(repo, current, tip))
+    current = git.rev_parse(repo, f"refs/heads/{run.target_branch}")
+    tip = run.integration_commit
+    landed = tip is not None and (
+        current == tip or (current is not None and _contains(repo, current, tip))
+    )
     if not landed:
         ledger.event(run_id, "merge_intent", {**intent, "state": "void"})
         return "void"
@@ -256,7 +260,7 @@ def _reconcile_prefix(
 ) -> str:
     """Settle an interrupted ``merge --ready``: "merged" when the target branch holds the
     prefix's commit (taken from the run's own integration build, not the event's text)."""
-    built = {str(r["task_id"]): str(r["commit_id"]) for r in ledger.integration_chain(run_id)}
+    built = {str(r.task_id): str(r.commit_id) for r in ledger.integration_chain(run_id)}
     tip = built.get(tasks[-1]) if tasks else None
     current = git.rev_parse(repo, f"refs/heads/{intent['target']}")
     landed = (
@@ -275,9 +279,7 @@ def _reconcile_prefix(
 def _unlanded(ledger: Ledger, run_id: str) -> set[str]:
     """The tasks of the newest integration build that have not landed yet."""
     states = ledger.task_states(run_id)
-    return {
-        r["task_id"] for r in ledger.integration_chain(run_id) if states[r["task_id"]] != S.MERGED
-    }
+    return {r.task_id for r in ledger.integration_chain(run_id) if states[r.task_id] != S.MERGED}
 
 
 def _descends(repo: Path, commit: str, ancestor: str) -> bool:
@@ -294,24 +296,24 @@ def merge_ready(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) 
     last left it, and they are merged. The rest of the run goes on on top of it. UserError
     saying what stands in the way when nothing is ready; never waits, never loops.
     """
-    state = RunState(ledger.run(run_id)["state"])
+    state = RunState(ledger.run(run_id).state)
     if state in (RunState.MERGED, RunState.CANCELLED, RunState.FAILED):
         raise UserError(f"run {run_id} is {state}: nothing to land")
     links, why = _ready_prefix(ledger, run_id, cfg)
     if not links:
         raise UserError(f"nothing in run {run_id} is ready to land: {why}")
     run, old, tip = ledger.run(run_id), landed_commit(ledger, run_id), links[-1][1]
-    ref = f"refs/heads/{run['target_branch']}"
+    ref = f"refs/heads/{run.target_branch}"
     if git.rev_parse(repo, ref) != old or not _descends(repo, tip, old):
         raise RunError(
-            f"{run['target_branch']} is not where run {run_id} left it ({old[:12]}); "
+            f"{run.target_branch} is not where run {run_id} left it ({old[:12]}); "
             "nothing was changed"
         )
     for task_id, _ in links:
         if ledger.task_states(run_id)[task_id] == S.VERIFIED:
             decide(ledger, run_id, task_id, True, who, "approved with merge --ready")
     # As for a whole merge, the intent is recorded before the branch moves (``reconcile``).
-    target = str(run["target_branch"])
+    target = str(run.target_branch)
     intent = {"target": target, "from_commit": old, "to_commit": tip, "who": who}
     tasks: list[JsonValue] = [t for t, _ in links]
     ledger.event(run_id, "merge_intent", {**intent, "tasks": tasks, "state": "intended"})
@@ -339,7 +341,7 @@ def _record_landed(ledger: Ledger, run_id: str, tasks: list[str], intent: dict[s
     }
     ledger.event(run_id, "landed", landed)
     ledger.event(run_id, "merge_intent", {**intent, "tasks": landed["tasks"], "state": "landed"})
-    at_gate = RunState(ledger.run(run_id)["state"]) == RunState.AWAITING_APPROVAL
+    at_gate = RunState(ledger.run(run_id).state) == RunState.AWAITING_APPROVAL
     if at_gate and not _unlanded(ledger, run_id):
         ledger.set_run_state(run_id, RunState.MERGED, **intent)
 
@@ -347,11 +349,11 @@ def _record_landed(ledger: Ledger, run_id: str, tasks: list[str], intent: dict[s
 def _ready_prefix(ledger: Ledger, run_id: str, cfg: Config) -> tuple[list[tuple[str, str]], str]:
     """(task, commit) of the landable prefix, or [] and what stands in the way."""
     states = ledger.task_states(run_id)
-    green = {r["commit_id"] for r in ledger.checks(run_id) if r["kind"] == "suite" and r["passed"]}
+    green = {r.commit_id for r in ledger.checks(run_id) if r.kind == "suite" and r.passed}
     todo = [
-        (str(r["task_id"]), str(r["commit_id"]))
+        (str(r.task_id), str(r.commit_id))
         for r in ledger.integration_chain(run_id)
-        if states[r["task_id"]] != S.MERGED
+        if states[r.task_id] != S.MERGED
     ]
     why, ok = "no integrated work has passed the full suite yet", 0
     for i, (task_id, _) in enumerate(todo):

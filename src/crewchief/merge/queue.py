@@ -347,14 +347,12 @@ def landed_commit(ledger: Ledger, run_id: str) -> str:
     landed = [e for e in ledger.event_records(run_id) if e.kind == "landed"]
     if landed:
         return str(landed[-1].data["to"])
-    return str(ledger.run(run_id)["base_commit"])
+    return str(ledger.run(run_id).base_commit)
 
 
 def suite_known(ledger: Ledger, run_id: str, commit: str) -> bool | None:
     """The suite's recorded verdict on ``commit``, None if it never ran there."""
     verdicts = [
-        bool(r["passed"])
-        for r in ledger.checks(run_id)
-        if r["kind"] == "suite" and r["commit_id"] == commit
+        bool(r.passed) for r in ledger.checks(run_id) if r.kind == "suite" and r.commit_id == commit
     ]
     return verdicts[-1] if verdicts else None

@@ -108,13 +108,13 @@ class SuiteRunner:
     def cached(self, run_id: str, commit: str) -> CheckResult | None:
         """The recorded suite result of ``commit`` in this run, if any."""
         for row in self.ledger.checks(run_id):
-            if row["kind"] == "suite" and row["commit_id"] == commit:
+            if row.kind == "suite" and row.commit_id == commit:
                 return CheckResult(
-                    name=row["name"],
+                    name=row.name,
                     kind="suite",
-                    passed=bool(row["passed"]),
-                    output=row["output"],
-                    duration_s=row["duration_s"],
+                    passed=bool(row.passed),
+                    output=row.output,
+                    duration_s=row.duration_s,
                 )
         return None
 

@@ -109,12 +109,12 @@ class Orchestrator:
                 raise
             finally:
                 self._close()
-        return RunState(self.ledger.run(run_id)["state"])
+        return RunState(self.ledger.run(run_id).state)
 
     # -- dispatch ------------------------------------------------------------------------------
 
     def _prepare(self, run_id: str) -> None:
-        state = RunState(self.ledger.run(run_id)["state"])
+        state = RunState(self.ledger.run(run_id).state)
         if state in RUN_CLOSED:
             raise UserError(f"run {run_id} is {state}: nothing to resume")
         plan = self.ledger.plan(run_id)
@@ -246,20 +246,20 @@ class Orchestrator:
         plan = self.ledger.plan(run_id)
         for task_id, st in self.ledger.task_states(run_id).items():
             attempts = self.ledger.attempts(run_id, task_id)
-            result = self.ledger.result(attempts[-1]["id"]) if attempts else None
+            result = self.ledger.result(attempts[-1].id) if attempts else None
             if st != S.PRODUCED or result is None or self._paused:
                 continue
             checks = [
                 CheckResult(
-                    name=c["name"],
-                    kind=c["kind"],
-                    passed=bool(c["passed"]),
-                    output=c["output"],
-                    duration_s=c["duration_s"],
+                    name=c.name,
+                    kind=c.kind,
+                    passed=bool(c.passed),
+                    output=c.output,
+                    duration_s=c.duration_s,
                 )
-                for c in self.ledger.checks(run_id, attempts[-1]["id"])
+                for c in self.ledger.checks(run_id, attempts[-1].id)
             ]
-            self._judge(run_id, plan.task(task_id), attempts[-1]["id"], result, checks)
+            self._judge(run_id, plan.task(task_id), attempts[-1].id, result, checks)
 
     def _judge(
         self,
@@ -335,7 +335,7 @@ class Orchestrator:
 
     def _attempts_used(self, run_id: str, task_id: str) -> int:
         """Finished attempts; one abandoned by an interruption does not count."""
-        return sum(1 for a in self.ledger.attempts(run_id, task_id) if a["ended_at"] is not None)
+        return sum(1 for a in self.ledger.attempts(run_id, task_id) if a.ended_at is not None)
 
     def _feedback(self, run_id: str, task_id: str) -> str | None:
         verdicts = self.ledger.verdicts(run_id, task_id)
@@ -345,7 +345,7 @@ class Orchestrator:
 
     def _base_for(self, run_id: str, plan: Plan, task: Task) -> str:
         """The run's base, plus the accepted changes of every task ``task`` depends on."""
-        base = str(self.ledger.run(run_id)["base_commit"])
+        base = str(self.ledger.run(run_id).base_commit)
         states = self.ledger.task_states(run_id)
         deps = {d for d in TaskGraph.of(plan).ancestors(task.id) if states[d] != S.NO_CHANGE}
         if not deps:
@@ -356,19 +356,19 @@ class Orchestrator:
     def _pick(self, run_id: str, plan: Plan, task_id: str) -> Pick:
         attempt_id = self.ledger.accepted_attempt(run_id, task_id)
         assert attempt_id is not None, f"task {task_id} has no accepted attempt"
-        row = next(a for a in self.ledger.attempts(run_id, task_id) if a["id"] == attempt_id)
+        row = next(a for a in self.ledger.attempts(run_id, task_id) if a.id == attempt_id)
         result = self.ledger.result(attempt_id)
         assert result is not None
         model = result.usage.model or next((c.model for c in result.calls), None)
         return Pick(
             plan.task(task_id),
             attempt_id,
-            row["base_commit"],
+            row.base_commit,
             result.patch,
-            row["backend"],
+            row.backend,
             result.rationale,
             model,
-            row["patch_tree"],
+            row.patch_tree,
         )
 
     def _verified(self, run_id: str) -> set[str]:
@@ -390,7 +390,7 @@ class Orchestrator:
             self.cfg.check_sandbox(),
             probe=self.cfg.suite_probe,
         )
-        self._trust.start(self.pool, str(self.ledger.run(run_id)["base_commit"]), owned)
+        self._trust.start(self.pool, str(self.ledger.run(run_id).base_commit), owned)
 
     def _suite_may_gate(self, run_id: str, wait: bool = True) -> bool | None:
         """Whether the suite may judge this run: the trust checks' verdict (waited for, or None
@@ -437,7 +437,7 @@ class Orchestrator:
 
     def _held(self, run_id: str) -> bool:
         """The run was held for a person while dispatching (a flaky suite in the queue)."""
-        return RunState(self.ledger.run(run_id)["state"]) == RunState.INTERRUPTED
+        return RunState(self.ledger.run(run_id).state) == RunState.INTERRUPTED
 
     def _close(self) -> None:
         if self._host_watch is not None:
@@ -675,4 +675,4 @@ class Orchestrator:
                 self._integrate_or_hold(run_id, task_ids)
             finally:
                 self._close()
-        return RunState(self.ledger.run(run_id)["state"])
+        return RunState(self.ledger.run(run_id).state)

@@ -44,7 +44,7 @@ def task_or_404(ledger: Ledger, run_id: str, task_id: str) -> str:
 
 def run_config(ledger: Ledger, run_id: str) -> Config:
     """The configuration the run was started with (as the CLI's review and merge use it)."""
-    return Config.model_validate_json(ledger.run(run_id)["config_json"])
+    return Config.model_validate_json(ledger.run(run_id).config_json)
 
 
 def runs_page(request: Request) -> Response:
@@ -52,7 +52,7 @@ def runs_page(request: Request) -> Response:
     if not site.has_ledger():
         return site.render(request, "runs.html", {"runs": []})
     with site.ledger() as ledger:
-        runs = [views.run_overview(ledger, r["id"]) for r in reversed(ledger.runs())]
+        runs = [views.run_overview(ledger, r.id) for r in reversed(ledger.runs())]
     return site.render(request, "runs.html", {"runs": runs})
 
 
@@ -137,7 +137,7 @@ def _task_context(ledger: Ledger, run_id: str, task_id: str) -> dict[str, Any]:
     ]
     return {
         "run_id": run_id,
-        "run_state": ledger.run(run_id)["state"],
+        "run_state": ledger.run(run_id).state,
         "task": next(t for t in plan["tasks"] if t["id"] == task_id),
         "task_state": str(ledger.task_states(run_id)[task_id]),
         "needs_person": land.person_reasons(ledger, run_id, task_id, run_config(ledger, run_id)),
