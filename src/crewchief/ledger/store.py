@@ -22,7 +22,6 @@ from crewchief.attempts.workspace import crewchief_dir
 from crewchief.errors import UserError
 from crewchief.gate.patchfile import PatchParseError, parse
 from crewchief.gate.secretscan import Finding, mask_patch, scan_files
-from crewchief.ledger import events
 from crewchief.ledger.migrations import apply_migrations
 from crewchief.ledger.read import LedgerReader
 from crewchief.ledger.redact import Redactor, redact_json, redact_record
@@ -114,6 +113,8 @@ class Ledger(LedgerReader):
         task_id: str | None = None,
         attempt_id: str | None = None,
     ) -> None:
+        from crewchief.ledger import events  # built on the first write: reads don't pay
+
         events.payload(kind, data)  # the data fits its kind, or nothing is written
         db.execute(
             "INSERT INTO events (run_id, task_id, attempt_id, kind, data_json, at) "

@@ -12,10 +12,8 @@ from crewchief import git
 from crewchief.config import Config
 from crewchief.errors import RunError, UserError
 from crewchief.gate.patchfile import parse, path_text
-from crewchief.gate.verify import needs_person
 from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState, TaskState
-from crewchief.merge.queue import landed_commit
 from crewchief.records import Verdict
 
 S = TaskState
@@ -54,6 +52,8 @@ def person_reasons(ledger: Ledger, run_id: str, task_id: str, cfg: Config) -> li
     attempt = ledger.accepted_attempt(run_id, task_id)
     result = ledger.result(attempt) if attempt else None
     touched = _patch_paths(result.patch) if result else []
+    from crewchief.gate.verify import needs_person  # the gate's weight: not for status
+
     return needs_person(task, touched, cfg.protected_paths)
 
 
@@ -174,6 +174,8 @@ def land(repo: Path, ledger: Ledger, run_id: str, who: str) -> Landing:
     """Move the target branch from the run's base to its green, approved integration commit."""
     run = ledger.run(run_id)
     tip, target = run.integration_commit, run.target_branch
+    from crewchief.merge.queue import landed_commit  # the queue's weight: landing only
+
     base = landed_commit(ledger, run_id)  # the run's base, or where merge --ready left it
     approved = {t for t, s in ledger.task_states(run_id).items() if s == S.APPROVED}
     if (
@@ -302,6 +304,8 @@ def merge_ready(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) 
     links, why = _ready_prefix(ledger, run_id, cfg)
     if not links:
         raise UserError(f"nothing in run {run_id} is ready to land: {why}")
+    from crewchief.merge.queue import landed_commit
+
     run, old, tip = ledger.run(run_id), landed_commit(ledger, run_id), links[-1][1]
     ref = f"refs/heads/{run.target_branch}"
     if git.rev_parse(repo, ref) != old or not _descends(repo, tip, old):
