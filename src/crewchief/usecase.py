@@ -23,7 +23,7 @@ from pydantic import JsonValue
 from crewchief.config import Config
 from crewchief.errors import UserError
 from crewchief.ledger.store import Ledger
-from crewchief.lifecycle import RunState, TaskState
+from crewchief.lifecycle import RUN_WITH_WORK, TASK_DEAD, RunState, TaskState
 from crewchief.merge import land
 from crewchief.records import ChangeRequest, Plan
 from crewchief.run.intake import checked, load_plan_file, make_plan, open_run, parse_plan, preflight
@@ -34,9 +34,7 @@ if TYPE_CHECKING:
     from crewchief.gate.verify import Reviewer
 
 #: Task states that mean a task did not make it into the run's result.
-DROPPED = frozenset({TaskState.FAILED, TaskState.REJECTED, TaskState.CONFLICTED, TaskState.BLOCKED})
-#: Run states a (background) driver may take a run up from.
-RESUMABLE = frozenset({RunState.PLANNED, RunState.RUNNING, RunState.INTERRUPTED, RunState.FAILED})
+DROPPED = TASK_DEAD - {TaskState.CANCELLED}
 
 
 @dataclass(frozen=True)
@@ -329,7 +327,7 @@ def drive_in_background(repo: Path, ledger: Ledger, run_id: str, who: str) -> in
     from crewchief.run.runlock import run_lock
 
     state = RunState(ledger.run(run_id).state)
-    if state not in RESUMABLE:
+    if state not in RUN_WITH_WORK:
         raise UserError(f"run {run_id} is {state}: there is nothing to resume")
     with run_lock(repo, run_id):
         pass  # nobody is driving it now (the child takes the lock itself)

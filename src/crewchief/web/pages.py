@@ -18,12 +18,12 @@ from crewchief.config import Config
 from crewchief.errors import UserError
 from crewchief.ledger import views
 from crewchief.ledger.store import Ledger
-from crewchief.lifecycle import RunState, TaskState
+from crewchief.lifecycle import RUN_WITH_WORK, RunState, TaskState
 from crewchief.merge import land
 from crewchief.records import HunkVerdict
 from crewchief.web import graph
 from crewchief.web.diffview import diff_view, highlight_css
-from crewchief.web.site import NOTICES, RESUMABLE, site_of
+from crewchief.web.site import NOTICES, site_of
 
 EVENTS_SHOWN = 200
 
@@ -73,7 +73,7 @@ def _gate(ledger: Ledger, run_id: str, state: str) -> dict[str, Any]:
         "approved": approved,
         "can_approve_all": state == RunState.AWAITING_APPROVAL and bool(waiting),
         "merge_blocker": merge_blocker,
-        "can_resume": state in RESUMABLE,
+        "can_resume": state in RUN_WITH_WORK,
     }
 
 

@@ -17,14 +17,10 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from crewchief.ledger.store import LEDGER_FILE, Ledger
-from crewchief.lifecycle import RUN_WITH_WORK
 from crewchief.web.security import CSRF_FIELD, Guard
 
 HERE = Path(__file__).parent
 
-#: Run states from which ``crewchief resume`` drives the run on.
-#: What the page offers to resume (lifecycle's one rule).
-RESUMABLE = RUN_WITH_WORK
 
 #: What the page says after each action (keys come back in the redirect's query string).
 NOTICES = {
