@@ -289,7 +289,9 @@ def drive(
     root: Path, ledger: Ledger, run_id: str, cfg: Config, reviewer: Reviewer | None
 ) -> RunState:
     """Drive ``run_id`` up to the human gate in this process (resuming what was done)."""
-    from crewchief.attempts.executor import make_executor  # the driver's weight: driving only
+    from crewchief.attempts.executor_choice import (
+        make_executor,  # the driver's weight: driving only
+    )
     from crewchief.run.orchestrate import Orchestrator
 
     return Orchestrator(root, ledger, cfg, make_executor(cfg), reviewer).drive(run_id)

@@ -112,7 +112,7 @@ def test_asking_for_ray_without_it_installed_is_a_user_error(tmp_path: Path) -> 
         "import sys; sys.modules['ray'] = None\n"  # makes `import ray` fail as if not installed
         "from crewchief.config import Config\n"
         "from crewchief.errors import UserError\n"
-        "from crewchief.attempts.executor import make_executor\n"
+        "from crewchief.attempts.executor_choice import make_executor\n"
         "try:\n"
         "    make_executor(Config(executor='ray'))\n"
         "except UserError as e:\n"

@@ -12,8 +12,6 @@ from typing import Protocol, TypeVar
 
 from crewchief.attempts import procs
 from crewchief.attempts.body import WorkerJob
-from crewchief.config import Config
-from crewchief.errors import UserError
 from crewchief.records import WorkerResult
 
 T = TypeVar("T")
@@ -64,17 +62,3 @@ class LocalExecutor:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)
-
-
-def make_executor(cfg: Config) -> Executor:
-    """The executor ``cfg`` asks for. Ray is imported only here, and only for ``executor =
-    "ray"``: a UserError says how to install it when it is missing."""
-    if cfg.executor == "local":
-        return LocalExecutor(cfg.workers)
-    try:
-        from crewchief.attempts.ray_executor import RayExecutor
-    except ModuleNotFoundError as e:
-        if e.name != "ray" and not (e.name or "").startswith("ray."):
-            raise
-        raise UserError('executor = "ray" needs Ray: pip install "crewchief[distributed]"') from e
-    return RayExecutor(cfg.workers, cfg.ray_address)

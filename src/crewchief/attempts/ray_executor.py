@@ -6,7 +6,8 @@ store once) and the job, and returns the WorkerResult with its patch
 (``crewchief.attempts.remote``). Attempts are driven by a local thread pool as with the local
 executor; each thread waits on its Ray task, then gates the patch in a pooled worktree here.
 
-Imported only when ``executor = "ray"`` (``executor.make_executor``): Ray is an optional extra.
+Imported only when ``executor = "ray"`` (``executor_choice.make_executor``): Ray is an
+optional extra.
 """
 
 from __future__ import annotations

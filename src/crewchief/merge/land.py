@@ -111,7 +111,9 @@ def merge_run(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) ->
         return Landing(target, base, tip, "recorded: it had landed before an interruption")
     approved = check_mergeable(ledger, run_id)
     if not _is_tested_build(ledger, run_id, approved):
-        from crewchief.attempts.executor import make_executor  # the driver's weight, for merge only
+        from crewchief.attempts.executor_choice import (
+            make_executor,  # the driver's weight, for merge only
+        )
         from crewchief.run.orchestrate import Orchestrator
 
         orchestrator = Orchestrator(repo, ledger, cfg, make_executor(cfg))
