@@ -328,7 +328,7 @@ def drive_in_background(repo: Path, ledger: Ledger, run_id: str, who: str) -> in
     its pid. UserError when the run has nothing to resume or another process drives it now."""
     from crewchief.run.runlock import run_lock
 
-    state = RunState(ledger.run(run_id).state)
+    state = ledger.run(run_id).state
     if state not in RUN_WITH_WORK:
         raise UserError(f"run {run_id} is {state}: there is nothing to resume")
     with run_lock(repo, run_id):
@@ -350,7 +350,7 @@ def outcome(
     refused: str | None = None,
 ) -> Outcome:
     """Where ``run_id`` stands, read from the ledger."""
-    state = RunState(ledger.run(run_id).state)
+    state = ledger.run(run_id).state
     dropped = tuple(t for t, s in ledger.task_states(run_id).items() if s in DROPPED)
     events = ledger.event_records(run_id)
     stops = [e.data for e in events if e.kind == "budget_stop"]
@@ -375,7 +375,7 @@ def finish(
     """Where a driven run ends. With ``approve`` (``--yes``), a run at the human gate has every
     task that needs no person approved and, when none is left for a person, is merged; the tasks
     left are in ``needs_person``."""
-    if approve and RunState(ledger.run(run_id).state) == RunState.AWAITING_APPROVAL:
+    if approve and ledger.run(run_id).state == RunState.AWAITING_APPROVAL:
         left = land.approve_all(ledger, run_id, cfg, who)
         if left:
             return outcome(ledger, run_id, needs_person=needing_person(ledger, run_id, cfg, left))
@@ -394,7 +394,7 @@ def merge_unattended(root: Path, ledger: Ledger, run_id: str, cfg: Config, who: 
     """What a host agent may do (``mcp_may_merge``): approve and merge a green run as ``--yes``
     would, all or nothing: while any task needs a person, nothing is approved and ``refused``
     says why. UserError unless the run awaits approval."""
-    state = RunState(ledger.run(run_id).state)
+    state = ledger.run(run_id).state
     if state != RunState.AWAITING_APPROVAL:
         raise UserError(f"run {run_id} is {state}, not awaiting approval")
     if not cfg.mcp_may_merge:

@@ -141,7 +141,7 @@ def status(host: Host, run_id: str | None, wait_s: float = 0.0) -> dict[str, Any
 def _status(host: Host, run_id: str | None) -> dict[str, Any]:
     ledger = host.ledger()
     rid = ledger.resolve_run(run_id)
-    state = RunState(ledger.run(rid).state)
+    state = ledger.run(rid).state
     return {
         **views.run_summary(ledger, rid).model_dump(mode="json"),
         "task_list": [r.model_dump(mode="json") for r in views.task_rows(ledger, rid)],

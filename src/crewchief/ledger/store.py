@@ -205,7 +205,7 @@ class Ledger(LedgerReader):
 
     def set_run_state(self, run_id: str, new: RunState, **data: JsonValue) -> None:
         with self.tx() as db:
-            old = RunState(self._run_row(db, run_id).state)
+            old = self._run_row(db, run_id).state
             if old == new:
                 return
             check_run_transition(old, new)

@@ -37,7 +37,7 @@ def decide(
 
 def _fail_if_nothing_left(ledger: Ledger, run_id: str) -> None:
     """A run at the gate whose every task was rejected ends: nothing can ever merge."""
-    if RunState(ledger.run(run_id).state) != RunState.AWAITING_APPROVAL:
+    if ledger.run(run_id).state != RunState.AWAITING_APPROVAL:
         return
     if any(s in (S.VERIFIED, S.APPROVED) for s in ledger.task_states(run_id).values()):
         return
@@ -84,7 +84,7 @@ class Landing:
 
 def check_mergeable(ledger: Ledger, run_id: str) -> set[str]:
     """The approved task ids, if the run may merge once they are integrated; else UserError."""
-    state = RunState(ledger.run(run_id).state)
+    state = ledger.run(run_id).state
     if state != RunState.AWAITING_APPROVAL:
         raise UserError(f"run {run_id} is {state}, not awaiting approval")
     states = ledger.task_states(run_id)
@@ -142,7 +142,7 @@ def _last_reason(ledger: Ledger, run_id: str) -> str:
 
 def _next_command(ledger: Ledger, run_id: str) -> str:
     """The one command that moves a run that could not merge forward."""
-    state = RunState(ledger.run(run_id).state)
+    state = ledger.run(run_id).state
     if state == RunState.INTERRUPTED:
         return f"fix the cause, then crewchief resume {run_id}"
     if any(s == S.VERIFIED for s in ledger.task_states(run_id).values()):
@@ -158,7 +158,7 @@ def send_back(ledger: Ledger, run_id: str, task_id: str, who: str, comment: str)
         raise UserError("sending a task back needs a comment: it becomes the next instruction")
     if ledger.task_states(run_id).get(task_id) == S.REJECTED:
         # Refused by the gate (a secret, a deceptive path, …): nothing to decide, only to redo.
-        if RunState(ledger.run(run_id).state) in (RunState.MERGED, RunState.CANCELLED):
+        if ledger.run(run_id).state in (RunState.MERGED, RunState.CANCELLED):
             raise UserError(f"run {run_id} is over; start a new run for task {task_id}")
         ledger.record_approval(run_id, task_id, "reject", who, comment)
     else:
@@ -224,7 +224,7 @@ def _record_merged(
 def open_intent(ledger: Ledger, run_id: str) -> tuple[dict[str, str], list[str] | None] | None:
     """The run's last merge intent if it was never settled (recorded as merged, landed or
     void): (target, commits and who; the tasks of a ``merge --ready`` prefix, else None)."""
-    if RunState(ledger.run(run_id).state) == RunState.MERGED:
+    if ledger.run(run_id).state == RunState.MERGED:
         return None
     intents = [e.data for e in ledger.event_records(run_id) if e.kind == "merge_intent"]
     if not intents or intents[-1].get("state") != "intended":
@@ -300,7 +300,7 @@ def merge_ready(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) 
     last left it, and they are merged. The rest of the run goes on on top of it. UserError
     saying what stands in the way when nothing is ready; never waits, never loops.
     """
-    state = RunState(ledger.run(run_id).state)
+    state = ledger.run(run_id).state
     if state in (RunState.MERGED, RunState.CANCELLED, RunState.FAILED):
         raise UserError(f"run {run_id} is {state}: nothing to land")
     links, why = _ready_prefix(ledger, run_id, cfg)
@@ -347,7 +347,7 @@ def _record_landed(ledger: Ledger, run_id: str, tasks: list[str], intent: dict[s
     }
     ledger.event(run_id, "landed", landed)
     ledger.event(run_id, "merge_intent", {**intent, "tasks": landed["tasks"], "state": "landed"})
-    at_gate = RunState(ledger.run(run_id).state) == RunState.AWAITING_APPROVAL
+    at_gate = ledger.run(run_id).state == RunState.AWAITING_APPROVAL
     if at_gate and not _unlanded(ledger, run_id):
         ledger.set_run_state(run_id, RunState.MERGED, **intent)
 

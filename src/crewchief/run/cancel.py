@@ -32,7 +32,7 @@ def cancel_run(repo: Path, ledger: Ledger, run_id: str, who: str) -> Cancelled:
 
     The user's branches are never touched: only ``refs/crewchief/runs/<run>`` goes.
     """
-    state = RunState(ledger.run(run_id).state)
+    state = ledger.run(run_id).state
     if state in RUN_CLOSED:
         raise UserError(f"run {run_id} is {state}: nothing to cancel")
     with run_lock(repo, run_id):

@@ -109,12 +109,12 @@ class Orchestrator:
                 raise
             finally:
                 self._close()
-        return RunState(self.ledger.run(run_id).state)
+        return self.ledger.run(run_id).state
 
     # -- dispatch ------------------------------------------------------------------------------
 
     def _prepare(self, run_id: str) -> None:
-        state = RunState(self.ledger.run(run_id).state)
+        state = self.ledger.run(run_id).state
         if state in RUN_CLOSED:
             raise UserError(f"run {run_id} is {state}: nothing to resume")
         plan = self.ledger.plan(run_id)
@@ -437,7 +437,7 @@ class Orchestrator:
 
     def _held(self, run_id: str) -> bool:
         """The run was held for a person while dispatching (a flaky suite in the queue)."""
-        return RunState(self.ledger.run(run_id).state) == RunState.INTERRUPTED
+        return self.ledger.run(run_id).state == RunState.INTERRUPTED
 
     def _close(self) -> None:
         if self._host_watch is not None:
@@ -675,4 +675,4 @@ class Orchestrator:
                 self._integrate_or_hold(run_id, task_ids)
             finally:
                 self._close()
-        return RunState(self.ledger.run(run_id).state)
+        return self.ledger.run(run_id).state
