@@ -15,12 +15,15 @@ from crewchief.cli import app
 from crewchief.cli.runs import report
 from crewchief.config import load as load_config
 from crewchief.errors import UserError
+from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState, TaskState
+from crewchief.records import ModelWork
 from crewchief.run.runlock import run_lock
 from repo_helpers import command_task, default_config, git, make_repo, write_plan
 
 A = {"id": "a", "owns": ["a.py"], "command": "echo '# a' >> a.py"}
 B = {"id": "b", "owns": ["b.py"], "command": "echo '# b' >> b.py"}
+ALPHA = {"id": "a", "owns": ["alpha/a.py"], "command": "echo '# a' >> alpha/a.py"}
 
 
 def _repo(tmp_path: Path, **fields: object) -> Path:
@@ -109,6 +112,31 @@ def test_a_merged_run_has_nothing_to_resume(tmp_path: Path) -> None:
     usecase.finish(repo, started.ledger, started.run_id, load_config(repo), "me", approve=True)
     with pytest.raises(UserError, match="nothing to resume"):
         usecase.drive_in_background(repo, started.ledger, started.run_id, "me")
+
+
+def test_a_models_planning_calls_are_recorded_and_a_given_plan_records_none(
+    project: Path,
+) -> None:
+    models = {
+        "manager_model": "scripted:llm_cli_models:manager",
+        "worker_model": "scripted:crewchief.models.scripted:appender",
+    }
+    (project / "crewchief.toml").write_text(default_config(**models))
+    git(project, "commit", "-qam", "models")
+    cfg = load_config(project)
+    planned = usecase.plan_change(project, cfg, usecase.Change(goal="Mark modules as reviewed"))
+    assert planned.recorded_run is not None  # a run of its own, holding what planning cost
+    ledger = Ledger.for_repo(project)
+    assert ledger.run(planned.recorded_run).state is RunState.PLANNED
+    calls = ledger.model_calls(planned.recorded_run)
+    assert [c.role for c in calls] == ["manager"] and len(calls) == len(planned.plan.work.calls)
+    assert "transcript" in [e.kind for e in ledger.event_records(planned.recorded_run)]
+
+    hand = {"goal": "a note", "planner": "hand", "tasks": [command_task(ALPHA)]}
+    started = usecase.start_change(project, cfg, usecase.Change(plan_json=json.dumps(hand)))
+    assert started.plan.work == ModelWork()
+    assert started.ledger.model_calls(started.run_id) == []
+    assert "transcript" not in [e.kind for e in started.ledger.event_records(started.run_id)]
 
 
 def test_run_yes_in_process_merges_and_exits_0(tmp_path: Path) -> None:

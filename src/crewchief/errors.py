@@ -26,6 +26,16 @@ class RunError(CrewchiefError):
     exit_code = 1
 
 
+class PlanningFailed(RunError):
+    """The manager gave no plan that passes the checks (no usable answer, or still invalid
+    after its corrections). ``work`` is what its calls cost all the same
+    (``records.ModelWork``), for the ledger."""
+
+    def __init__(self, message: str, work: ModelWork) -> None:
+        super().__init__(message)
+        self.work = work
+
+
 class ModelUnavailable(RunError):
     """A model call failed after the SDK's retries (or gave no usable answer): no verdict was
     given, so nothing may be judged on it; the run pauses and ``resume`` asks again. ``work``

@@ -11,7 +11,8 @@ import json
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 Risk = Literal["low", "medium", "high"]
 CheckKind = Literal[
@@ -100,25 +101,6 @@ class LandingGroup(Record):
     tasks: tuple[str, ...]
 
 
-class Plan(Record):
-    """A manager's (or a recipe's) breakdown of a ChangeRequest."""
-
-    goal: str
-    planner: str
-    tasks: tuple[Task, ...]
-    parallel_groups: tuple[tuple[str, ...], ...] = ()
-    landing_groups: tuple[LandingGroup, ...] = ()
-    files: tuple[str, ...] = ()
-    risks: tuple[str, ...] = ()
-    open_questions: tuple[str, ...] = ()
-
-    def task(self, task_id: str) -> Task:
-        for t in self.tasks:
-            if t.id == task_id:
-                return t
-        raise KeyError(task_id)
-
-
 class Usage(Record):
     """Tokens and cost of the model calls behind one result; None means the backend can't tell."""
 
@@ -196,6 +178,36 @@ class ModelWork(Record):
 
     calls: tuple[ModelCall, ...] = ()
     transcript: tuple[TranscriptEntry, ...] = ()
+
+
+class Plan(Record):
+    """A manager's (or a recipe's) breakdown of a ChangeRequest. ``work`` is the manager's
+    calls and conversation that made it (none for a recipe's plan or one given as JSON); the
+    ledger records it apart, so it is not part of the plan's JSON (nor of its schema, and a
+    plan's JSON that names it is refused: only a planner says what planning cost)."""
+
+    goal: str
+    planner: str
+    tasks: tuple[Task, ...]
+    parallel_groups: tuple[tuple[str, ...], ...] = ()
+    landing_groups: tuple[LandingGroup, ...] = ()
+    files: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()
+    open_questions: tuple[str, ...] = ()
+    work: SkipJsonSchema[ModelWork] = Field(default_factory=ModelWork, exclude=True)
+
+    @field_validator("work", mode="before")
+    @classmethod
+    def _work_not_from_json(cls, value: object, info: ValidationInfo) -> object:
+        if info.mode == "json":
+            raise ValueError("work is not part of a plan's JSON")
+        return value
+
+    def task(self, task_id: str) -> Task:
+        for t in self.tasks:
+            if t.id == task_id:
+                return t
+        raise KeyError(task_id)
 
 
 class Verdict(Record):

@@ -25,7 +25,7 @@ from crewchief.errors import UserError
 from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RUN_WITH_WORK, TASK_DEAD, RunState, TaskState
 from crewchief.merge import land
-from crewchief.records import ChangeRequest, Plan
+from crewchief.records import ChangeRequest, ModelWork, Plan
 from crewchief.run.intake import checked, load_plan_file, make_plan, open_run, parse_plan, preflight
 from crewchief.run.plan import predicted_conflicts
 
@@ -145,11 +145,11 @@ def plan_request(root: Path, request: ChangeRequest, cfg: Config) -> tuple[Plan,
     return make_plan(root, request, planner, cfg), planner
 
 
-def record_planning(ledger: Ledger, run_id: str, planner: Planner) -> None:
-    """The manager's planning calls and conversation, once the run exists to hold them."""
-    calls, transcript = getattr(planner, "calls", []), getattr(planner, "transcript", [])
-    ledger.record_calls(run_id, calls)
-    ledger.record_transcript(run_id, "manager", transcript)
+def record_planning(ledger: Ledger, run_id: str, work: ModelWork) -> None:
+    """The manager's planning calls and conversation (``Plan.work``), once the run exists to
+    hold them; nothing for a plan no model made."""
+    ledger.record_calls(run_id, work.calls)
+    ledger.record_transcript(run_id, "manager", work.transcript)
 
 
 def held_tasks(plan: Plan, cfg: Config) -> tuple[str, ...]:
@@ -161,13 +161,13 @@ def plan_change(root: Path, cfg: Config, change: Change) -> PlannedChange:
     """Plan only (``crewchief plan``): the validated plan; a model's planning calls are kept
     in a run of their own (state planned) so that their cost is not lost. Nothing runs."""
     request = change_request(change)
-    plan, planner = plan_request(root, request, cfg)
+    plan, _ = plan_request(root, request, cfg)
     recorded: str | None = None
-    if getattr(planner, "calls", None):
+    if plan.work.calls:
         ledger = Ledger.for_repo(root)
         recorded = ledger.create_run(request, "", "", cfg.model_dump_json())
         ledger.record_plan(recorded, plan)
-        record_planning(ledger, recorded, planner)
+        record_planning(ledger, recorded, plan.work)
     return PlannedChange(plan, tuple(predicted_conflicts(plan)), held_tasks(plan, cfg), recorded)
 
 
@@ -245,12 +245,11 @@ def start_run(
     elif planner is not None:
         plan = make_plan(root, request, planner, cfg)
     else:
-        plan, planner = plan_request(root, request, cfg)
+        plan, _ = plan_request(root, request, cfg)
     check_models(cfg, plan)
     sandbox_policy.require(cfg, plan)  # no sandbox, no run: refused before anything is written
     ledger, run_id = open_run(root, request, plan, cfg, target, base)
-    if planner is not None:
-        record_planning(ledger, run_id, planner)
+    record_planning(ledger, run_id, plan.work)
     reviewer = reviewer_for(cfg, plan, ledger, run_id)
     conflicts = tuple(predicted_conflicts(plan))
     return StartedRun(ledger, run_id, plan, reviewer, conflicts, held_tasks(plan, cfg), cfg)

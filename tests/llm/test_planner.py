@@ -6,15 +6,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from pydantic_ai.messages import ModelMessage, ModelRequest, UserPromptPart
 from pydantic_ai.models.function import AgentInfo
 
-from crewchief.errors import RunError
+from crewchief.errors import PlanningFailed, RunError
 from crewchief.llm import prompts
 from crewchief.llm.planner import LLMPlanner, PlanDraft, check_plan
 from crewchief.llm.spec import BACKEND, WorkerSpec, new_files, worker_spec
 from crewchief.models.scripted import Output, Reply, Text, script
-from crewchief.records import ChangeRequest
+from crewchief.records import ChangeRequest, ModelWork, Plan
 
 WORKER = WorkerSpec(model="openai:gpt-4.1-mini", max_steps=12, token_budget=50_000)
 REQUEST = ChangeRequest(goal="Give totals a currency", focus=("shop/",))
@@ -71,10 +72,21 @@ def test_plan_has_dependencies_parallel_groups_and_worker_spec(repo: Path) -> No
     assert plan.task("prices").checks == ("pytest -q",)
     assert "Cart totals live in shop/cart.py" in seen[0]  # the project summary
     assert "def price(sku: str) -> int" in seen[0]  # the symbol map of the focus area
-    assert len(p.calls) == 1 and p.calls[0].role == "manager"
-    assert p.calls[0].prompt_digest == prompts.digest(
+    calls = plan.work.calls
+    assert len(calls) == 1 and calls[0].role == "manager"
+    assert calls[0].prompt_digest == prompts.digest(
         "planner_system.j2", "planner_user.j2", "planner_fix.j2"
     )
+
+
+def test_the_plans_work_is_not_part_of_its_json(repo: Path) -> None:
+    plan = planner(Output(GOOD)).plan(REQUEST, repo)
+    assert plan.work.calls and plan.work.transcript
+    text = plan.model_dump_json()
+    assert '"work"' not in text and "prompt_digest" not in text
+    assert Plan.model_validate_json(text) == plan.model_copy(update={"work": ModelWork()})
+    with pytest.raises(ValidationError, match="work is not part of a plan's JSON"):
+        Plan.model_validate_json(text[:-1] + ',"work":{}}')
 
 
 def test_invalid_plan_goes_back_with_reasons_and_is_corrected(repo: Path) -> None:
@@ -97,7 +109,7 @@ def test_invalid_plan_goes_back_with_reasons_and_is_corrected(repo: Path) -> Non
     assert plan.task("b").depends_on == ("a",)
     assert "tasks a and b may run in parallel but both own shop/cart.py" in feedback[0]
     assert "owns shop/nope.py, which does not exist and is not in new_files" in feedback[0]
-    assert len(p.calls) == 2
+    assert len(plan.work.calls) == 2  # both conversations' calls, the correction's too
 
 
 def test_plan_still_invalid_after_corrections_is_a_clear_failure(repo: Path) -> None:
@@ -110,24 +122,27 @@ def test_plan_still_invalid_after_corrections_is_a_clear_failure(repo: Path) -> 
         }
     )
     p = planner(cycle, cycle, corrections=1)
-    with pytest.raises(RunError, match=r"still invalid after 1 corrections:\n.*dependency cycle"):
+    with pytest.raises(
+        PlanningFailed, match=r"still invalid after 1 corrections:\n.*dependency cycle"
+    ) as exc:
         p.plan(REQUEST, repo)
-    assert len(p.calls) == 2  # kept for the ledger even though planning failed
+    assert isinstance(exc.value, RunError)  # the CLI's message and exit code, as before
+    assert len(exc.value.work.calls) == 2  # kept for the ledger even though planning failed
 
 
 def test_malformed_output_is_retried_then_accepted(repo: Path) -> None:
-    p = planner(Output({"tasks": [{"id": "x"}]}), Output(GOOD))
-    assert len(p.plan(REQUEST, repo).tasks) == 3
-    assert [e.kind for e in p.transcript].count("error") == 1  # the validation error sent back
+    plan = planner(Output({"tasks": [{"id": "x"}]}), Output(GOOD)).plan(REQUEST, repo)
+    assert len(plan.tasks) == 3
+    assert [e.kind for e in plan.work.transcript].count("error") == 1  # the error sent back
 
 
 def test_malformed_output_every_time_fails_clearly(repo: Path) -> None:
     p = planner(
         Text("here is my plan: do it"), Text("still prose"), Text("prose"), output_retries=2
     )
-    with pytest.raises(RunError, match="gave no usable plan: UnexpectedModelBehavior"):
+    with pytest.raises(PlanningFailed, match="gave no usable plan: UnexpectedModelBehavior") as exc:
         p.plan(REQUEST, repo)
-    assert len(p.calls) == 3
+    assert len(exc.value.work.calls) == 3
 
 
 def check(draft: dict[str, Any], files: set[str] | None = None) -> list[str]:
@@ -174,5 +189,6 @@ def test_directory_ownership_and_unsafe_ids() -> None:
 
 def test_a_path_escaping_the_repository_is_sent_back(repo: Path) -> None:
     p = planner(Output({"tasks": [task("a", ["../etc/passwd"])]}), Output(GOOD))
-    assert len(p.plan(REQUEST, repo).tasks) == 3
-    assert any("must be repository-relative POSIX" in e.content for e in p.transcript)
+    plan = p.plan(REQUEST, repo)
+    assert len(plan.tasks) == 3
+    assert any("must be repository-relative POSIX" in e.content for e in plan.work.transcript)

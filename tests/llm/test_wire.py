@@ -78,7 +78,7 @@ def test_anthropic_messages_round_trip(repo: Path) -> None:
     assert path == "/v1/messages" and body["model"] == "claude-sonnet-4-6"
     assert "manager of a team" in str(body["system"])
     assert any(t["name"] == "final_result" for t in body["tools"])
-    call = planner.calls[0]
+    call = plan.work.calls[0]
     assert (call.model, call.input_tokens, call.output_tokens, call.cached_tokens) == (
         "anthropic:claude-sonnet-4-6",
         1000,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 
 from pydantic import BaseModel, Field, ValidationError
 
-from crewchief.errors import RunError
+from crewchief.errors import PlanningFailed
 from crewchief.llm import context, prompts
 from crewchief.llm.agentrun import resolve, run_agent
 from crewchief.llm.spec import BACKEND, WorkerSpec, task_spec
@@ -23,11 +23,10 @@ from crewchief.models.pricing import Price
 from crewchief.records import (
     ChangeRequest,
     LandingGroup,
-    ModelCall,
+    ModelWork,
     Plan,
     Risk,
     Task,
-    TranscriptEntry,
 )
 from crewchief.run.plan import predicted_conflicts, validate
 from crewchief.run.taskgraph import TaskGraph
@@ -81,8 +80,9 @@ class PlanDraft(BaseModel):
 class LLMPlanner:
     """Implements the Planner seam with a manager model.
 
-    ``calls`` and ``transcript`` hold the model calls of the last ``plan`` (also when it raised),
-    for the driver to record; ``notes`` say what context was missing (no symbol map, and why).
+    ``plan`` returns the plan with the manager's calls and conversation as its ``work`` (a
+    failure carries them on ``PlanningFailed``), for the driver to record; ``notes`` say what
+    context was missing (no symbol map, and why).
     """
 
     def __init__(
@@ -103,16 +103,15 @@ class LLMPlanner:
         self.worker, self.prices = worker, prices or {}
         self.max_tasks, self.corrections = max_tasks, corrections
         self.allowed_checks, self.output_retries = tuple(allowed_checks), output_retries
-        self.calls: list[ModelCall] = []
-        self.transcript: list[TranscriptEntry] = []
         self.notes: list[str] = []
 
     def plan(self, request: ChangeRequest, repo: Path) -> Plan:
-        """A plan that passes every mechanical check; RunError if the manager cannot produce
-        one within its corrections, or its output stays malformed."""
+        """A plan that passes every mechanical check, with the manager's work; PlanningFailed
+        (a RunError, with the work) if the manager cannot produce one within its corrections,
+        or its output stays malformed."""
         from pydantic_ai import Agent
 
-        self.calls, self.transcript, self.notes = [], [], []
+        self.notes, work = [], ModelWork()
         files = context.tracked_files(repo)
         prompt = self._prompt(request, repo, files)
         agent = Agent(
@@ -132,17 +131,21 @@ class LLMPlanner:
                 user=user,
                 history=history,
             )
-            self.calls += out.calls
-            self.transcript += out.transcript
+            work = ModelWork(
+                calls=work.calls + out.calls, transcript=work.transcript + out.transcript
+            )
             if out.output is None:
-                raise RunError(f"the manager ({self.model_label}) gave no usable plan: {out.error}")
+                raise PlanningFailed(
+                    f"the manager ({self.model_label}) gave no usable plan: {out.error}", work
+                )
             plan, problems = self.to_plan(out.output, request, set(files))
             if plan is not None and not problems:
-                return plan
+                return plan.model_copy(update={"work": work})
             user, history = prompts.render("planner_fix.j2", problems=problems), out.messages
-        raise RunError(
+        raise PlanningFailed(
             f"the manager's plan is still invalid after {self.corrections} corrections:\n  "
-            + "\n  ".join(problems)
+            + "\n  ".join(problems),
+            work,
         )
 
     def _prompt(self, request: ChangeRequest, repo: Path, files: list[str]) -> prompts.Prompt:
