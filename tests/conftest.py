@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,12 @@ from repo_helpers import cli, project
 # Real model requests are refused in every test and in every process a test starts (the CLI, its
 # workers): only scripted models answer here.
 os.environ["CREWCHIEF_NO_MODEL_REQUESTS"] = "1"
+
+# A suite started in the background of a non-interactive shell (``make test &``, a CI step run so)
+# inherits SIGINT ignored, and so would every crewchief it starts: the Ctrl-C tests would then
+# interrupt nothing. The processes the tests start get Python's usual Ctrl-C.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 __all__ = ["cli", "project", "signal_dir"]
 
