@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 if TYPE_CHECKING:
     from crewchief.ledger.read import RecordedCall
@@ -23,7 +23,7 @@ RUN_KEY = "(run)"
 class TokenCounts(BaseModel):
     """Tokens over a set of calls; a call that reported none adds 0."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     input: int = 0
     output: int = 0
@@ -33,19 +33,22 @@ class TokenCounts(BaseModel):
 class CostSummary(BaseModel):
     """Spend of a set of model calls: in total, per task and per role, with tokens."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    calls: int
-    """How many model calls were recorded."""
-    unknown_calls: int
-    """How many of them reported no cost."""
+    calls: int = Field(description="How many model calls were recorded.")
+    unknown_calls: int = Field(description="How many of them reported no cost.")
     tokens: TokenCounts
-    total_usd: float | None
-    """USD of the calls that reported a cost; None when none did (unknown is never 0)."""
-    by_task: dict[str, float]
-    """Known USD per task; calls of no task (the manager's) under ``(run)``."""
-    by_role: dict[str, float]
-    """Known USD per role: ``manager``, ``worker``, ``reviewer``."""
+    total_usd: float | None = Field(
+        description=(
+            "USD of the calls that reported a cost; None when none did (unknown is never 0)."
+        ),
+    )
+    by_task: dict[str, float] = Field(
+        description="Known USD per task; calls of no task (the manager's) under ``(run)``.",
+    )
+    by_role: dict[str, float] = Field(
+        description="Known USD per role: ``manager``, ``worker``, ``reviewer``.",
+    )
 
     @property
     def known_usd(self) -> float:

@@ -24,7 +24,6 @@ class _Payload(BaseModel):
         frozen=True,
         extra="forbid",
         populate_by_name=True,
-        use_attribute_docstrings=True,
         defer_build=True,  # built when first used: the CLI's start-up does not pay for them
     )
 
@@ -84,8 +83,10 @@ class AttemptStarted(_Payload):
 class AttemptFinished(_Payload):
     kind: Literal["attempt_finished"] = "attempt_finished"
     status: str
-    patch: str | None = None
-    """The patch's digest in the ledger (None: no change)."""
+    patch: str | None = Field(
+        None,
+        description="The patch's digest in the ledger (None: no change).",
+    )
     duration_s: float = 0.0
 
 

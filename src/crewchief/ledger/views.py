@@ -29,34 +29,35 @@ from crewchief.run.runlock import is_driven
 class View(BaseModel):
     """A read model: frozen, and exactly the fields it names."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class RunSummary(View):
     """One run in one line: request, state, base/target, integration, suite, task counts."""
 
-    run: str
-    """The run's id."""
-    goal: str
-    """The request in words (a recipe as its name and arguments, never raw JSON)."""
-    state: RunState
-    """``interrupted`` when the ledger says running but no process drives the run."""
-    target: str
-    """The branch the run lands on."""
-    base: str
-    """The commit the run started from."""
-    integration: str | None
-    """The tip of the run's integration ref (``refs/crewchief/runs/<run>``); None before any."""
-    suite_passed: bool | None
-    """The suite on the integration commit: None when it never ran there."""
-    tasks: dict[str, int]
-    """How many tasks are in each state."""
-    started: float
-    """When the run was created (Unix time, seconds)."""
-    updated: float
-    """When its newest event was recorded (Unix time, seconds)."""
-    approved_by: list[str]
-    """Who approved something in the run (not who rejected)."""
+    run: str = Field(description="The run's id.")
+    goal: str = Field(
+        description="The request in words (a recipe as its name and arguments, never raw JSON).",
+    )
+    state: RunState = Field(
+        description="``interrupted`` when the ledger says running but no process drives the run.",
+    )
+    target: str = Field(description="The branch the run lands on.")
+    base: str = Field(description="The commit the run started from.")
+    integration: str | None = Field(
+        description=(
+            "The tip of the run's integration ref (``refs/crewchief/runs/<run>``); None before any."
+        ),
+    )
+    suite_passed: bool | None = Field(
+        description="The suite on the integration commit: None when it never ran there.",
+    )
+    tasks: dict[str, int] = Field(description="How many tasks are in each state.")
+    started: float = Field(description="When the run was created (Unix time, seconds).")
+    updated: float = Field(description="When its newest event was recorded (Unix time, seconds).")
+    approved_by: list[str] = Field(
+        description="Who approved something in the run (not who rejected).",
+    )
 
 
 def run_summary(ledger: Ledger, run_id: str) -> RunSummary:
@@ -137,17 +138,20 @@ def state_reasons(ledger: Ledger, run_id: str) -> dict[str, str]:
 class SuiteTrust(View):
     """The newest proof (or refusal) of the suite in a run: its base check and probe."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     tree: str = ""
     trusted: bool = False
-    problem: str | None = None
-    """Why the suite is not trusted (None when it is)."""
+    problem: str | None = Field(None, description="Why the suite is not trusted (None when it is).")
     probe_cached: bool = False
-    probed: bool = True
-    """False when the sensitivity probe is off (``suite_probe = false``)."""
-    broken: list[str] = Field(default_factory=list)
-    """The tests the probe's breakage made fail."""
+    probed: bool = Field(
+        True,
+        description="False when the sensitivity probe is off (``suite_probe = false``).",
+    )
+    broken: list[str] = Field(
+        default_factory=list,
+        description="The tests the probe's breakage made fail.",
+    )
 
 
 def suite_trust(ledger: Ledger, run_id: str) -> SuiteTrust | None:
@@ -168,30 +172,30 @@ class CheckRow(View):
 class TaskRow(View):
     """One task of a run: its state, attempts, last checks and verdict, and why it is there."""
 
-    task: str
-    """The task's id in the plan."""
+    task: str = Field(description="The task's id in the plan.")
     title: str
     state: TaskState
     risk: Risk
-    owned: list[str]
-    """The paths the task owns."""
+    owned: list[str] = Field(description="The paths the task owns.")
     depends_on: list[str]
-    group: str | None
-    """The landing group the task lands with (None: it lands alone)."""
-    attempts: int
-    """How many attempts the task has had."""
-    backend: str
-    """The worker backend that runs it (``llm:worker``, ``recipe:codemod``, ``agent:…``)."""
-    checks: list[CheckRow]
-    """The newest attempt's checks."""
-    verdict: Decision | None
-    """The reviewer's decision on the newest attempt."""
-    reasons: list[str]
-    """The reviewer's reasons for that decision."""
-    seconds: float | None
-    """How long the newest attempt ran (so far, when it still runs)."""
-    reason: str
-    """Why the task is in its state, in one line ("" when nothing said why)."""
+    group: str | None = Field(
+        description="The landing group the task lands with (None: it lands alone).",
+    )
+    attempts: int = Field(description="How many attempts the task has had.")
+    backend: str = Field(
+        description=(
+            "The worker backend that runs it (``llm:worker``, ``recipe:codemod``, ``agent:…``)."
+        ),
+    )
+    checks: list[CheckRow] = Field(description="The newest attempt's checks.")
+    verdict: Decision | None = Field(description="The reviewer's decision on the newest attempt.")
+    reasons: list[str] = Field(description="The reviewer's reasons for that decision.")
+    seconds: float | None = Field(
+        description="How long the newest attempt ran (so far, when it still runs).",
+    )
+    reason: str = Field(
+        description='Why the task is in its state, in one line ("" when nothing said why).',
+    )
 
 
 def task_rows(ledger: Ledger, run_id: str) -> list[TaskRow]:
@@ -268,10 +272,15 @@ class RunStatus(RunSummary):
     """What ``crewchief status --json`` prints: the run's summary, its tasks, its integration
     order, its cost and its suite's trust."""
 
-    merge_reconciled: str | None
-    """What ``status`` settled of a merge a kill interrupted ("merged", "void"; None: nothing)."""
-    unsandboxed: list[str]
-    """Everything the run ran without a sandbox (``sandbox = off``)."""
+    merge_reconciled: str | None = Field(
+        description=(
+            'What ``status`` settled of a merge a kill interrupted ("merged", "void"; None: '
+            "nothing)."
+        ),
+    )
+    unsandboxed: list[str] = Field(
+        description="Everything the run ran without a sandbox (``sandbox = off``).",
+    )
     task_list: list[TaskRow]
     merge_order: list[MergeLink]
     cost: CostSummary
@@ -297,17 +306,14 @@ def run_status(
 class LogEvent(View):
     """One ledger event, as ``crewchief log --json`` prints it."""
 
-    seq: int
-    """The event's number: increasing, never reused."""
-    at: float
-    """When it was recorded (Unix time, seconds)."""
+    seq: int = Field(description="The event's number: increasing, never reused.")
+    at: float = Field(description="When it was recorded (Unix time, seconds).")
     kind: EventKind
-    task: str | None
-    """The task it is about, if any."""
-    attempt: str | None
-    """The attempt it is about, if any."""
-    data: dict[str, JsonValue]
-    """What the event records; its keys depend on ``kind``."""
+    task: str | None = Field(description="The task it is about, if any.")
+    attempt: str | None = Field(description="The attempt it is about, if any.")
+    data: dict[str, JsonValue] = Field(
+        description="What the event records; its keys depend on ``kind``.",
+    )
 
 
 def event_log(ledger: Ledger, run_id: str) -> list[LogEvent]:
@@ -390,11 +396,11 @@ class RunOverview(RunSummary):
     """A run as the page shows it: the summary plus cost, end time and the landing."""
 
     cost: CostSummary
-    ended: float | None
-    """When the run ended (None while something may still happen to it)."""
+    ended: float | None = Field(
+        description="When the run ended (None while something may still happen to it).",
+    )
     merged_by: str | None
-    landing: Landing | None
-    """None until merged."""
+    landing: Landing | None = Field(description="None until merged.")
 
 
 def run_overview(ledger: Ledger, run_id: str) -> RunOverview:
@@ -507,8 +513,11 @@ class ProvenanceRow(View):
     worker: str = "?"
     model: str | None = None
     instruction: str = "?"
-    source: Literal["git", "ledger"]
-    """Where the provenance was read: the commit's trailers, or the ledger when git cannot."""
+    source: Literal["git", "ledger"] = Field(
+        description=(
+            "Where the provenance was read: the commit's trailers, or the ledger when git cannot."
+        ),
+    )
 
 
 def provenance(repo: Path, ledger: Ledger, run_id: str) -> list[ProvenanceRow]:
