@@ -25,6 +25,7 @@ from crewchief.errors import UserError
 from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RUN_WITH_WORK, TASK_DEAD, RunState, TaskState
 from crewchief.merge import land
+from crewchief.merge.reconcile import reconcile
 from crewchief.records import ChangeRequest, ModelWork, Plan
 from crewchief.run.intake import checked, load_plan_file, make_plan, open_run, parse_plan, preflight
 from crewchief.run.plan import predicted_conflicts
@@ -266,7 +267,7 @@ def reopen_run(
     """An existing run made ready to drive again (``resume``): an interrupted landing settled
     (None: it had landed, now recorded; nothing to drive), new budgets validated and recorded,
     its models checked and its reviewer built."""
-    if land.reconcile(root, ledger, run_id) == "merged":
+    if reconcile(root, ledger, run_id) == "merged":
         return None
     changed = {
         k: v

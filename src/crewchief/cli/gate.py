@@ -42,7 +42,8 @@ def status(
     """
     from crewchief.ledger import views
     from crewchief.ledger.store import Ledger
-    from crewchief.merge import land
+    from crewchief.merge.reconcile import reconcile
+
     from crewchief.sandbox import requirement as sandbox_policy
 
     root = repo_root(repo)
@@ -53,7 +54,7 @@ def status(
         emit(dumped, as_json, lambda: _print_runs_table(summaries))
         return
     rid = ledger.resolve_run(run_id)
-    settled = land.reconcile(root, ledger, rid)
+    settled = reconcile(root, ledger, rid)
     unsandboxed = sandbox_policy.unsandboxed(ledger, rid)
     data = views.run_status(ledger, rid, merge_reconciled=settled, unsandboxed=unsandboxed)
 

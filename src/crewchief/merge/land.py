@@ -14,6 +14,7 @@ from crewchief.errors import RunError, UserError
 from crewchief.gate.patchfile import parse, path_text
 from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState, TaskState
+from crewchief.merge.reconcile import descends, reconcile, record_landed, record_merged, unlanded
 from crewchief.records import Verdict
 
 S = TaskState
@@ -131,7 +132,7 @@ def merge_run(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) ->
 def _is_tested_build(ledger: Ledger, run_id: str, approved: set[str]) -> bool:
     """Whether the run's integration commit is exactly the approved tasks not landed yet (by
     ``merge --ready``), with a green suite."""
-    return _unlanded(ledger, run_id) == approved and bool(ledger.run(run_id).suite_passed)
+    return unlanded(ledger, run_id) == approved and bool(ledger.run(run_id).suite_passed)
 
 
 def _last_reason(ledger: Ledger, run_id: str) -> str:
@@ -182,9 +183,9 @@ def land(repo: Path, ledger: Ledger, run_id: str, who: str) -> Landing:
     approved = {t for t, s in ledger.task_states(run_id).items() if s == S.APPROVED}
     if (
         tip is None
-        or _unlanded(ledger, run_id) != approved
+        or unlanded(ledger, run_id) != approved
         or not run.suite_passed
-        or not _descends(repo, tip, base)
+        or not descends(repo, tip, base)
     ):
         raise RunError(
             f"run {run_id}: the integration commit is not the tested build of the "
@@ -208,87 +209,8 @@ def land(repo: Path, ledger: Ledger, run_id: str, who: str) -> Landing:
         if git.rev_parse(repo, ref) == base:
             ledger.event(run_id, "merge_intent", {**intent, "state": "void"})
         raise
-    _record_merged(ledger, run_id, approved, intent, how)
+    record_merged(ledger, run_id, approved, intent, how)
     return Landing(target, base, tip, how)
-
-
-def _record_merged(
-    ledger: Ledger, run_id: str, tasks: set[str], intent: dict[str, str], how: str
-) -> None:
-    for task_id in sorted(tasks):
-        if ledger.task_states(run_id)[task_id] != S.MERGED:
-            ledger.set_task_state(run_id, task_id, S.MERGED)
-    ledger.set_run_state(run_id, RunState.MERGED, **intent, how=how)
-
-
-def open_intent(ledger: Ledger, run_id: str) -> tuple[dict[str, str], list[str] | None] | None:
-    """The run's last merge intent if it was never settled (recorded as merged, landed or
-    void): (target, commits and who; the tasks of a ``merge --ready`` prefix, else None)."""
-    if ledger.run(run_id).state == RunState.MERGED:
-        return None
-    intents = [e.data for e in ledger.event_records(run_id) if e.kind == "merge_intent"]
-    if not intents or intents[-1].get("state") != "intended":
-        return None
-    tasks = intents[-1].get("tasks")
-    fields = {k: str(v) for k, v in intents[-1].items() if k not in ("state", "tasks")}
-    return fields, [str(t) for t in tasks] if isinstance(tasks, list) else None
-
-
-def reconcile(repo: Path, ledger: Ledger, run_id: str) -> str | None:
-    """Settle a merge that was interrupted between recording its intent and recording its
-    outcome: "merged" when the target branch holds the integration commit (the move happened:
-    the merge is recorded now), "void" when it does not (nothing was merged; merge again).
-    None when there was nothing to settle."""
-    found = open_intent(ledger, run_id)
-    if found is None:
-        return None
-    intent, prefix = found
-    if prefix is not None:
-        return _reconcile_prefix(repo, ledger, run_id, intent, prefix)
-    run = ledger.run(run_id)  # the commits from the run itself, not from the event's text
-    current = git.rev_parse(repo, f"refs/heads/{run.target_branch}")
-    tip = run.integration_commit
-    landed = tip is not None and (
-        current == tip or (current is not None and _contains(repo, current, tip))
-    )
-    if not landed:
-        ledger.event(run_id, "merge_intent", {**intent, "state": "void"})
-        return "void"
-    approved = {t for t, s in ledger.task_states(run_id).items() if s in (S.APPROVED, S.MERGED)}
-    _record_merged(ledger, run_id, approved, intent, "reconciled after an interruption")
-    return "merged"
-
-
-def _reconcile_prefix(
-    repo: Path, ledger: Ledger, run_id: str, intent: dict[str, str], tasks: list[str]
-) -> str:
-    """Settle an interrupted ``merge --ready``: "merged" when the target branch holds the
-    prefix's commit (taken from the run's own integration build, not the event's text)."""
-    built = {str(r.task_id): str(r.commit_id) for r in ledger.integration_chain(run_id)}
-    tip = built.get(tasks[-1]) if tasks else None
-    current = git.rev_parse(repo, f"refs/heads/{intent['target']}")
-    landed = (
-        tip is not None
-        and current is not None
-        and (current == tip or _contains(repo, current, tip))
-    )
-    if not landed or tip is None:
-        void: list[JsonValue] = list(tasks)
-        ledger.event(run_id, "merge_intent", {**intent, "tasks": void, "state": "void"})
-        return "void"
-    _record_landed(ledger, run_id, tasks, {**intent, "to_commit": tip})
-    return "merged"
-
-
-def _unlanded(ledger: Ledger, run_id: str) -> set[str]:
-    """The tasks of the newest integration build that have not landed yet."""
-    states = ledger.task_states(run_id)
-    return {r.task_id for r in ledger.integration_chain(run_id) if states[r.task_id] != S.MERGED}
-
-
-def _descends(repo: Path, commit: str, ancestor: str) -> bool:
-    proc = git.run(["merge-base", "--is-ancestor", ancestor, commit], repo, check=False)
-    return proc.returncode == 0
 
 
 def merge_ready(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) -> Landing:
@@ -310,7 +232,7 @@ def merge_ready(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) 
 
     run, old, tip = ledger.run(run_id), landed_commit(ledger, run_id), links[-1][1]
     ref = f"refs/heads/{run.target_branch}"
-    if git.rev_parse(repo, ref) != old or not _descends(repo, tip, old):
+    if git.rev_parse(repo, ref) != old or not descends(repo, tip, old):
         raise RunError(
             f"{run.target_branch} is not where run {run_id} left it ({old[:12]}); "
             "nothing was changed"
@@ -329,27 +251,8 @@ def merge_ready(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) 
         if git.rev_parse(repo, ref) == old:
             ledger.event(run_id, "merge_intent", {**intent, "tasks": tasks, "state": "void"})
         raise
-    _record_landed(ledger, run_id, [str(t) for t in tasks], intent)
+    record_landed(ledger, run_id, [str(t) for t in tasks], intent)
     return Landing(target, old, tip, how)
-
-
-def _record_landed(ledger: Ledger, run_id: str, tasks: list[str], intent: dict[str, str]) -> None:
-    """A landed prefix in the ledger: its tasks merged, the landing, the intent settled; the
-    run merged when that was all of it and it was at the gate."""
-    for task_id in tasks:
-        if ledger.task_states(run_id)[task_id] != S.MERGED:
-            ledger.set_task_state(run_id, task_id, S.MERGED)
-    landed: dict[str, JsonValue] = {
-        "from": intent["from_commit"],
-        "to": intent["to_commit"],
-        "tasks": list(tasks),
-        "who": intent["who"],
-    }
-    ledger.event(run_id, "landed", landed)
-    ledger.event(run_id, "merge_intent", {**intent, "tasks": landed["tasks"], "state": "landed"})
-    at_gate = ledger.run(run_id).state == RunState.AWAITING_APPROVAL
-    if at_gate and not _unlanded(ledger, run_id):
-        ledger.set_run_state(run_id, RunState.MERGED, **intent)
 
 
 def _ready_prefix(ledger: Ledger, run_id: str, cfg: Config) -> tuple[list[tuple[str, str]], str]:
@@ -391,11 +294,6 @@ def _move(repo: Path, ref: str, new: str, old: str) -> str:
             f"{proc.stderr.decode(errors='replace').strip()}"
         )
     return f"fast-forward of the checkout at {checkout}"
-
-
-def _contains(repo: Path, commit: str, ancestor: str) -> bool:
-    proc = git.run(["merge-base", "--is-ancestor", ancestor, commit], repo, check=False)
-    return proc.returncode == 0
 
 
 def _checked_out_at(repo: Path, ref: str) -> Path | None:
