@@ -44,8 +44,6 @@ def status(
     from crewchief.ledger.store import Ledger
     from crewchief.merge.reconcile import reconcile
 
-    from crewchief.sandbox import requirement as sandbox_policy
-
     root = repo_root(repo)
     ledger = Ledger.existing(root)
     if all_runs:
@@ -55,8 +53,7 @@ def status(
         return
     rid = ledger.resolve_run(run_id)
     settled = reconcile(root, ledger, rid)
-    unsandboxed = sandbox_policy.unsandboxed(ledger, rid)
-    data = views.run_status(ledger, rid, merge_reconciled=settled, unsandboxed=unsandboxed)
+    data = views.run_status(ledger, rid, merge_reconciled=settled)
 
     def show() -> None:  # the rich rendering loads only when it is shown (not for --json)
         from crewchief.cli import render

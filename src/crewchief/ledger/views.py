@@ -287,20 +287,29 @@ class RunStatus(RunSummary):
     suite_trust: SuiteTrust | None
 
 
-def run_status(
-    ledger: Ledger, run_id: str, *, merge_reconciled: str | None, unsandboxed: list[str]
-) -> RunStatus:
-    """The run as ``status`` shows it (``merge_reconciled`` and ``unsandboxed`` are the
-    caller's: settling a merge writes, and the sandbox's log is the sandbox's to read)."""
+def run_status(ledger: Ledger, run_id: str, *, merge_reconciled: str | None) -> RunStatus:
+    """The run as ``status`` shows it (``merge_reconciled`` is the caller's: settling a merge
+    writes)."""
     return RunStatus(
         **dict(run_summary(ledger, run_id)),
         merge_reconciled=merge_reconciled,
-        unsandboxed=unsandboxed,
+        unsandboxed=unsandboxed(ledger, run_id),
         task_list=task_rows(ledger, run_id),
         merge_order=merge_order(ledger, run_id),
         cost=cost_breakdown(ledger, run_id),
         suite_trust=suite_trust(ledger, run_id),
     )
+
+
+def unsandboxed(ledger: Ledger, run_id: str) -> list[str]:
+    """Everything the run ever ran without a sandbox, from its log (``sandbox_off`` events)."""
+    found: dict[str, None] = {}
+    for event in ledger.event_records(run_id):
+        if event.kind == "sandbox_off":
+            items = event.data.get("unsandboxed")
+            for item in items if isinstance(items, list) else []:
+                found[str(item)] = None
+    return list(found)
 
 
 class LogEvent(View):

@@ -4,8 +4,9 @@ Every piece of a worker's code runs in a bubblewrap sandbox unless the configura
 escape hatch (``sandbox = "off"`` for checks and the suite, ``recipe_sandbox``, an agent's
 ``sandbox.mode``). :func:`require` refuses a run whose sandboxed work this machine cannot
 sandbox (exit 2, with how to fix it) before the run starts; :func:`record_unsandboxed` puts every
-escape hatch in the run's log, where ``status`` shows it; :func:`end_survivors` ends the
-processes a killed run left behind (they carry the run's id in their sandbox marker).
+escape hatch in the run's log, where ``status`` shows it (``ledger.views.unsandboxed``);
+:func:`end_survivors` ends the processes a killed run left behind (they carry the run's id in
+their sandbox marker).
 """
 
 from __future__ import annotations
@@ -50,17 +51,6 @@ def record_unsandboxed(ledger: Ledger, run_id: str, cfg: Config) -> list[str]:
     if off:
         ledger.event(run_id, "sandbox_off", {"unsandboxed": list(off)})
     return off
-
-
-def unsandboxed(ledger: Ledger, run_id: str) -> list[str]:
-    """Everything the run ever ran without a sandbox, from its log."""
-    found: dict[str, None] = {}
-    for event in ledger.event_records(run_id):
-        if event.kind == "sandbox_off":
-            items = event.data.get("unsandboxed")
-            for item in items if isinstance(items, list) else []:
-                found[str(item)] = None
-    return list(found)
 
 
 def end_survivors(ledger: Ledger, run_id: str) -> int:
