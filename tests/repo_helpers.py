@@ -1,4 +1,7 @@
-"""Helpers and fixtures for the spine's tests: real git repositories in temp dirs, the real CLI."""
+"""Helpers and fixtures for the spine's tests: real git repositories in temp dirs, the real CLI.
+
+The one place that builds a test repository and runs git for the tests: ``git``,
+``write_files``, ``init_repo``, ``make_repo`` and ``commit``, all under ``GIT_ENV``'s author."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +26,13 @@ GIT_ENV = {
 PY = sys.executable
 TEST_COMMAND = f"{PY} -m pytest -q -p no:cacheprovider"
 
+#: A repository's files by path: text (written as UTF-8) or bytes (written as they are).
+Files = Mapping[str, str | bytes]
 
-def git(repo: Path, *args: str) -> str:
+
+def git(repo: Path, *args: str, strip: bool = True) -> str:
+    """Run git in ``repo`` as ``GIT_ENV``'s author; its stdout, stripped unless ``strip=False``
+    (``status --porcelain``'s first column may be a space); fail the test on error."""
     proc = subprocess.run(
         ["git", *args],
         cwd=repo,
@@ -33,25 +41,47 @@ def git(repo: Path, *args: str) -> str:
         env={**os.environ, **GIT_ENV},
         check=True,
     )
-    return proc.stdout.strip()
+    return proc.stdout.strip() if strip else proc.stdout
 
 
-def write_files(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
+def write_files(root: Path, files: Files) -> None:
+    """Write ``files`` below ``root`` (text as UTF-8, bytes as they are)."""
+    for name, content in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
 
 
-def make_repo(path: Path, files: dict[str, str], config: str | None = None) -> Path:
-    """A git repo on branch main with ``files`` (and crewchief.toml) in one commit."""
+def init_repo(path: Path, *, git_config: Mapping[str, str] | None = None) -> Path:
+    """An empty git repository at ``path`` on branch main, no commit yet; ``git_config``:
+    settings written to its own config (so every git in it, worktrees included, sees them)."""
     path.mkdir(parents=True, exist_ok=True)
     git(path, "init", "-q", "--initial-branch=main")
-    write_files(path, files)
-    if config is not None:
-        (path / "crewchief.toml").write_text(config)
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "initial")
+    for key, value in (git_config or {}).items():
+        git(path, "config", key, value)
+    return path
+
+
+def commit(repo: Path, files: Files, message: str = "change") -> str:
+    """Write ``files``, commit everything in ``repo``; the new commit id."""
+    write_files(repo, files)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def make_repo(
+    path: Path,
+    files: Files,
+    config: str | None = None,
+    *,
+    message: str = "initial",
+    git_config: Mapping[str, str] | None = None,
+) -> Path:
+    """A git repo on branch main with ``files`` (and crewchief.toml) in one commit, ``message``;
+    ``git_config`` as ``init_repo`` takes it."""
+    init_repo(path, git_config=git_config)
+    commit(path, files if config is None else {**files, "crewchief.toml": config}, message)
     return path
 
 
@@ -153,16 +183,17 @@ CLI_BACKSTOP_S = 600.0
 
 
 def crewchief(
-    repo: Path, *args: str, timeout: float = CLI_BACKSTOP_S
+    repo: Path, *args: str, timeout: float = CLI_BACKSTOP_S, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI in ``repo``; output captured as text."""
+    """Run the real CLI in ``repo``; output captured as text; ``env`` adds to (or overrides)
+    the environment it is given."""
     return subprocess.run(
         [PY, "-m", "crewchief", *args],
         cwd=repo,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, **GIT_ENV, "COLUMNS": "160"},
+        env={**os.environ, **GIT_ENV, "COLUMNS": "160", **(env or {})},
     )
 
 
