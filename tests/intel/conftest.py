@@ -9,8 +9,9 @@ import pytest
 
 from crewchief.intel.index import SymbolIndex
 from crewchief.intel.snapshot import Snapshot
+from repo_helpers import make_repo
 
-from .repos import POLYGLOT, SHOP, make_repo
+from .repos import POLYGLOT, SHOP
 
 
 @pytest.fixture

@@ -1,17 +1,7 @@
-"""Small multi-language repositories for the intel tests, committed with the git CLI."""
+"""Small multi-language repositories for the intel tests (``make_repo`` from ``repo_helpers``
+commits them)."""
 
 from __future__ import annotations
-
-import os
-import subprocess
-from pathlib import Path
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test Person",
-    "GIT_AUTHOR_EMAIL": "person@example.com",
-    "GIT_COMMITTER_NAME": "Test Person",
-    "GIT_COMMITTER_EMAIL": "person@example.com",
-}
 
 SHOP = {
     "shop/__init__.py": '"""A tiny shop."""\n',
@@ -142,41 +132,3 @@ export function render(el) {
 function paint(el, n) {}
 """,
 }
-
-
-def git(repo: Path, *args: str, stdin: bytes | None = None) -> str:
-    """Run git in ``repo``; its stdout (stripped)."""
-    proc = subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        input=stdin,
-        capture_output=True,
-        env={**os.environ, **GIT_ENV},
-        check=True,
-    )
-    return proc.stdout.decode().strip()
-
-
-def write(repo: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = repo / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-
-def make_repo(path: Path, files: dict[str, str]) -> Path:
-    """A git repository at ``path`` whose first commit holds exactly ``files``."""
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "--initial-branch=main")
-    write(path, files)
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "initial")
-    return path
-
-
-def commit(repo: Path, files: dict[str, str], message: str = "change") -> str:
-    """Write ``files``, commit everything; the new commit id."""
-    write(repo, files)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-    return git(repo, "rev-parse", "HEAD")

@@ -9,15 +9,14 @@ import pytest
 from crewchief.errors import UserError
 from crewchief.intel.drift import affected_tasks, detect_drift, signature_changes
 from crewchief.intel.index import SymbolIndex
-
-from .repos import commit, git, write
+from repo_helpers import commit, git, write_files
 
 RENAMED_PARAMETER = "def price_of(product):\n    return product.price\n"
 
 
 def worker_patch(repo: Path, files: dict[str, str]) -> bytes:
     """What a worker hands back: the working tree's diff against HEAD, then reset."""
-    write(repo, files)
+    write_files(repo, files)
     git(repo, "add", "-A")
     patch = git(repo, "diff", "--cached", "--binary").encode() + b"\n"
     git(repo, "reset", "-q", "--hard")

@@ -11,8 +11,7 @@ import pytest
 from crewchief.intel import index as index_module
 from crewchief.intel.index import SymbolIndex
 from crewchief.intel.snapshot import Snapshot
-
-from .repos import commit, git, make_repo, write
+from repo_helpers import commit, git, make_repo, write_files
 
 
 def defs(snapshot: Snapshot, path: str) -> list[tuple[object, ...]]:
@@ -163,7 +162,7 @@ def test_index_lives_in_dot_crewchief_as_sqlite_in_wal_mode(shop: Path) -> None:
 
 
 def test_files_git_ignores_are_skipped_and_untracked_ones_indexed(shop: Path) -> None:
-    write(
+    write_files(
         shop,
         {
             ".gitignore": "build/\n",
@@ -189,7 +188,7 @@ def test_update_with_nothing_changed_parses_nothing(shop: Path) -> None:
 def test_update_after_a_patch_parses_only_the_changed_files(shop: Path) -> None:
     with SymbolIndex(shop) as idx:
         idx.update()
-        write(
+        write_files(
             shop,
             {
                 "shop/pricing.py": "def price_of(item, discount=0):\n    return 1\n",
@@ -214,7 +213,7 @@ def test_a_reopened_index_reuses_what_it_parsed(shop: Path) -> None:
 def test_update_limited_to_paths_looks_only_there(shop: Path) -> None:
     with SymbolIndex(shop) as idx:
         idx.update()
-        write(shop, {"shop/cart.py": "def emptied(): pass\n", "shop/pricing.py": "X = 1\n"})
+        write_files(shop, {"shop/cart.py": "def emptied(): pass\n", "shop/pricing.py": "X = 1\n"})
         stats = idx.update(paths=["shop/cart.py"])
         snap = idx.snapshot()
     assert stats.parsed == 1
@@ -225,7 +224,7 @@ def test_update_limited_to_paths_looks_only_there(shop: Path) -> None:
 def test_a_commit_snapshot_shows_that_commit_not_the_working_tree(shop: Path) -> None:
     first = git(shop, "rev-parse", "HEAD")
     commit(shop, {"shop/pricing.py": "def cost(item):\n    return 1\n"})
-    write(shop, {"shop/pricing.py": "def uncommitted(): pass\n"})
+    write_files(shop, {"shop/pricing.py": "def uncommitted(): pass\n"})
     with SymbolIndex(shop) as idx:
         old = idx.tree_snapshot(first)
         new = idx.tree_snapshot("HEAD")
@@ -259,7 +258,7 @@ def test_progress_reports_every_file_parsed(shop: Path) -> None:
 
 
 def test_minified_and_oversized_files_are_skipped(shop: Path) -> None:
-    write(shop, {"web/app.min.js": "function a(){" + "x();" * 2000 + "}\n"})
+    write_files(shop, {"web/app.min.js": "function a(){" + "x();" * 2000 + "}\n"})
     with SymbolIndex(shop) as idx:
         stats = idx.update()
         snap = idx.snapshot()
@@ -269,7 +268,7 @@ def test_minified_and_oversized_files_are_skipped(shop: Path) -> None:
 
 
 def test_an_ignored_file_named_to_update_is_still_not_indexed(shop: Path) -> None:
-    write(shop, {".gitignore": "gen/\n", "gen/out.py": "def generated(): pass\n"})
+    write_files(shop, {".gitignore": "gen/\n", "gen/out.py": "def generated(): pass\n"})
     with SymbolIndex(shop) as idx:
         idx.update()
         stats = idx.update(paths=["gen/out.py"])

@@ -13,8 +13,7 @@ from crewchief.intel.rank import rank
 from crewchief.intel.repomap import repo_map
 from crewchief.intel.snapshot import Snapshot
 from crewchief.intel.tokens import CharEstimate, default_counter
-
-from .repos import make_repo
+from repo_helpers import make_repo
 
 #: A hub everyone calls, two leaf packages, and a corner nobody uses.
 HUB = {

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crewchief.intel.summary import read_project_summary, write_architecture_skeleton
-
-from .repos import make_repo, write
+from repo_helpers import make_repo, write_files
 
 
 def test_no_summary_files_means_none(shop: Path) -> None:
@@ -14,17 +13,17 @@ def test_no_summary_files_means_none(shop: Path) -> None:
 
 
 def test_a_single_summary_file_is_returned_as_is(shop: Path) -> None:
-    write(shop, {"AGENTS.md": "Run `make test`.\n"})
+    write_files(shop, {"AGENTS.md": "Run `make test`.\n"})
     assert read_project_summary(shop) == "Run `make test`.\n"
 
 
 def test_several_summary_files_are_joined_in_order(shop: Path) -> None:
-    write(shop, {"CLAUDE.md": "claude\n", "ARCHITECTURE.md": "arch\n"})
+    write_files(shop, {"CLAUDE.md": "claude\n", "ARCHITECTURE.md": "arch\n"})
     assert read_project_summary(shop) == "# ARCHITECTURE.md\n\narch\n\n\n# CLAUDE.md\n\nclaude\n"
 
 
 def test_a_long_summary_is_cut_and_says_so(shop: Path) -> None:
-    write(shop, {"ARCHITECTURE.md": "x" * 100})
+    write_files(shop, {"ARCHITECTURE.md": "x" * 100})
     assert read_project_summary(shop, max_chars=10) == "x" * 10 + "\n\n[cut at 10 characters]\n"
 
 
@@ -50,6 +49,6 @@ def test_the_skeleton_lists_packages_entry_points_and_dependency_edges(tmp_path:
 
 
 def test_the_skeleton_never_overwrites_an_existing_file(shop: Path) -> None:
-    write(shop, {"ARCHITECTURE.md": "mine\n"})
+    write_files(shop, {"ARCHITECTURE.md": "mine\n"})
     assert write_architecture_skeleton(shop) is None
     assert (shop / "ARCHITECTURE.md").read_text() == "mine\n"
