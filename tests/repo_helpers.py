@@ -273,3 +273,23 @@ def wait_until_gone(token: str, backstop_s: float = 60.0) -> list[int]:
 @pytest.fixture
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     return crewchief
+
+
+def log_json(repo: Path, run: str | None = None) -> list[dict[str, Any]]:
+    """Every event of ``run`` (the newest run when None) in order, as ``log --json`` prints
+    them: ``seq``, ``at``, ``kind``, ``task``, ``attempt`` and ``data`` (docs/json.md)."""
+    proc = crewchief_here(repo, "log", *([run] if run else []), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data: list[dict[str, Any]] = json.loads(proc.stdout)
+    return data
+
+
+def events_so_far(repo: Path) -> list[dict[str, Any]]:
+    """``log_json`` of the run another process is starting or driving: [] until it has
+    recorded its run (before that, ``log`` says there is none yet)."""
+    proc = crewchief_here(repo, "log", "--json")
+    if proc.returncode != 0 and "no crewchief runs in" in proc.stderr:
+        return []
+    assert proc.returncode == 0, proc.stderr
+    data: list[dict[str, Any]] = json.loads(proc.stdout)
+    return data
