@@ -7,14 +7,15 @@ from pathlib import Path
 import pytest
 
 from crewchief.backends.base import WorkContext
+from repo_helpers import make_repo
 
-from .recipe_repos import RepoWith, WorktreeOf, add_worktree, commit_repo
+from .recipe_repos import KEEP_BYTES, RepoWith, WorktreeOf, add_worktree
 
 
 @pytest.fixture
 def repo_with(tmp_path: Path) -> RepoWith:
     """A function making a repository whose first commit holds exactly the given files."""
-    return lambda files: commit_repo(tmp_path / "repo", files)
+    return lambda files: make_repo(tmp_path / "repo", files, git_config=KEEP_BYTES)
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from pydantic import JsonValue
 from crewchief.errors import UserError
 from crewchief.recipes.codemod import RECIPE
 from crewchief.records import ChangeRequest, Plan
+from repo_helpers import git, init_repo, write_files
 
-from .recipe_repos import RepoWith, git, write_files
+from .recipe_repos import RepoWith
 
 FILES: dict[str, str | bytes] = {
     "setup.py": "f(5)\n",
@@ -206,7 +207,7 @@ def test_bad_input_is_a_user_error_with_a_one_line_message(
 
 
 def test_repository_without_commits_is_a_user_error(tmp_path: Path) -> None:
-    git(tmp_path, "init", "-q")
+    init_repo(tmp_path)
     request = ChangeRequest(
         goal="g", recipe="codemod", recipe_args={"lang": "py", "pattern": "f()", "rewrite": "g()"}
     )
