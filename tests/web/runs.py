@@ -23,6 +23,8 @@ from crewchief.ledger.store import Ledger
 from crewchief.records import HunkVerdict, ModelCall, TranscriptEntry, Usage, Verdict
 from crewchief.web.app import create_app
 from crewchief.web.security import TOKEN_HEADER, Guard
+from repo_helpers import GIT_ENV, crewchief
+from repo_helpers import git as git  # re-exported: tests/queue/test_merge_ready_page.py
 
 ORIGIN = "http://127.0.0.1:8000"
 WHO = "web-tester"
@@ -42,12 +44,6 @@ CODEMOD = [
     "--arg",
     "group=false",
 ]
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test Person",
-    "GIT_AUTHOR_EMAIL": "person@example.com",
-    "GIT_COMMITTER_NAME": "Test Person",
-    "GIT_COMMITTER_EMAIL": "person@example.com",
-}
 #: The demo's packages, one task each, in plan order.
 PACKAGE_OF = {
     "t1": "accounts",
@@ -73,31 +69,6 @@ class Run:
 
     def ledger(self) -> Ledger:
         return Ledger.existing(self.repo)
-
-
-def crewchief(
-    repo: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "crewchief", *args],
-        cwd=repo,
-        text=True,
-        capture_output=True,
-        timeout=timeout,
-        env={**os.environ, **GIT_ENV, **(env or {})},
-    )
-
-
-def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **GIT_ENV},
-    )
-    return proc.stdout.strip()
 
 
 def finished_demo_run(directory: Path, env: dict[str, str] | None = None) -> Run:

@@ -8,7 +8,9 @@ import time
 
 from starlette.testclient import TestClient
 
-from .runs import FILE_OF, WHO, Run, client_for, git, post, states
+from repo_helpers import git
+
+from .runs import FILE_OF, WHO, Run, client_for, post, states
 
 
 def decide(

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from .runs import FILE_OF, Run, Served, crewchief, git, states
+from repo_helpers import crewchief, git
+
+from .runs import FILE_OF, Run, Served, states
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -14,8 +14,9 @@ from pydantic import ValidationError
 from crewchief.ledger import events
 from crewchief.ledger.store import Ledger
 from crewchief.records import EventKind
+from repo_helpers import crewchief
 
-from .runs import Run, crewchief
+from .runs import Run
 
 PUBLISHED = Path(__file__).resolve().parents[2] / "docs" / "json-schema" / "events.json"
 

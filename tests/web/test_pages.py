@@ -7,7 +7,9 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from .runs import FILE_OF, Run, client_for, git
+from repo_helpers import git, init_repo
+
+from .runs import FILE_OF, Run, client_for
 
 
 def test_runs_page_lists_each_run_with_goal_state_counts_and_no_cost_for_a_recipe(
@@ -23,7 +25,7 @@ def test_runs_page_lists_each_run_with_goal_state_counts_and_no_cost_for_a_recip
 
 
 def test_runs_page_of_a_repository_without_runs_says_so(tmp_path: Path) -> None:
-    git(tmp_path, "init", "-q")
+    init_repo(tmp_path)
     page = client_for(tmp_path).get("/")
     assert page.status_code == 200
     assert "No crewchief runs in this repository yet" in page.text
