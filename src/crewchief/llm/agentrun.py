@@ -7,6 +7,7 @@ ledger see them; the failure is a message, not an exception.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -77,13 +78,15 @@ def resolve(model: str | Model) -> tuple[str, Model]:
 
 
 def _provider_errors() -> tuple[type[Exception], ...]:
-    """The SDKs' own errors (connection refused, bad status after their retries)."""
+    """The SDKs' own errors (connection refused, bad status after their retries), of the SDKs
+    this process has loaded: a model that runs through an SDK has imported it by now, and one
+    that does not (a scripted model) cannot raise its errors. Importing an SDK only to name its
+    error would cost every planner, reviewer and worker process a second or more."""
     found: list[type[Exception]] = []
     for module in ("openai", "anthropic"):
-        try:
-            found.append(__import__(module).APIError)
-        except (ImportError, AttributeError):
-            continue
+        error = getattr(sys.modules.get(module), "APIError", None)
+        if isinstance(error, type) and issubclass(error, Exception):
+            found.append(error)
     return tuple(found)
 
 
