@@ -1,11 +1,9 @@
 """Helpers for the merge-queue tests: a six-module project, plan files with landing groups,
-a run in the background, and the ledger's events in their recorded order."""
+a run in the background, and its events (``log --json``) in their recorded order."""
 
 from __future__ import annotations
 
-import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import repo_helpers
-from repo_helpers import GIT_ENV, default_config, make_repo
+from repo_helpers import GIT_ENV, default_config, events_so_far, log_json, make_repo
 
 MODULES = 6
-#: Backstop only: every wait below ends on a ledger event, long before this on any machine.
+#: Backstop only: every wait below ends on a run event, long before this on any machine.
 DEADLINE_S = 240.0
 
 
@@ -62,21 +60,8 @@ def start_run(repo: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def events(repo: Path) -> list[dict[str, Any]]:
-    """Every ledger event so far, in order: kind, task, attempt, data."""
-    path = repo / ".crewchief/ledger.db"
-    if not path.exists():
-        return []
-    with sqlite3.connect(path, timeout=30) as db:
-        try:
-            rows = db.execute(
-                "SELECT seq, kind, task_id, attempt_id, data_json FROM events ORDER BY seq"
-            ).fetchall()
-        except sqlite3.OperationalError:
-            return []
-    return [
-        {"seq": s, "kind": k, "task": t, "attempt": a, "data": json.loads(d)}
-        for s, k, t, a, d in rows
-    ]
+    """Every event of the run so far, in order (``log --json``): seq, kind, task, attempt, data."""
+    return events_so_far(repo)
 
 
 def wait_until(
@@ -116,7 +101,6 @@ def finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
 
 
 def suite_runs(repo: Path) -> list[tuple[str, bool]]:
-    """(commit, passed) of every full-suite run, in order."""
-    with sqlite3.connect(repo / ".crewchief/ledger.db") as db:
-        rows = db.execute("SELECT commit_id, passed FROM checks WHERE kind='suite' ORDER BY id")
-        return [(c, bool(p)) for c, p in rows.fetchall()]
+    """(commit, passed) of every full-suite run, in order (the run's ``check`` events)."""
+    checks = [e["data"] for e in log_json(repo) if e["kind"] == "check"]
+    return [(c["commit"], c["passed"]) for c in checks if c["kind"] == "suite"]

@@ -7,7 +7,7 @@ ledger, the event it is about; every order is asserted from the ledger's sequenc
 
 from __future__ import annotations
 
-import sqlite3
+import json
 from pathlib import Path
 from typing import Any
 
@@ -94,10 +94,10 @@ def test_a_conflict_is_found_and_re_run_before_the_last_task_ends(
     second = [e["seq"] for e in seen if e["kind"] == "attempt_started" and e["task"] == rerun][1]
     assert conflicted < second
     assert not any(e["kind"] == "attempt_finished" and e["task"] == "slow" for e in seen)
-    with sqlite3.connect(repo / ".crewchief/ledger.db") as db:
-        told = db.execute(
-            "SELECT extra_instruction FROM attempts WHERE task_id=? AND number=2", (rerun,)
-        ).fetchone()[0]
+    shown = crewchief_here(repo, "show", rerun, "--json")  # its attempts, as the gate shows them
+    assert shown.returncode == 0, shown.stderr
+    attempts_of = json.loads(shown.stdout)["attempts"]
+    told = next(a["extra_instruction"] for a in attempts_of if a["number"] == 2)
     assert "no longer merges" in told and f"({other}: task {other})" in told
     assert f"+def old_api(x):  # {rerun}" in told  # its earlier diff
     assert (repo / "lib/api.py").read_text().splitlines()[0].endswith(f"# {other}  # {rerun}")
@@ -130,7 +130,8 @@ def test_merge_ready_lands_the_green_prefix_and_the_run_finishes_on_top(
     assert "# slow" in (repo / "m5/mod.py").read_text()
     assert "# r1" in (repo / "m1/mod.py").read_text()
     assert task_states(repo) == {"slow": "merged", "r1": "merged"}
-    assert all(ok for _, ok in suite_runs(repo))
+    suites = suite_runs(repo)
+    assert suites and all(ok for _, ok in suites), suites
 
 
 def test_merge_ready_says_what_stands_in_the_way_when_nothing_is_ready(
