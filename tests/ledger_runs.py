@@ -3,14 +3,12 @@ faces show of a run in a given shape, and the real CLI in a terminal of a given 
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 from crewchief.config import Config
 from crewchief.ledger.store import Ledger
 from crewchief.records import ChangeRequest, Plan, Task
-from repo_helpers import CLI_BACKSTOP_S, GIT_ENV, PY, git, make_repo
+from repo_helpers import crewchief, git, make_repo
 
 
 def task(task_id: str, owns: str, title: str = "", backend: str = "llm:worker") -> Task:
@@ -38,13 +36,6 @@ def recorded_run(
 
 def crewchief_at(repo: Path, columns: int, *args: str) -> str:
     """The real CLI's stdout in ``repo`` as a terminal ``columns`` wide shows it (exit 0)."""
-    proc = subprocess.run(
-        [PY, "-m", "crewchief", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=CLI_BACKSTOP_S,
-        env={**os.environ, **GIT_ENV, "COLUMNS": str(columns)},
-    )
+    proc = crewchief(repo, *args, env={"COLUMNS": str(columns)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
