@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import repo_helpers
 from crewchief import git
 from crewchief.backends.agent_templates import AgentTemplate
 from crewchief.backends.base import WorkContext
@@ -116,19 +116,13 @@ class Repo:
         return found
 
 
-def make_repo(tmp_path: Path) -> Repo:
-    root = tmp_path / "repo"
-    root.mkdir()
-    git.run(["init", "-q", "-b", "main"], root)
-    (root / "README.md").write_text("# demo\n")
-    (root / "src").mkdir()
-    (root / "src" / "a.py").write_text("print('a')\n")
-    (root / "lib").mkdir()
-    (root / "lib" / "b.py").write_text("print('b')\n")
-    git.run(["add", "-A"], root)
-    git.run(["commit", "-qm", "base"], root)
-    base = git.head_commit(root)
+def agent_repo(tmp_path: Path) -> Repo:
+    """A repository built by ``repo_helpers.make_repo``, a detached worktree of its first commit
+    where crewchief puts a worker's, and a user.name in its own config (``state`` holds it)."""
+    files = {"README.md": "# demo\n", "src/a.py": "print('a')\n", "lib/b.py": "print('b')\n"}
+    root = repo_helpers.make_repo(tmp_path / "repo", files, message="base")
+    base = repo_helpers.git(root, "rev-parse", "HEAD")
     worktree = root / ".crewchief" / "worktrees" / "w1"
-    git.run(["worktree", "add", "-q", "--detach", str(worktree), base], root)
-    subprocess.run(["git", "config", "user.name", "someone"], cwd=root, check=True)
+    repo_helpers.git(root, "worktree", "add", "-q", "--detach", str(worktree), base)
+    repo_helpers.git(root, "config", "user.name", "someone")
     return Repo(root, worktree, base, f"crewchief-test-{uuid.uuid4().hex}")

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from agent_harness import Repo, make_repo
+from agent_harness import Repo, agent_repo
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Iterator[Repo]:
-    made = make_repo(tmp_path)
+    made = agent_repo(tmp_path)
     yield made
     for pid in made.leftovers():  # never leave a stray process behind, even when a test fails
         os.kill(pid, 9)
