@@ -6,7 +6,6 @@ End to end through the CLI (in-process) on real repositories with real pytest su
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from repo_helpers import (
     crewchief_here,
     default_config,
     git,
+    log_json,
     make_repo,
     status_json,
     write_plan,
@@ -57,9 +57,11 @@ CHECKOUT_SUITE = default_config(**TRUST_TESTS, test_command=f"PYTHONPATH=src {TE
 
 
 def run_events(repo: Path, kind: str) -> list[dict[str, Any]]:
-    db = sqlite3.connect(repo / ".crewchief/ledger.db")
-    rows = db.execute("SELECT data_json FROM events WHERE kind=? ORDER BY seq", (kind,)).fetchall()
-    return [json.loads(r[0]) for r in rows]
+    """The data of every ``kind`` event of every run in ``repo`` (``log --json``), oldest first."""
+    listed = crewchief_here(repo, "status", "--all", "--json")
+    assert listed.returncode == 0, listed.stderr
+    runs = [r["run"] for r in json.loads(listed.stdout)]
+    return [e["data"] for run in runs for e in log_json(repo, run) if e["kind"] == kind]
 
 
 def test_probe_refuses_a_suite_that_imports_an_installed_copy(tmp_path: Path) -> None:
