@@ -24,7 +24,9 @@ GIT_ENV = {
     "GIT_COMMITTER_EMAIL": "person@example.com",
 }
 PY = sys.executable
-TEST_COMMAND = f"{PY} -m pytest -q -p no:cacheprovider"
+#: The test projects' suite: their tests need no plugin, and loading every plugin installed in
+#: crewchief's environment would triple the start of each of the many suite runs of a test.
+TEST_COMMAND = f"PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {PY} -m pytest -q -p no:cacheprovider"
 
 #: A repository's files by path: text (written as UTF-8) or bytes (written as they are).
 Files = Mapping[str, str | bytes]

@@ -44,13 +44,18 @@ def make_demo_repo(directory: Path | None) -> Path:
     return make_repo(PROJECT, "shopdemo", directory, demo_config())
 
 
+NO_PLUGINS = "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1"
+
+
 def demo_config(**fields: object) -> config_mod.Config:
     """The demo projects' configuration: their pytest suite, a compile check, ``fields``."""
     py = sys.executable
     return config_mod.Config.model_validate(
         {
             "language": "python",
-            "test_command": f"{py} -m pytest -q -p no:cacheprovider",
+            # The demo's tests need no plugin: not loading those of crewchief's environment
+            # makes each of the demo's suite runs start in a third of the time.
+            "test_command": f"{NO_PLUGINS} {py} -m pytest -q -p no:cacheprovider",
             "fast_checks": [f"{py} -m compileall -q {{files}}"],
             "workers": DEMO_WORKERS,
             **fields,
