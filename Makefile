@@ -25,9 +25,12 @@ agents:
 
 # Byte-compiled up front: every test starts the CLI in a subprocess, and with
 # PYTHONDONTWRITEBYTECODE set each of them would compile crewchief again.
+# Four test processes on two cores: most of a test's time is spent waiting on the processes it
+# started (a run's workers, its suites, a coding CLI), so two would leave the cores half idle.
+TEST_PROCESSES ?= 4
 test: $(STAMP) system agents
 	$(BIN)/python -m compileall -q src tests >/dev/null
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n $(TEST_PROCESSES) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
