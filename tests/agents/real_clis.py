@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from repo_helpers import crewchief, default_config, git
+from repo_helpers import crewchief, crewchief_here, default_config, git, task_states
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL = ROOT / "scripts" / "install-agents.sh"
@@ -103,17 +102,20 @@ def run(project: Path, plan_path: Path, bin_dir: Path) -> subprocess.CompletedPr
 
 
 def attempts(project: Path) -> dict[str, Attempt]:
-    """Each task's (last) attempt as the ledger recorded it."""
-    db = sqlite3.connect(project / ".crewchief" / "ledger.db")
-    rows = db.execute("SELECT task_id, status, result_json FROM attempts ORDER BY rowid").fetchall()
-    db.close()
+    """Each task's (last) attempt as ``show TASK --json`` shows it."""
     found = {}
-    for task, status, body in rows:
-        data = json.loads(body or "{}")
+    for task in task_states(project):
+        shown = crewchief_here(project, "show", task, "--json")
+        assert shown.returncode == 0, shown.stderr
+        tried = json.loads(shown.stdout)["attempts"]
+        if not tried:
+            continue
+        last = tried[-1]
+        data = last["result"] or {}
         usage = data.get("usage") or {}
         found[task] = Attempt(
             task=task,
-            status=status,
+            status=last["status"],
             error=data.get("error"),
             duration_s=float(data.get("duration_s") or 0.0),
             rationale=data.get("rationale") or "",
