@@ -7,7 +7,6 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.text import Text
 
 from crewchief.cli import gate, helptext, host, hygiene, runs, tools
 from crewchief.cli.common import app, err
@@ -24,6 +23,8 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)  # returns typer.Exit's code instead of raising it
     except CrewchiefError as e:
+        from rich.text import Text
+
         err.print(Text.assemble(("error: ", "red"), str(e)), soft_wrap=True)
         sys.exit(e.exit_code)
     except typer.Exit as e:

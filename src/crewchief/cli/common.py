@@ -7,12 +7,13 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from crewchief.config import Config
     from crewchief.ledger.store import Ledger
 
@@ -25,9 +26,37 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Plan a change, run scoped workers in parallel, gate, merge in order.",
 )
+
+
+class _LazyConsole:
+    """A rich Console made when something is first printed through it: a command that prints
+    only JSON (``status --json``) never imports rich."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def _made(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._made(), name)
+
+    # rich's Live and Progress enter the console they are given (dunders bypass __getattr__).
+    def __enter__(self) -> Console:
+        return self._made().__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._made().__exit__(*exc)
+
+
 # The terminal's width (COLUMNS when piped); tables wrap their cells to it, never cut them.
-out = Console()
-err = Console(stderr=True)
+out = cast("Console", _LazyConsole(stderr=False))
+err = cast("Console", _LazyConsole(stderr=True))
 
 RepoOpt = Annotated[
     Path, typer.Option("--repo", "-C", metavar="DIR", help="Repository (default: cwd).")

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from crewchief import git
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from crewchief.intel.index import SymbolIndex
     from crewchief.intel.records import UpdateStats
 
@@ -31,6 +32,8 @@ def map_command(
 ) -> None:
     """Print the repository map: the most used symbols, centred on --focus, within --tokens."""
     # The index and the ranking (numpy, scipy, tree-sitter) load here, not at CLI start-up.
+    from rich.console import Console
+
     from crewchief.intel.index import SymbolIndex
     from crewchief.intel.repomap import repo_map
 
