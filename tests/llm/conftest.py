@@ -9,8 +9,9 @@ import pytest
 from pydantic_ai import models
 
 from crewchief.backends.base import WorkContext
+from repo_helpers import Files, make_repo
 
-from .llm_repos import Files, add_worktree, commit_repo
+from .llm_repos import add_worktree
 
 models.ALLOW_MODEL_REQUESTS = False
 
@@ -24,7 +25,7 @@ def _no_model_requests() -> Iterator[None]:
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A small Python project in a real git repository."""
-    return commit_repo(tmp_path / "repo", SHOP)
+    return make_repo(tmp_path / "repo", SHOP)
 
 
 @pytest.fixture

@@ -1,34 +1,15 @@
-"""Helpers: real git repositories and worktrees in temp dirs, built with the git CLI."""
+"""Helpers for the LLM tests: worktrees of the repositories ``repo_helpers`` builds."""
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Mapping
 from pathlib import Path
 
 from crewchief.backends.base import WorkContext
+from repo_helpers import git, make_repo
 
-Files = Mapping[str, str]
-_IDENTITY = ["-c", "user.name=Test", "-c", "user.email=test@localhost"]
-
-
-def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", *_IDENTITY, *args], cwd=repo, capture_output=True, text=True, check=True
-    )
-    return proc.stdout.strip()
-
-
-def commit_repo(path: Path, files: Files) -> Path:
-    """A repository on branch main whose first commit holds exactly ``files``."""
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "--initial-branch=main")
-    for name, text in files.items():
-        (path / name).parent.mkdir(parents=True, exist_ok=True)
-        (path / name).write_text(text)
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "initial")
-    return path
+#: ``make_repo`` under the name tests/adversarial/test_sandbox_llm_checks.py imports it by (not
+#: this change's file): the tests here call ``make_repo`` itself.
+commit_repo = make_repo
 
 
 def add_worktree(repo: Path, where: Path, timeout_s: float) -> WorkContext:

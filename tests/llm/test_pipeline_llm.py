@@ -22,8 +22,7 @@ from crewchief.models.scripted import Output, Reply, script
 from crewchief.records import ChangeRequest
 from crewchief.run import intake
 from crewchief.run.orchestrate import Orchestrator
-
-from .llm_repos import commit_repo, git
+from repo_helpers import git, make_repo
 
 WORKER = "scripted:crewchief.models.scripted:appender?line=%23%20reviewed"
 
@@ -46,7 +45,7 @@ def test_plan_work_review_revise_and_integrate(tmp_path: Path) -> None:
             f'test_command = "{sys.executable} -c pass"\nworkers = 2\nsuite_probe = false\n'
         ),
     }
-    repo = commit_repo(tmp_path / "repo", files)
+    repo = make_repo(tmp_path / "repo", files)
     cfg = config.load(repo)
     tasks: list[dict[str, Any]] = [
         {
