@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from repo_helpers import CODEMOD, crewchief, default_config, git, make_repo, refs
+from repo_helpers import CODEMOD, crewchief, default_config, init_repo, make_repo, refs
 
 
 def _fingerprint(repo: Path) -> tuple[str, bool]:
@@ -15,10 +15,7 @@ def _fingerprint(repo: Path) -> tuple[str, bool]:
 
 
 def _no_commits(tmp: Path) -> Path:
-    repo = tmp / "empty"
-    repo.mkdir()
-    git(repo, "init", "-q", "--initial-branch=main")
-    return repo
+    return init_repo(tmp / "empty")
 
 
 def _dirty(project: Path) -> Path:
