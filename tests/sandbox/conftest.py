@@ -6,17 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from crewchief import git
+from repo_helpers import git, make_repo
 
 
 @pytest.fixture
 def worktree(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    git.run(["init", "-q", "-b", "main"], root)
-    (root / "a.txt").write_text("a\n")
-    git.run(["add", "-A"], root)
-    git.run(["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"], root)
+    root = make_repo(tmp_path / "repo", {"a.txt": "a\n"}, message="base")
     wt = root / ".crewchief" / "worktrees" / "w1"
-    git.run(["worktree", "add", "-q", "--detach", str(wt), "HEAD"], root)
+    git(root, "worktree", "add", "-q", "--detach", str(wt), "HEAD")
     return wt

@@ -7,26 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from crewchief import git
 from crewchief.cli.doctor import diagnose, measure_tests
+from repo_helpers import git, make_repo
 
 PASS = f"{sys.executable} -c 'raise SystemExit(0)'"
 FAIL = f"{sys.executable} -c 'raise SystemExit(3)'"
 
 
 def _repo(tmp_path: Path, sources: int, tests: int) -> Path:
-    root = tmp_path / "repo"
-    (root / "pkg").mkdir(parents=True)
-    (root / "tests").mkdir()
-    for i in range(sources):
-        (root / "pkg" / f"mod{i}.py").write_text(f"X = {i}\n")
-    for i in range(tests):
-        (root / "tests" / f"test_mod{i}.py").write_text("def test_x():\n    pass\n")
-    (root / "README.md").write_text("# r\n")
-    git.run(["init", "-q"], root)
-    git.run(["add", "-A"], root)
-    git.run(["commit", "-qm", "base"], root)
-    return root
+    files = {f"pkg/mod{i}.py": f"X = {i}\n" for i in range(sources)}
+    files |= {f"tests/test_mod{i}.py": "def test_x():\n    pass\n" for i in range(tests)}
+    return make_repo(tmp_path / "repo", {**files, "README.md": "# r\n"}, message="base")
 
 
 #: A suite that really exercises the code: it runs every module, so the probe's breakage shows.
@@ -67,7 +58,7 @@ def test_test_files_are_told_from_sources_by_convention(tmp_path: Path) -> None:
     for name in ("web/app.test.ts", "web/app.ts", "go/x_test.go", "go/x.go", "spec/a_spec.rb"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text("x\n")
-    git.run(["add", "-A"], root)
+    git(root, "add", "-A")
     counts = measure_tests(root)
     assert (counts.source_files, counts.test_files) == (4, 4)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import repo_helpers
 from crewchief import git
 from crewchief.attempts.procio import _Buffer
 from crewchief.sandbox.runner import (
@@ -216,14 +217,9 @@ def test_repository_under_a_hidden_home_stays_usable(
     (home / ".ssh").mkdir(parents=True)
     (home / ".ssh" / "id_ed25519").write_text("PRIVATE\n")
     monkeypatch.setenv("HOME", str(home))
-    root = home / "code" / "repo"
-    root.mkdir(parents=True)
-    git.run(["init", "-q"], root)
-    (root / "a.txt").write_text("a\n")
-    git.run(["add", "-A"], root)
-    git.run(["commit", "-qm", "base"], root)
+    root = repo_helpers.make_repo(home / "code" / "repo", {"a.txt": "a\n"}, message="base")
     wt = root / ".crewchief" / "worktrees" / "w1"
-    git.run(["worktree", "add", "-q", "--detach", str(wt), "HEAD"], root)
+    repo_helpers.git(root, "worktree", "add", "-q", "--detach", str(wt), "HEAD")
     script = f"cat {home}/.ssh/id_ed25519 2>&1; cat {root}/a.txt; echo b >> a.txt && echo EDITED"
     with WorkerSandbox(wt, SandboxConfig(mode="bwrap")) as box:
         run = _sh(box, script)
