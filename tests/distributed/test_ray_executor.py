@@ -4,10 +4,10 @@ timeout and Ctrl-C holding remotely, resume after an interruption."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -28,7 +28,7 @@ from crewchief.merge import integrate
 from crewchief.records import ChangeRequest, Plan, Task
 from crewchief.run import intake
 from crewchief.run.orchestrate import Orchestrator
-from repo_helpers import GIT_ENV, git, status_json, task_states, wait_until_gone
+from repo_helpers import GIT_ENV, crewchief_here, git, status_json, task_states, wait_until_gone
 
 
 @pytest.fixture(scope="session")
@@ -162,9 +162,9 @@ def test_ctrl_c_cancels_the_ray_tasks_and_the_run_resumes(
     proc = subprocess.Popen(
         args, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
     )
-    db = project / ".crewchief/ledger.db"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not _both_running(db):
+    while not _both_running(project):
+        assert proc.poll() is None and time.monotonic() < deadline, "c0 and c1 never both ran"
         time.sleep(0.05)
     time.sleep(0.5)  # the Ray tasks are under way
     interrupted = time.monotonic()
@@ -189,12 +189,11 @@ def test_ctrl_c_cancels_the_ray_tasks_and_the_run_resumes(
     assert (project / "beta/b.py").read_text().endswith("# 1\n")
 
 
-def _both_running(db: Path) -> bool:
-    if not db.exists():
-        return False
-    with sqlite3.connect(db, timeout=10) as conn:
-        try:
-            rows = conn.execute("SELECT state FROM tasks").fetchall()
-        except sqlite3.OperationalError:
-            return False
-    return len(rows) == 2 and all(r[0] == "running" for r in rows)
+def _both_running(project: Path) -> bool:
+    """Both tasks are running, as ``status --json`` shows the run the CLI's process drives."""
+    shown = crewchief_here(project, "status", "--json")
+    if shown.returncode != 0 and any(n in shown.stderr for n in ("no crewchief runs", "no plan")):
+        return False  # the run, or its plan, is not recorded yet
+    assert shown.returncode == 0, shown.stderr
+    states = [t["state"] for t in json.loads(shown.stdout)["task_list"]]
+    return states == ["running", "running"]
