@@ -13,6 +13,7 @@ from policy_patchkit import EXEC, LINK, Entry
 
 from crewchief.gate.patchfile import parse
 from crewchief.gate.policy import PolicyRules, evaluate
+from repo_helpers import init_repo
 
 
 def _decide(case: Case) -> tuple[set[str], bool]:
@@ -84,7 +85,7 @@ def _tree(root: Path) -> set[bytes]:
 
 @pytest.mark.parametrize("case", [c for c in BENIGN if c.change.patch], ids=lambda c: c.name)
 def test_benign_patch_applies_with_git_and_gives_its_result(case: Case, tmp_path: Path) -> None:
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    init_repo(tmp_path)
     for path, entry in case.change.before.items():
         _write(tmp_path, path, entry)
     proc = subprocess.run(

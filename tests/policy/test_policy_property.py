@@ -16,6 +16,7 @@ from policy_corpus import BENIGN
 
 from crewchief.gate.policy import PolicyRules, evaluate
 from crewchief.records import owned_by
+from repo_helpers import git, init_repo, make_repo
 
 PATHS = ["a.txt", "src/a.py", "src/b.py", "src/sub/c.txt", "lib/d.txt", "e f.txt", "src/é.txt"]
 OWNED_CHOICES = [("src/",), ("src/", "a.txt"), ("lib/d.txt",), ("src/sub/",), ("",)]
@@ -33,17 +34,10 @@ OPS = st.tuples(
 )
 
 
-def _git(cwd: Path, *args: str, data: bytes | None = None) -> bytes:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-    }
-    proc = subprocess.run(
-        ["git", *args], cwd=cwd, input=data, capture_output=True, env=env, check=False
-    )
+def _git_bytes(cwd: Path, *args: str, data: bytes | None = None) -> bytes:
+    """git with a patch's raw bytes in or out (``diff --binary``, ``apply -``), which
+    ``repo_helpers.git``'s text does not carry; it commits nothing, so needs no author."""
+    proc = subprocess.run(["git", *args], cwd=cwd, input=data, capture_output=True, check=False)
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
     return proc.stdout
 
@@ -82,16 +76,6 @@ def _work(root: Path, op: Op) -> None:
         full.symlink_to(other)
 
 
-def _make_base(root: Path, files: dict[str, bytes]) -> None:
-    _git(root, "init", "-q")
-    for path, content in files.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_bytes(content)
-    (root / "keep").write_bytes(b"k\n")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "base")
-
-
 def _changed(before: dict[str, tuple[str, bytes]], after: dict[str, tuple[str, bytes]]) -> set[str]:
     return {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
 
@@ -113,13 +97,12 @@ def test_accepted_patch_changes_only_owned_paths_byte_exactly(
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base, work, target = Path(tmp, "base"), Path(tmp, "work"), Path(tmp, "out", "repo")
-        base.mkdir()
-        _make_base(base, files)
+        make_repo(base, {**files, "keep": b"k\n"}, message="base")
         shutil.copytree(base, work, symlinks=True)
         for op in ops:
             _work(work, op)
-        _git(work, "add", "-A")
-        patch = _git(work, "diff", "--cached", "--binary", "--find-renames", "HEAD")
+        git(work, "add", "-A")
+        patch = _git_bytes(work, "diff", "--cached", "--binary", "--find-renames", "HEAD")
         rules = PolicyRules(allow_mode_changes=allow_modes, allow_binary=allow_binary)
         decision = evaluate(patch, owned, rules, repo=base)
         event("accepted" if decision.accepted else "refused")
@@ -128,7 +111,7 @@ def test_accepted_patch_changes_only_owned_paths_byte_exactly(
         shutil.copytree(base, target, symlinks=True)
         (target.parent / "outside.txt").write_bytes(b"untouched\n")
         before = _snapshot(target.parent)
-        _git(target, "apply", "--allow-empty", "--whitespace=nowarn", "-", data=patch)
+        _git_bytes(target, "apply", "--allow-empty", "--whitespace=nowarn", "-", data=patch)
         after = _snapshot(target.parent)
         changed = _changed(before, after)
         assert all(p.startswith("repo/") and owned_by(owned, p[len("repo/") :]) for p in changed)
@@ -184,9 +167,7 @@ def test_mutated_patch_if_accepted_stays_in_scope(
     if not decision.accepted:
         return
     with tempfile.TemporaryDirectory() as tmp:
-        repo = Path(tmp, "repo")
-        repo.mkdir()
-        _git(repo, "init", "-q")
+        repo = init_repo(Path(tmp, "repo"))
         for path, (content, mode) in case.change.before.items():
             full = os.path.join(os.fsencode(repo), path)
             os.makedirs(os.path.dirname(full), exist_ok=True)

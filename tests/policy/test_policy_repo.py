@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,19 +9,16 @@ from policy_patchkit import add, modify, rename, symlink
 from pydantic import ValidationError
 
 from crewchief.gate.policy import PolicyDecision, PolicyRules, evaluate, sensitive_match
+from repo_helpers import init_repo, write_files
 
 
 def _repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    (repo / "src").mkdir(parents=True)
-    (repo / "lib").mkdir()
-    (repo / "src" / "a.py").write_text("a\n")
-    (repo / "lib" / "x.py").write_text("x\n")
+    repo = init_repo(tmp_path / "repo")
+    write_files(repo, {"src/a.py": "a\n", "lib/x.py": "x\n"})
     (repo / "src" / "root").symlink_to("..")
     (repo / "src" / "vendor").symlink_to("../lib")
     (repo / "src" / "deep").mkdir()
     (repo / "src" / "deep" / "up").symlink_to("../a.py")
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
     return repo
 
 
