@@ -3,12 +3,12 @@ plan's declared groups, and the mechanical checks every plan passes before it ru
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from crewchief.recipes.codemod import RECIPE
 from crewchief.records import ChangeRequest, LandingGroup, Plan, Task
 from crewchief.run.plan import validate
+from repo_helpers import make_repo
 
 
 def _task(task_id: str, *deps: str) -> Task:
@@ -46,18 +46,9 @@ def test_a_group_that_an_outside_task_would_split_is_refused() -> None:
 
 
 def test_codemod_tasks_form_one_landing_group_unless_told_otherwise(tmp_path: Path) -> None:
-    repo = tmp_path / "r"
-    for pkg in ("a", "b", "c"):
-        (repo / pkg).mkdir(parents=True)
-        (repo / pkg / "__init__.py").write_text("")
-        (repo / pkg / "m.py").write_text("x = f(1)\n")
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "i"],
-        cwd=repo,
-        check=True,
-    )
+    files = {f"{pkg}/__init__.py": "" for pkg in "abc"}
+    files |= {f"{pkg}/m.py": "x = f(1)\n" for pkg in "abc"}
+    repo = make_repo(tmp_path / "r", files, message="i")
     args = {"lang": "python", "pattern": "f($A)", "rewrite": "g($A)"}
     grouped = RECIPE.planner.plan(ChangeRequest(goal="g", recipe="codemod", recipe_args=args), repo)
     assert [(g.name, g.tasks) for g in grouped.landing_groups] == [("codemod", ("t1", "t2", "t3"))]
