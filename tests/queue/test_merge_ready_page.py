@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from web.runs import FILE_OF, Run, client_for, copy_run, finished_demo_run, git, post, states
+from repo_helpers import git
+from web.runs import FILE_OF, Run, client_for, copy_run, finished_demo_run, post, states
 
 
 def test_land_what_is_ready_lands_the_green_prefix_from_the_page(tmp_path: Path) -> None:

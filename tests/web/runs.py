@@ -24,7 +24,6 @@ from crewchief.records import HunkVerdict, ModelCall, TranscriptEntry, Usage, Ve
 from crewchief.web.app import create_app
 from crewchief.web.security import TOKEN_HEADER, Guard
 from repo_helpers import GIT_ENV, crewchief
-from repo_helpers import git as git  # re-exported: tests/queue/test_merge_ready_page.py
 
 ORIGIN = "http://127.0.0.1:8000"
 WHO = "web-tester"
