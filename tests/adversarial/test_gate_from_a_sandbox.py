@@ -14,6 +14,7 @@ import crewchief
 from crewchief.attempts.procio import MARKER_VAR
 from crewchief.sandbox.confinement import MARKER_PATH
 from crewchief.sandbox.runner import SandboxConfig, WorkerSandbox, bwrap_path
+from repo_helpers import git, init_repo
 
 SOURCE = str(Path(crewchief.__file__).resolve().parents[1])
 HAS_BWRAP = bwrap_path() is not None
@@ -24,14 +25,9 @@ MODES = [
 
 
 def _repo(tmp_path: Path) -> tuple[Path, str]:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    for args in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "base"]):
-        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
-    head = subprocess.run(
-        ["git", "rev-parse", "main"], cwd=repo, check=True, capture_output=True, text=True
-    ).stdout
-    return repo, head
+    repo = init_repo(tmp_path / "repo")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "base")
+    return repo, git(repo, "rev-parse", "main")
 
 
 def _gate_from_worker(repo: Path, mode: str, *command: str) -> subprocess.CompletedProcess[str]:
@@ -57,8 +53,7 @@ def test_the_gate_refuses_to_run_inside_a_sandbox_without_its_variable(
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert f"`crewchief {command[0]}` refuses to run inside a crewchief sandbox" in proc.stderr
     assert "Traceback" not in proc.stderr
-    after = subprocess.run(["git", "rev-parse", "main"], cwd=repo, capture_output=True, text=True)
-    assert after.stdout == head
+    assert git(repo, "rev-parse", "main") == head
     assert not (repo / ".crewchief").exists()
 
 

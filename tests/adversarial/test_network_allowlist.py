@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,15 +14,14 @@ import pytest
 from crewchief.errors import UserError
 from crewchief.sandbox.egress import model_endpoints, parse_endpoint
 from crewchief.sandbox.runner import SandboxConfig, WorkerSandbox, bwrap_path
+from repo_helpers import init_repo
 
 needs_bwrap = pytest.mark.skipif(bwrap_path() is None, reason="needs bwrap")
 
 
 @pytest.fixture
 def worktree(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    return repo
+    return init_repo(tmp_path / "repo")
 
 
 @pytest.fixture

@@ -8,22 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from crewchief import git
 from crewchief.cli.doctor import diagnose
 from crewchief.sandbox.runner import bwrap_path
+from repo_helpers import make_repo
 
 pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="needs bwrap")
 AGENT = [sys.executable, "-c", "pass"]
 
 
 def _repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "README.md").write_text("# r\n")
-    git.run(["init", "-q"], root)
-    git.run(["add", "-A"], root)
-    git.run(["commit", "-qm", "base"], root)
-    return root
+    return make_repo(tmp_path / "repo", {"README.md": "# r\n"}, message="base")
 
 
 def _agent_line(tmp_path: Path, sandbox: dict[str, object]) -> tuple[str, str]:
