@@ -140,10 +140,10 @@ def planner_for(request: ChangeRequest, cfg: Config) -> Planner:
     return roles.planner(cfg)
 
 
-def plan_request(root: Path, request: ChangeRequest, cfg: Config) -> tuple[Plan, Planner]:
-    """The planner's validated plan for ``request`` (UserError naming every problem)."""
-    planner = planner_for(request, cfg)
-    return make_plan(root, request, planner, cfg), planner
+def plan_request(root: Path, request: ChangeRequest, cfg: Config) -> Plan:
+    """The planner's validated plan for ``request`` (UserError naming every problem), with the
+    planning's model work (``Plan.work``)."""
+    return make_plan(root, request, planner_for(request, cfg), cfg)
 
 
 def record_planning(ledger: Ledger, run_id: str, work: ModelWork) -> None:
@@ -162,7 +162,7 @@ def plan_change(root: Path, cfg: Config, change: Change) -> PlannedChange:
     """Plan only (``crewchief plan``): the validated plan; a model's planning calls are kept
     in a run of their own (state planned) so that their cost is not lost. Nothing runs."""
     request = change_request(change)
-    plan, _ = plan_request(root, request, cfg)
+    plan = plan_request(root, request, cfg)
     recorded: str | None = None
     if plan.work.calls:
         ledger = Ledger.for_repo(root)
@@ -246,7 +246,7 @@ def start_run(
     elif planner is not None:
         plan = make_plan(root, request, planner, cfg)
     else:
-        plan, _ = plan_request(root, request, cfg)
+        plan = plan_request(root, request, cfg)
     check_models(cfg, plan)
     sandbox_policy.require(cfg, plan)  # no sandbox, no run: refused before anything is written
     ledger, run_id = open_run(root, request, plan, cfg, target, base)
