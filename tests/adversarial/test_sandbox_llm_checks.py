@@ -12,7 +12,8 @@ from crewchief.llm.spec import BACKEND, WorkerSpec, task_spec
 from crewchief.llm.worker import LLMWorker
 from crewchief.models.scripted import Call, Output, script
 from crewchief.records import Task
-from llm.llm_repos import add_worktree, commit_repo
+from llm.llm_repos import add_worktree
+from repo_helpers import make_repo
 
 CHECK = "python {files}"
 
@@ -21,7 +22,7 @@ def test_a_check_the_model_runs_cannot_reach_the_repository_or_its_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(KEY_NAME, KEY_VALUE)  # the worker process holds its model's key
-    repo = commit_repo(tmp_path / "repo", {"attack.py": "VALUE = 1\n"})
+    repo = make_repo(tmp_path / "repo", {"attack.py": "VALUE = 1\n"})
     work = add_worktree(repo, repo / ".crewchief" / "worktrees" / "w1", 60)
     task = Task(
         id="attack",

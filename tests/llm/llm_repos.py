@@ -5,11 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crewchief.backends.base import WorkContext
-from repo_helpers import git, make_repo
-
-#: ``make_repo`` under the name tests/adversarial/test_sandbox_llm_checks.py imports it by (not
-#: this change's file): the tests here call ``make_repo`` itself.
-commit_repo = make_repo
+from repo_helpers import git
 
 
 def add_worktree(repo: Path, where: Path, timeout_s: float) -> WorkContext:
