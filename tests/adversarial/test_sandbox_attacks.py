@@ -6,7 +6,6 @@ and the process table. One attacked run per kind of worker, many outcomes read f
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from adversarial.attacker import (
     run_cli,
     with_tag,
 )
-from repo_helpers import PY, default_config, git, make_repo
+from repo_helpers import PY, crewchief_here, default_config, git, make_repo, task_states
 
 ORIGINAL = {
     "mod.py": "VALUE = 1\n",
@@ -104,11 +103,19 @@ def test_every_attack_was_tried_and_each_one_reaching_out_was_blocked(attacked: 
             assert all(o.startswith("blocked") for o in outcomes), (name, outcomes)
 
 
+def _check_outputs(repo: Path) -> list[tuple[str, str]]:
+    """(kind, output) of every check of every task's attempts (``show TASK --json``) and of the
+    run's newest full suite (the end of its output, ``report --json``)."""
+    found = []
+    for task in task_states(repo):
+        shown = json.loads(crewchief_here(repo, "show", task, "--json").stdout)
+        found += [(c["kind"], c["output"]) for a in shown["attempts"] for c in a["checks"]]
+    suite = json.loads(crewchief_here(repo, "report", "--json").stdout)["suite"]
+    return found + ([("suite", suite["output"])] if suite else [])
+
+
 def test_the_checks_attack_ran_in_the_fast_check_and_in_the_suite(by_checks: Attacked) -> None:
-    db = sqlite3.connect(by_checks.repo / ".crewchief" / "ledger.db")
-    rows = db.execute("SELECT kind, output FROM checks").fetchall()
-    db.close()
-    attacked_in = {kind for kind, output in rows if attack_lines(output)}
+    attacked_in = {kind for kind, output in _check_outputs(by_checks.repo) if attack_lines(output)}
     assert by_checks.status["state"] == "merged", by_checks.stdout
     assert attacked_in == {"fast", "suite"}
 
