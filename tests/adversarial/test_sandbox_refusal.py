@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from adversarial.attacker import run_cli, with_tag
-from repo_helpers import PY, default_config, git, make_repo, refs
+from repo_helpers import PY, crewchief_here, default_config, git, make_repo, refs
 
 ECHO = ["--recipe", "command", "--command", "echo '# x' >> {files}", "--path", "mod.py"]
 
@@ -38,13 +38,12 @@ def _path_without_bwrap(tmp_path: Path) -> str:
 
 
 def _ledger_runs(repo: Path) -> int:
-    ledger = repo / ".crewchief" / "ledger.db"
-    if not ledger.exists():
+    """How many runs ``status --all --json`` lists (none when crewchief never ran here)."""
+    listed = crewchief_here(repo, "status", "--all", "--json")
+    if listed.returncode != 0 and "no crewchief runs in" in listed.stderr:
         return 0
-    import sqlite3
-
-    with sqlite3.connect(ledger) as db:
-        return int(db.execute("SELECT count(*) FROM runs").fetchone()[0])
+    assert listed.returncode == 0, listed.stderr
+    return len(json.loads(listed.stdout))
 
 
 @pytest.mark.parametrize("how", ["missing-binary-in-config", "path-without-bwrap"])
