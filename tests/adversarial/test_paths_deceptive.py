@@ -13,7 +13,15 @@ import pytest
 from crewchief.gate.policy import PolicyRules, evaluate
 from crewchief.records import Plan, Task
 from crewchief.run.plan import validate
-from repo_helpers import crewchief_here, default_config, git, make_repo, refs, write_plan
+from repo_helpers import (
+    crewchief_here,
+    default_config,
+    git,
+    make_repo,
+    refs,
+    task_states,
+    write_plan,
+)
 
 HOMOGLYPH = "m\u043ed.py"  # a Cyrillic "о" in mod.py
 WHOLE_SCRIPT = "\u0441\u043e\u0440.py"  # Cyrillic letters that read "cop"
@@ -124,11 +132,15 @@ def test_deceptive_names_are_refused_through_the_cli_and_never_reach_main(small:
 
 
 def _scope_outputs(repo: Path) -> dict[str, str]:
-    import sqlite3
-
-    db = sqlite3.connect(repo / ".crewchief" / "ledger.db")
-    rows = db.execute("SELECT task_id, output FROM checks WHERE kind='scope'").fetchall()
-    return {task: output for task, output in rows}
+    """Each task's (newest) scope check output, as ``show TASK --json`` shows its attempts."""
+    found = {}
+    for task in task_states(repo):
+        shown = json.loads(crewchief_here(repo, "show", task, "--json").stdout)
+        checks = [c for a in shown["attempts"] for c in a["checks"]]
+        scope = [c["output"] for c in checks if c["kind"] == "scope"]
+        if scope:
+            found[task] = scope[-1]
+    return found
 
 
 @pytest.mark.parametrize("owned", [".git/hooks/x", ".crewchief/ledger.db"])
