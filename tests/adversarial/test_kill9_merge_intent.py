@@ -89,3 +89,24 @@ def test_a_merge_ready_killed_at_the_move_is_settled_from_its_intent(
     assert git(repo, "rev-parse", "main") == tip
     kinds = [e["kind"] for e in json.loads(run_cli(repo, "log", "--json").stdout)]
     assert kinds.count("landed") == 1
+
+
+def test_an_intent_of_a_landing_under_way_is_left_to_its_lander(
+    awaiting: tuple[Path, str],
+) -> None:
+    """``status`` in another terminal while ``merge --ready`` is between its intent and its move:
+    the intent belongs to a live lander (it holds the run's landing lock), so nothing is settled
+    and nobody else may land; once the lander is gone, the same intent is a kill's and settled."""
+    from crewchief.merge.reconcile import landing
+
+    repo, run_id = awaiting
+    base = git(repo, "rev-parse", "main")
+    with landing(repo, run_id):  # this process is the lander, stopped right after its intent
+        _crash_after_intent(repo, run_id, moved=False, ready=True)
+        status = json.loads(run_cli(repo, "status", "--json", run_id).stdout)
+        assert status["merge_reconciled"] is None and status["state"] == "awaiting_approval"
+        merge = run_cli(repo, "merge", run_id, "--ready")
+        assert merge.returncode == 2 and "being landed by another crewchief process" in merge.stderr
+        assert git(repo, "rev-parse", "main") == base
+    status = json.loads(run_cli(repo, "status", "--json", run_id).stdout)
+    assert status["merge_reconciled"] == "void"

@@ -14,7 +14,14 @@ from crewchief.errors import RunError, UserError
 from crewchief.gate.patchfile import parse, path_text
 from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState, TaskState
-from crewchief.merge.reconcile import descends, reconcile, record_landed, record_merged, unlanded
+from crewchief.merge.reconcile import (
+    descends,
+    landing,
+    reconcile,
+    record_landed,
+    record_merged,
+    unlanded,
+)
 from crewchief.records import Verdict
 
 S = TaskState
@@ -174,7 +181,13 @@ def send_back(ledger: Ledger, run_id: str, task_id: str, who: str, comment: str)
 
 
 def land(repo: Path, ledger: Ledger, run_id: str, who: str) -> Landing:
-    """Move the target branch from the run's base to its green, approved integration commit."""
+    """Move the target branch from the run's base to its green, approved integration commit
+    (holding the run's landing lock: UserError if another process is landing it)."""
+    with landing(repo, run_id):
+        return _land(repo, ledger, run_id, who)
+
+
+def _land(repo: Path, ledger: Ledger, run_id: str, who: str) -> Landing:
     run = ledger.run(run_id)
     tip, target = run.integration_commit, run.target_branch
     from crewchief.merge.queue import landed_commit  # the queue's weight: landing only
@@ -220,8 +233,14 @@ def merge_ready(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) 
     passed and whose tasks (not landed yet) are all approved or approvable without a person;
     those are approved, the target branch moves there by compare-and-swap from where this run
     last left it, and they are merged. The rest of the run goes on on top of it. UserError
-    saying what stands in the way when nothing is ready; never waits, never loops.
+    saying what stands in the way when nothing is ready; never waits, never loops. Holds the
+    run's landing lock (UserError if another process is landing it).
     """
+    with landing(repo, run_id):
+        return _merge_ready(repo, ledger, run_id, cfg, who)
+
+
+def _merge_ready(repo: Path, ledger: Ledger, run_id: str, cfg: Config, who: str) -> Landing:
     state = ledger.run(run_id).state
     if state in (RunState.MERGED, RunState.CANCELLED, RunState.FAILED):
         raise UserError(f"run {run_id} is {state}: nothing to land")

@@ -3,14 +3,23 @@
 
 A landing records its intent in the ledger before the target branch moves; a kill between the
 two leaves an intent nobody settled, which :func:`reconcile` settles from what the branch holds.
+The landing process holds the run's landing lock (:func:`landing`) from its checks to its record,
+so an intent is only settled when no live process is landing the run: ``status`` on a run whose
+``merge --ready`` is under way in another process leaves it alone.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crewchief import git
+from crewchief.attempts.workspace import crewchief_dir
+from crewchief.errors import UserError
 from crewchief.lifecycle import RunState, TaskState
 
 if TYPE_CHECKING:
@@ -19,6 +28,32 @@ if TYPE_CHECKING:
     from crewchief.ledger.store import Ledger
 
 S = TaskState
+
+
+def _lock(repo: Path, run_id: str) -> int | None:
+    """The run's landing lock taken by this process (its fd), or None when another holds it."""
+    path = crewchief_dir(repo) / "locks" / f"{run_id}.landing.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+@contextmanager
+def landing(repo: Path, run_id: str) -> Iterator[None]:
+    """Held while this process lands ``run_id`` (its checks, intent, move and record); released
+    with the process if it dies. UserError when another process is landing the run now."""
+    fd = _lock(repo, run_id)
+    if fd is None:
+        raise UserError(f"run {run_id} is being landed by another crewchief process; try again")
+    try:
+        yield
+    finally:
+        os.close(fd)
 
 
 def open_intent(ledger: Ledger, run_id: str) -> tuple[dict[str, str], list[str] | None] | None:
@@ -38,8 +73,21 @@ def reconcile(repo: Path, ledger: Ledger, run_id: str) -> str | None:
     """Settle a merge that was interrupted between recording its intent and recording its
     outcome: "merged" when the target branch holds the integration commit (the move happened:
     the merge is recorded now), "void" when it does not (nothing was merged; merge again).
-    None when there was nothing to settle."""
-    found = open_intent(ledger, run_id)
+    None when there was nothing to settle, or a live process is landing the run now (its intent
+    is its own, not a kill's)."""
+    if open_intent(ledger, run_id) is None:
+        return None
+    fd = _lock(repo, run_id)
+    if fd is None:
+        return None
+    try:
+        return _settle(repo, ledger, run_id)
+    finally:
+        os.close(fd)
+
+
+def _settle(repo: Path, ledger: Ledger, run_id: str) -> str | None:
+    found = open_intent(ledger, run_id)  # read again under the lock: the lander may just be done
     if found is None:
         return None
     intent, prefix = found
