@@ -117,7 +117,7 @@ def show(
     from crewchief.ledger import views
 
     _, ledger, rid, _ = open_run(repo, run_id)
-    data = views.task_transcripts(ledger, rid, task_id)
+    data = views.task_transcripts(ledger, rid, task_id).model_dump(mode="json")
     emit(data, as_json, lambda: out.print(render.transcripts_view(data)))
 
 

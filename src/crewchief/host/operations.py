@@ -172,25 +172,26 @@ def dossier(host: Host, run_id: str, task_id: str) -> dict[str, Any]:
     patch = views.review_patch(ledger, rid, task_id)
     attempts = views.task_attempts(ledger, rid, task_id)
     newest = attempts[-1] if attempts else None
-    shown = next((a for a in attempts if a["id"] == patch["attempt"]), newest)
-    result = ledger.result(shown["id"]) if shown else None
+    shown = next((a for a in attempts if a.id == patch.attempt), newest)
+    result = ledger.result(shown.id) if shown else None
     return {
         "run": rid,
         "task": task_id,
         "state": str(ledger.task_states(rid)[task_id]),
         "instructions": task.instructions,
         "owned_paths": list(task.owned_paths),
-        "attempt": shown["id"] if shown else None,
+        "attempt": shown.id if shown else None,
         "attempts": len(attempts),
-        "diff": patch["patch"].decode(errors="replace"),
+        "diff": patch.patch.decode(errors="replace"),
         "checks": [
-            {**c, "output": c["output"][-CHECK_TAIL:]} for c in (shown["checks"] if shown else [])
+            {**c.model_dump(mode="json"), "output": c.output[-CHECK_TAIL:]}
+            for c in (shown.checks if shown else [])
         ],
         "rationale": result.rationale if result else "",
         "assumptions": list(result.assumptions) if result else [],
         "transcript": transcript_summary(result.transcript if result else ()),
-        "cost_usd": shown["cost"] if shown else None,
-        "verdicts": shown["verdicts"] if shown else [],
+        "cost_usd": shown.cost if shown else None,
+        "verdicts": [v.model_dump(mode="json") for v in shown.verdicts] if shown else [],
     }
 
 

@@ -28,7 +28,7 @@ def build(repo: Path, ledger: Ledger, run_id: str) -> dict[str, Any]:
     suite = views.suite_result(ledger, run_id)
     return {
         "run": views.run_summary(ledger, run_id).model_dump(mode="json"),
-        "plan": views.plan_view(ledger, run_id),
+        "plan": views.plan_view(ledger, run_id).model_dump(mode="json"),
         "tasks": [_task(ledger, run_id, t) for t in views.task_rows(ledger, run_id)],
         "suite": None
         if suite is None
@@ -45,8 +45,8 @@ def _task(ledger: Ledger, run_id: str, row: TaskRow) -> dict[str, Any]:
     task = ledger.plan(run_id).task(row.task)
     spent = costs.summarise(ledger.model_calls(run_id), task_id=task.id)
     attempts = views.task_attempts(ledger, run_id, task.id)
-    shown = next((a for a in attempts if a["accepted"]), attempts[-1] if attempts else None)
-    result = shown["result"] if shown else None
+    shown = next((a for a in attempts if a.accepted), attempts[-1] if attempts else None)
+    result = shown.result if shown else None
     return {
         "task": task.id,
         "title": task.title,
@@ -55,14 +55,16 @@ def _task(ledger: Ledger, run_id: str, row: TaskRow) -> dict[str, Any]:
         "owned_paths": list(task.owned_paths),
         "depends_on": list(task.depends_on),
         "attempts": len(attempts),
-        "attempt": shown["id"] if shown else None,
-        "rationale": result["rationale"] if result else "",
-        "assumptions": list(result["assumptions"]) if result else [],
+        "attempt": shown.id if shown else None,
+        "rationale": result.rationale if result else "",
+        "assumptions": list(result.assumptions) if result else [],
         "checks": [
-            {k: c[k] for k in ("name", "kind", "passed", "duration_s")}
-            for c in (shown["checks"] if shown else [])
+            c.model_dump(mode="json", include={"name", "kind", "passed", "duration_s"})
+            for c in (shown.checks if shown else [])
         ],
-        "verdicts": [{"attempt": a["id"], **v} for a in attempts for v in a["verdicts"]],
+        "verdicts": [
+            {"attempt": a.id, **v.model_dump(mode="json")} for a in attempts for v in a.verdicts
+        ],
         "tokens": spent.tokens.model_dump(mode="json"),
         "cost_usd": spent.total_usd,
         "cost": spent.text,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -22,7 +22,20 @@ from crewchief.ledger.rows import StoredCheck
 from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RunState, TaskState
 from crewchief.merge.groups import group_of
-from crewchief.records import ChangeRequest, CheckKind, Decision, EventKind, Risk, WorkerResult
+from crewchief.records import (
+    ChangeRequest,
+    CheckKind,
+    Decision,
+    EventKind,
+    LandingGroup,
+    ModelCall,
+    Risk,
+    TranscriptEntry,
+    Usage,
+    Verdict,
+    WorkerResult,
+    WorkerStatus,
+)
 from crewchief.run.runlock import is_driven
 
 
@@ -444,13 +457,60 @@ def _text(value: JsonValue) -> str | None:
     return None if value is None else str(value)
 
 
-def plan_view(ledger: Ledger, run_id: str) -> dict[str, Any]:
-    """The newest plan as plain data, each task with its instruction digest."""
+class PlannedTask(View):
+    """A task of the plan: ``crewchief.records.Task`` field for field, and its instruction
+    digest."""
+
+    id: str = Field(description="The task's id in the plan.")
+    title: str
+    instructions: str = Field(description="The instruction a worker receives.")
+    owned_paths: list[str] = Field(
+        description="The paths the task may change (one ending in ``/``: the directory below).",
+    )
+    context_paths: list[str] = Field(description="The paths its worker reads but may not change.")
+    depends_on: list[str] = Field(description="The tasks that land before it.")
+    risk: Risk
+    checks: list[str] = Field(description="Its acceptance checks (commands).")
+    backend: str = Field(
+        description=(
+            "The worker backend that runs it (``llm:worker``, ``recipe:codemod``, ``agent:…``)."
+        ),
+    )
+    spec: dict[str, JsonValue] = Field(
+        description="What its backend reads beyond the instruction (a recipe's arguments, …).",
+    )
+    instruction_digest: str = Field(
+        description="sha256 (hex) of the exact instruction a worker receives: the task as JSON.",
+    )
+
+
+class PlanView(View):
+    """The newest plan: ``crewchief.records.Plan`` field for field (without the manager's work),
+    each task with its instruction digest."""
+
+    goal: str
+    planner: str = Field(description="Who made the plan (a manager model, a recipe, a file).")
+    tasks: list[PlannedTask]
+    parallel_groups: list[list[str]]
+    landing_groups: list[LandingGroup] = Field(
+        description="Tasks that land whole or not at all.",
+    )
+    files: list[str]
+    risks: list[str] = Field(description="The risks the planner named.")
+    open_questions: list[str] = Field(description="What the planner could not decide.")
+
+
+def plan_view(ledger: Ledger, run_id: str) -> PlanView:
+    """The newest plan, each task with its instruction digest (a field the plan's models gain is
+    refused here until the view names it)."""
     plan = ledger.plan(run_id)
-    data: dict[str, Any] = plan.model_dump(mode="json")
-    for task, row in zip(plan.tasks, data["tasks"], strict=True):
-        row["instruction_digest"] = task.instruction_digest()
-    return data
+    return PlanView(
+        **plan.model_dump(exclude={"tasks"}),
+        tasks=[
+            PlannedTask(**t.model_dump(), instruction_digest=t.instruction_digest())
+            for t in plan.tasks
+        ],
+    )
 
 
 class OrderReason(View):
@@ -561,7 +621,59 @@ def _trailers(repo: Path, commit: str) -> dict[str, str]:
     return found if "task" in found else {}
 
 
-def task_attempts(ledger: Ledger, run_id: str, task_id: str) -> list[dict[str, Any]]:
+class CheckView(View):
+    """One gate check of an attempt, with its output."""
+
+    name: str
+    kind: CheckKind
+    passed: bool
+    output: str = Field(description="What the check printed (secrets redacted).")
+    duration_s: float
+
+
+class AttemptResult(View):
+    """What an attempt produced (``crewchief.records.WorkerResult`` field for field) without
+    its patch."""
+
+    status: WorkerStatus
+    rationale: str = Field(description="The worker's account of its change.")
+    assumptions: list[str]
+    log: str = Field(description="The backend's log (a deterministic backend's account).")
+    error: str | None
+    usage: Usage = Field(description="Tokens and cost as the backend reported them.")
+    calls: list[ModelCall] = Field(description="The worker's model calls.")
+    transcript: list[TranscriptEntry] = Field(
+        description="The worker's conversation, exactly as sent and received (secrets redacted).",
+    )
+    duration_s: float
+
+
+class AttemptView(View):
+    """One attempt of a task: its result, spend, the gate's checks and the reviewers' verdicts."""
+
+    id: str = Field(description="The attempt's id.")
+    number: int = Field(description="Its number among the task's attempts, from 1.")
+    backend: str
+    base: str = Field(description="The commit it started from.")
+    extra_instruction: str | None = Field(
+        description="What was added to the task's instruction (a send-back's comment, a retry).",
+    )
+    started: float = Field(description="When it started (Unix time, seconds).")
+    ended: float | None = Field(description="When it ended (None while it runs).")
+    status: WorkerStatus | None = Field(description="Its result's status (None while it runs).")
+    accepted: bool = Field(description="Whether it is the task's accepted attempt.")
+    result: AttemptResult | None = Field(description="What it produced (None while it runs).")
+    cost: float | None = Field(
+        description="Its result's cost in USD as its backend reported it (None: not reported).",
+    )
+    spend: str = Field(
+        description="The ledger's spend on it (its worker's and reviewers' calls), in words.",
+    )
+    checks: list[CheckView]
+    verdicts: list[Verdict] = Field(description="The reviewers' verdicts, with per-hunk notes.")
+
+
+def task_attempts(ledger: Ledger, run_id: str, task_id: str) -> list[AttemptView]:
     """Every attempt of a task: its result (rationale, transcript, usage, calls, the cost its
     backend reported), the ledger's spend on it in the one wording (``spend``: its worker's and
     reviewers' calls), the gate's checks with their output and the reviewers' verdicts (with
@@ -574,34 +686,34 @@ def task_attempts(ledger: Ledger, run_id: str, task_id: str) -> list[dict[str, A
         spend = cost.summarise(c for c in calls if c.attempt_id == a.id)
         result = WorkerResult.model_validate_json(a.result_json) if a.result_json else None
         out.append(
-            {
-                "id": a.id,
-                "number": a.number,
-                "backend": a.backend,
-                "base": a.base_commit,
-                "extra_instruction": a.extra_instruction,
-                "started": a.started_at,
-                "ended": a.ended_at,
-                "status": a.status,
-                "accepted": a.id == accepted,
-                "result": result.model_dump(mode="json", exclude={"patch"}) if result else None,
-                "cost": result_cost(result) if result else None,
-                "spend": spend.text,
-                "checks": [_check_row(c) for c in ledger.checks(run_id, a.id)],
-                "verdicts": [v.model_dump(mode="json") for at, v in verdicts if at == a.id],
-            }
+            AttemptView(
+                id=a.id,
+                number=a.number,
+                backend=a.backend,
+                base=a.base_commit,
+                extra_instruction=a.extra_instruction,
+                started=a.started_at,
+                ended=a.ended_at,
+                status=a.status,
+                accepted=a.id == accepted,
+                result=AttemptResult(**result.model_dump(exclude={"patch"})) if result else None,
+                cost=result_cost(result) if result else None,
+                spend=spend.text,
+                checks=[_check_view(c) for c in ledger.checks(run_id, a.id)],
+                verdicts=[v for at, v in verdicts if at == a.id],
+            )
         )
     return out
 
 
-def _check_row(c: StoredCheck) -> dict[str, Any]:
-    return {
-        "name": c.name,
-        "kind": c.kind,
-        "passed": bool(c.passed),
-        "output": c.output,
-        "duration_s": round(c.duration_s, 3),
-    }
+def _check_view(c: StoredCheck) -> CheckView:
+    return CheckView(
+        name=c.name,
+        kind=c.kind,
+        passed=bool(c.passed),
+        output=c.output,
+        duration_s=round(c.duration_s, 3),
+    )
 
 
 class LiveState(View):
@@ -631,7 +743,15 @@ def live_state(ledger: Ledger, run_id: str) -> LiveState:
     )
 
 
-def review_patch(ledger: Ledger, run_id: str, task_id: str) -> dict[str, Any]:
+class ShownPatch(View):
+    """The patch a reviewer should read, and whose it is."""
+
+    attempt: str | None = Field(description="The attempt it is from (None: no attempt has one).")
+    accepted: bool = Field(description="Whether that attempt is the task's accepted one.")
+    patch: bytes = Field(description="The patch (``git diff --binary`` bytes; empty: none).")
+
+
+def review_patch(ledger: Ledger, run_id: str, task_id: str) -> ShownPatch:
     """The patch a reviewer should read: the accepted attempt's, else the newest attempt's that
     produced one (marked not accepted), else none."""
     accepted = ledger.accepted_attempt(run_id, task_id)
@@ -639,23 +759,53 @@ def review_patch(ledger: Ledger, run_id: str, task_id: str) -> dict[str, Any]:
     for attempt_id in reversed(candidates):
         result = ledger.result(attempt_id)
         if result is not None and result.patch:
-            accepted_here = attempt_id == accepted
-            return {"attempt": attempt_id, "accepted": accepted_here, "patch": result.patch}
-    return {"attempt": None, "accepted": False, "patch": b""}
+            return ShownPatch(
+                attempt=attempt_id, accepted=attempt_id == accepted, patch=result.patch
+            )
+    return ShownPatch(attempt=None, accepted=False, patch=b"")
 
 
-def task_transcripts(ledger: Ledger, run_id: str, task_id: str) -> dict[str, Any]:
+class ReviewConversation(View):
+    """A reviewer's (or planner's) conversation about one attempt, from its ``transcript``
+    event."""
+
+    attempt: str | None = Field(description="The attempt it is about (None: the run).")
+    role: str = Field(description="Who conversed (``reviewer``, ``manager``).")
+    entries: list[TranscriptEntry] = Field(
+        description="The conversation, exactly as sent and received (secrets redacted).",
+    )
+
+
+class TaskTranscripts(View):
+    """What ``crewchief show TASK --json`` prints: a task's attempts with their results,
+    transcripts, usage, checks and verdicts, and the reviewers' conversations."""
+
+    run: str = Field(description="The run's id.")
+    task: str = Field(description="The task's id in the plan.")
+    attempts: list[AttemptView] = Field(description="Every attempt of the task, in order.")
+    reviews: list[ReviewConversation] = Field(
+        description="The conversations recorded about the task's attempts, in order.",
+    )
+
+
+def task_transcripts(ledger: Ledger, run_id: str, task_id: str) -> TaskTranscripts:
     """A task's attempts with their transcripts and usage, and the reviewer's conversations."""
     if task_id not in ledger.task_states(run_id):
         raise UserError(f"run {run_id} has no task {task_id}")
     reviews = [
-        {"attempt": e.attempt_id, "role": e.data.get("role"), "entries": e.data.get("entries", [])}
+        ReviewConversation.model_validate(
+            {
+                "attempt": e.attempt_id,
+                "role": e.data.get("role"),
+                "entries": e.data.get("entries", []),
+            }
+        )
         for e in ledger.event_records(run_id)
         if e.kind == "transcript" and e.task_id == task_id
     ]
-    return {
-        "run": run_id,
-        "task": task_id,
-        "attempts": task_attempts(ledger, run_id, task_id),
-        "reviews": reviews,
-    }
+    return TaskTranscripts(
+        run=run_id,
+        task=task_id,
+        attempts=task_attempts(ledger, run_id, task_id),
+        reviews=reviews,
+    )

@@ -20,7 +20,6 @@ from crewchief.ledger import views
 from crewchief.ledger.store import Ledger
 from crewchief.lifecycle import RUN_WITH_WORK, RunState, TaskState
 from crewchief.merge import land
-from crewchief.records import HunkVerdict
 from crewchief.web import graph
 from crewchief.web.diffview import diff_view, highlight_css
 from crewchief.web.site import NOTICES, site_of
@@ -89,7 +88,9 @@ def _run_context(repo: Path, ledger: Ledger, run_id: str) -> dict[str, Any]:
         "plan": plan,
         "tasks": rows,
         "needs_person": {r.task: land.person_reasons(ledger, run_id, r.task, cfg) for r in rows},
-        "graph": graph.plan_svg(plan["tasks"], states, lambda t: f"/runs/{run_id}/tasks/{t}"),
+        "graph": graph.plan_svg(
+            [t.model_dump() for t in plan.tasks], states, lambda t: f"/runs/{run_id}/tasks/{t}"
+        ),
         "summary": views.manager_summary(ledger, run_id),
         "merge_order": views.merge_order(ledger, run_id),
         "suite": views.suite_result(ledger, run_id),
@@ -131,19 +132,17 @@ def _task_context(ledger: Ledger, run_id: str, task_id: str) -> dict[str, Any]:
     plan = views.plan_view(ledger, run_id)
     attempts = views.task_attempts(ledger, run_id, task_id)
     shown = views.review_patch(ledger, run_id, task_id)
-    shown_attempt = next((a for a in attempts if a["id"] == shown["attempt"]), None)
-    hunk_verdicts = [
-        h for v in (shown_attempt["verdicts"] if shown_attempt else []) for h in v["hunks"]
-    ]
+    shown_attempt = next((a for a in attempts if a.id == shown.attempt), None)
+    hunk_verdicts = [h for v in (shown_attempt.verdicts if shown_attempt else []) for h in v.hunks]
     return {
         "run_id": run_id,
         "run_state": ledger.run(run_id).state,
-        "task": next(t for t in plan["tasks"] if t["id"] == task_id),
+        "task": next(t for t in plan.tasks if t.id == task_id),
         "task_state": str(ledger.task_states(run_id)[task_id]),
         "needs_person": land.person_reasons(ledger, run_id, task_id, run_config(ledger, run_id)),
-        "diff": diff_view(shown["patch"], [HunkVerdict.model_validate(h) for h in hunk_verdicts]),
+        "diff": diff_view(shown.patch, hunk_verdicts),
         "shown": shown_attempt,
-        "shown_accepted": shown["accepted"],
+        "shown_accepted": shown.accepted,
         "attempts": attempts,
         "decisions": views.decisions(ledger, run_id, task_id),
         "seq": views.live_state(ledger, run_id).seq,
