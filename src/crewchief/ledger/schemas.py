@@ -17,13 +17,14 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from crewchief.ledger import events
-from crewchief.ledger.views import LiveState, LogEvent, RunStatus, RunSummary
+from crewchief.ledger.views import LiveState, LogEvent, RunStatus, RunSummary, TaskTranscripts
 
 #: Each published file: what prints it, and the type of what it prints.
 SCHEMAS: dict[str, tuple[str, TypeAdapter[Any]]] = {
     "status.json": ("crewchief status --json", TypeAdapter(RunStatus)),
     "status-all.json": ("crewchief status --all --json", TypeAdapter(list[RunSummary])),
     "log.json": ("crewchief log --json", TypeAdapter(list[LogEvent])),
+    "show.json": ("crewchief show TASK --json", TypeAdapter(TaskTranscripts)),
     "live-state.json": ("GET /runs/{run}/state (the review page's poll)", TypeAdapter(LiveState)),
     "events.json": ("the data of a ledger event, by its kind (log --json)", events.adapter()),
 }
