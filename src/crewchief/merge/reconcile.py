@@ -10,7 +10,6 @@ so an intent is only settled when no live process is landing the run: ``status``
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crewchief import git
-from crewchief.attempts.workspace import crewchief_dir
 from crewchief.errors import UserError
 from crewchief.lifecycle import RunState, TaskState
+from crewchief.run.runlock import try_landing_lock
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
@@ -30,24 +29,11 @@ if TYPE_CHECKING:
 S = TaskState
 
 
-def _lock(repo: Path, run_id: str) -> int | None:
-    """The run's landing lock taken by this process (its fd), or None when another holds it."""
-    path = crewchief_dir(repo) / "locks" / f"{run_id}.landing.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    return fd
-
-
 @contextmanager
 def landing(repo: Path, run_id: str) -> Iterator[None]:
     """Held while this process lands ``run_id`` (its checks, intent, move and record); released
     with the process if it dies. UserError when another process is landing the run now."""
-    fd = _lock(repo, run_id)
+    fd = try_landing_lock(repo, run_id)
     if fd is None:
         raise UserError(f"run {run_id} is being landed by another crewchief process; try again")
     try:
@@ -77,7 +63,7 @@ def reconcile(repo: Path, ledger: Ledger, run_id: str) -> str | None:
     is its own, not a kill's)."""
     if open_intent(ledger, run_id) is None:
         return None
-    fd = _lock(repo, run_id)
+    fd = try_landing_lock(repo, run_id)
     if fd is None:
         return None
     try:

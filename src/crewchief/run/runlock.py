@@ -19,8 +19,27 @@ from crewchief.errors import UserError
 from crewchief.merge import integrate
 
 
-def _lock_file(repo: Path, run_id: str) -> Path:
-    return crewchief_dir(repo) / "locks" / f"{run_id}.lock"
+def _lock_file(repo: Path, run_id: str, what: str = "") -> Path:
+    return crewchief_dir(repo) / "locks" / f"{run_id}{what}.lock"
+
+
+def try_lock(path: Path) -> int | None:
+    """The exclusive lock on ``path`` taken by this process (its fd, to close to release it),
+    or None when another process holds it. The kernel releases it when its holder dies."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def try_landing_lock(repo: Path, run_id: str) -> int | None:
+    """``try_lock`` on the run's landing lock: held by the process landing the run, from its
+    checks to its record (``merge.reconcile.landing``)."""
+    return try_lock(_lock_file(repo, run_id, ".landing"))
 
 
 @contextmanager
@@ -30,14 +49,9 @@ def run_lock(repo: Path, run_id: str) -> Iterator[None]:
     Also clears stale git lock files on the run's own ref: only a dead holder of this lock could
     have left them (NOTES: SIGKILL during update-ref left such locks in 11 of 200 runs).
     """
-    path = _lock_file(repo, run_id)
-    path.parent.mkdir(exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise UserError(f"run {run_id} is being driven by another crewchief process") from None
+    fd = try_lock(_lock_file(repo, run_id))
+    if fd is None:
+        raise UserError(f"run {run_id} is being driven by another crewchief process")
     try:
         (git.common_dir(repo) / (integrate.run_ref(run_id) + ".lock")).unlink(missing_ok=True)
         yield
