@@ -173,7 +173,7 @@ def dossier(host: Host, run_id: str, task_id: str) -> dict[str, Any]:
     attempts = views.task_attempts(ledger, rid, task_id)
     newest = attempts[-1] if attempts else None
     shown = next((a for a in attempts if a.id == patch.attempt), newest)
-    result = ledger.result(shown.id) if shown else None
+    result = shown.result if shown else None  # task_attempts has read it already
     return {
         "run": rid,
         "task": task_id,
@@ -189,7 +189,7 @@ def dossier(host: Host, run_id: str, task_id: str) -> dict[str, Any]:
         ],
         "rationale": result.rationale if result else "",
         "assumptions": list(result.assumptions) if result else [],
-        "transcript": transcript_summary(result.transcript if result else ()),
+        "transcript": transcript_summary(tuple(result.transcript) if result else ()),
         "cost_usd": shown.cost if shown else None,
         "verdicts": [v.model_dump(mode="json") for v in shown.verdicts] if shown else [],
     }
