@@ -236,6 +236,34 @@ except OSError as e:
 """
 
 
+#: The first process inside bubblewrap: runs the command as its child and, should the read end
+#: of crewchief's lifeline pipe (argv[1]) ever report end-of-file while the command runs — the
+#: crewchief process that started the sandbox is gone, even by SIGKILL — kills every process of
+#: the sandbox's PID namespace. bwrap's own --die-with-parent cannot be relied on for that: its
+#: inner process sets its parent-death signal only after it forked, so a sandbox killed right
+#: after it started outlived crewchief (containers/bubblewrap#633).
+_LIFELINE = """
+import os, select, signal, sys
+lifeline = int(sys.argv[1])
+command = sys.argv[sys.argv.index("--") + 1:]
+child = os.fork()
+if child == 0:
+    os.close(lifeline)
+    try:
+        os.execvp(command[0], command)
+    except OSError as e:
+        sys.stderr.write(f"crewchief sandbox: cannot run {command[0]!r}: {e}\\n")
+    os._exit(127)
+done = os.pidfd_open(child)
+ready, _, _ = select.select([lifeline, done], [], [])
+if done in ready:
+    code = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+    os._exit(128 - code if code < 0 else code)  # killed by signal N: 128+N, as a shell says
+os.kill(-1, signal.SIGKILL)  # all of this PID namespace but its init and this process
+os._exit(137)
+"""
+
+
 @dataclass(frozen=True)
 class SandboxRun:
     """One finished process: exit status (None if killed), bounded output, what happened."""
@@ -342,14 +370,16 @@ class WorkerSandbox:
         env[MARKER_VAR] = self.marker
         return env
 
-    def argv(self, command: Sequence[str]) -> list[str]:
-        """``command`` wrapped in the rlimit launcher and, when available, bubblewrap."""
+    def argv(self, command: Sequence[str], lifeline: int) -> list[str]:
+        """``command`` wrapped in the rlimit launcher and, when available, bubblewrap, where
+        it runs under the lifeline watcher reading fd ``lifeline``."""
         limits = [f"{k}={v}" for k, v in sorted(_limits(self.config).items())]
         launcher = [sys.executable, "-I", "-c", _LAUNCHER, str(os.getpid()), *limits, "--"]
         if self.bwrap is None:
             return [*launcher, *command]
         inner = self.net.wrap(command)  # network seam: the forwarder, when anything is routed
-        return [*launcher, *self._bwrap_args(command), "--", *inner]
+        watched = [sys.executable, "-I", "-c", _LIFELINE, str(lifeline), "--", *inner]
+        return [*launcher, *self._bwrap_args(command), "--", *watched]
 
     def run(
         self,
@@ -365,15 +395,25 @@ class WorkerSandbox:
         none of its processes is left to edit anything). ``merge_output``: stderr goes to
         stdout (one interleaved stream, as a terminal shows it)."""
         start = time.monotonic()
-        proc = subprocess.Popen(
-            self.argv(command),
-            cwd=self.worktree,
-            env=self.env(),
-            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT if merge_output else subprocess.PIPE,
-            start_new_session=True,
-        )
+        # The lifeline: its write end lives only in this process (never inherited), so the
+        # sandbox's watcher reads end-of-file exactly when this process is gone.
+        lifeline, keep = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                self.argv(command, lifeline),
+                cwd=self.worktree,
+                env=self.env(),
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT if merge_output else subprocess.PIPE,
+                start_new_session=True,
+                pass_fds=(lifeline,) if self.bwrap is not None else (),
+            )
+        except BaseException:
+            os.close(keep)
+            raise
+        finally:
+            os.close(lifeline)
         procs.track(proc.pid, True)
         try:
             out, err, timed_out = pump(
@@ -382,6 +422,7 @@ class WorkerSandbox:
         finally:
             kill_group(proc)
             procs.track(proc.pid, False)
+            os.close(keep)
         killed = kill_marked(self.marker)
         returncode = None if timed_out else proc.returncode
         return SandboxRun(returncode, out, err, timed_out, time.monotonic() - start, killed)
@@ -394,8 +435,9 @@ class WorkerSandbox:
         args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         args += ["--tmpfs", "/tmp", "--tmpfs", "/run"]
         args += _resolv_conf_args() + _needed_under_private_dirs(command)
+        args += _needed_under_private_dirs([sys.executable])  # the lifeline watcher's Python
         if self.config.hide_home:
-            args += _hide_home_args(program)
+            args += _hide_home_args([program, sys.executable])
         for path in self.config.read_only_paths:
             args += ["--ro-bind-try", path, path]
         root = self.layout.repo_root
@@ -461,16 +503,15 @@ def _needed_under_private_dirs(command: Sequence[str]) -> list[str]:
     return args
 
 
-def _hide_home_args(program: str) -> list[str]:
+def _hide_home_args(programs: Sequence[str]) -> list[str]:
     """An empty tmpfs over the real HOME, then back, read-only, the install prefixes of the
-    PATH entries and of ``program`` that live under it (so CLIs installed in ~/.local, ~/.cargo
+    PATH entries and of ``programs`` that live under it (so CLIs installed in ~/.local, ~/.cargo
     or ~/.nvm still run) — but not the rest of HOME (keys, tokens, shell history)."""
     home = os.path.realpath(os.path.expanduser("~"))
     if home in ("/", ""):
         return []
     bins = [e for e in os.environ.get("PATH", "").split(os.pathsep) if e]
-    found = shutil.which(program)
-    if found is not None:
+    for found in filter(None, map(shutil.which, programs)):
         bins += [os.path.dirname(found), os.path.dirname(os.path.realpath(found))]
     args = ["--tmpfs", home]
     for entry in dict.fromkeys(os.path.realpath(b) for b in bins):
