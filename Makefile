@@ -25,10 +25,9 @@ agents:
 
 # Byte-compiled up front: every test starts the CLI in a subprocess, and with
 # PYTHONDONTWRITEBYTECODE set each of them would compile crewchief again.
-# Two test processes. Four finish sooner (the tests mostly wait on the processes they start),
-# but the contention widens a known bubblewrap race (containers/bubblewrap#633: a sandbox killed
-# right after it started can outlive crewchief's SIGKILL), which the kill -9 tests then catch.
-TEST_PROCESSES ?= 2
+# Four test processes on two cores: most of a test's time is spent waiting on the processes it
+# started (a run's workers, its suites, a coding CLI), so two would leave the cores half idle.
+TEST_PROCESSES ?= 4
 test: $(STAMP) system agents
 	$(BIN)/python -m compileall -q src tests >/dev/null
 	$(BIN)/pytest -q -n $(TEST_PROCESSES) --dist loadfile
