@@ -115,3 +115,27 @@ def test_a_dead_processs_worktree_is_taken_over(tmp_path: Path) -> None:
     again = second.acquire(head)
     assert again.path == ws.path and not (again.path / "junk").exists()
     second.close()
+
+
+def test_an_edit_of_the_same_size_in_the_same_instant_as_the_checkout_is_in_the_diff(
+    tmp_path: Path,
+) -> None:
+    """Git's racy-clean rule: a file whose stat data still matches its index entry is taken as
+    unchanged unless it was written no earlier than the index itself. A worker that rewrites a
+    file with content of the same size within the checkout's timestamp granularity (a fast
+    agent, or a loaded machine) leaves exactly that; the diff must still see the edit. Made
+    here without waiting on the clock: file and index stamped with one instant, ctime not
+    trusted (as a project may configure)."""
+    repo = _repo(tmp_path)
+    git(repo, "config", "core.trustctime", "false")
+    ws = WorkspacePool(repo).acquire(git(repo, "rev-parse", "HEAD"))
+    target = ws.path / "pkg1/m1.py"
+    instant = target.stat().st_mtime_ns - 10**9
+    os.utime(target, ns=(instant, instant))
+    git(ws.path, "update-index", "--refresh")  # the entry records that instant, unsmudged
+    index = Path(git(ws.path, "rev-parse", "--path-format=absolute", "--git-path", "index"))
+    target.write_text("x = 99\n")  # the same size as "x = 11\n"
+    os.utime(target, ns=(instant, instant))  # the same stat data as the entry
+    os.utime(index, ns=(instant, instant))  # the index written in that same instant: racy
+    patch = diff_worktree(ws.path, ws.base)
+    assert b"+x = 99" in patch

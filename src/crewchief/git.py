@@ -7,6 +7,7 @@ worktree list) is retried with a short backoff: eight workers starting at once m
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -103,7 +104,10 @@ def diff_worktree(worktree: Path, base: str) -> bytes:
         private = Path(scratch, "index")
         Path(scratch, "objects").mkdir()  # git takes a missing one for "not a repository"
         if index.exists():
-            private.write_bytes(index.read_bytes())
+            # With its timestamp: git takes an entry whose stat data matches as unchanged unless
+            # the file is no older than the index (racily clean). A copy stamped now would hide
+            # a same-size edit made in the instant of the checkout.
+            shutil.copy2(index, private)
         env = {
             "GIT_INDEX_FILE": str(private),
             "GIT_OBJECT_DIRECTORY": str(Path(scratch, "objects")),
